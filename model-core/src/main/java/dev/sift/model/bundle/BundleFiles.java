@@ -1,0 +1,51 @@
+package dev.sift.model.bundle;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.SortedMap;
+
+/** Checks a bundle folder against the file list of its manifest. */
+public final class BundleFiles {
+
+    private BundleFiles() {}
+
+    /**
+     * Refuses the bundle unless every listed file exists with its recorded SHA-256 and no other
+     * file is present: an added file is as much a tampering as a changed one.
+     */
+    public static void verify(Path dir, Map<String, String> expected) throws IOException {
+        if (expected == null || expected.isEmpty()) {
+            throw new BundleException(dir + ": manifest lists no files");
+        }
+        SortedMap<String, String> actual = Digests.fileTree(dir, Manifests.FILE_NAME);
+        for (Map.Entry<String, String> file : expected.entrySet()) {
+            String actualHash = actual.get(file.getKey());
+            if (actualHash == null) {
+                throw new BundleException(dir + ": " + file.getKey() + " is missing");
+            }
+            if (!actualHash.equals(file.getValue())) {
+                throw new BundleException(
+                        String.format(
+                                "%s: %s does not match its manifest (SHA-256 %s, expected %s)",
+                                dir, file.getKey(), actualHash, file.getValue()));
+            }
+        }
+        for (String name : actual.keySet()) {
+            if (!expected.containsKey(name)) {
+                throw new BundleException(dir + ": " + name + " is not listed in the manifest");
+            }
+        }
+    }
+
+    public static void require(boolean condition, Path dir, String problem) throws BundleException {
+        if (!condition) {
+            throw new BundleException(dir + ": " + problem);
+        }
+    }
+
+    public static boolean isRegularFile(Path dir, String name) {
+        return name != null && Files.isRegularFile(dir.resolve(name));
+    }
+}

@@ -1,0 +1,113 @@
+package dev.sift.model.bundle;
+
+import static dev.sift.model.bundle.BundleFiles.require;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * An encoder bundle on disk: {@code manifest.json}, the SavedModel folder and {@code
+ * tokenizer.json}. {@link #open} checks the manifest; {@link #verify} also re-hashes every file,
+ * which for BERT-base means reading 420 MB, so callers do it once per process and hash.
+ */
+public final class EncoderBundle {
+
+    private final Path dir;
+    private final EncoderManifest manifest;
+
+    private EncoderBundle(Path dir, EncoderManifest manifest) {
+        this.dir = dir;
+        this.manifest = manifest;
+    }
+
+    public static EncoderBundle open(Path dir) throws BundleException {
+        EncoderManifest m = Manifests.read(dir, EncoderManifest.class);
+        require(EncoderManifest.KIND.equals(m.kind()), dir, "manifest kind is not 'encoder'");
+        require(
+                m.formatVersion() == EncoderManifest.FORMAT_VERSION,
+                dir,
+                "encoder format version " + m.formatVersion() + " is not supported");
+        require(m.hiddenSize() > 0, dir, "hiddenSize must be positive");
+        require(m.maxSeqLen() >= 3, dir, "maxSeqLen must be at least 3");
+        require(m.tensors() != null, dir, "manifest names no tensors");
+        require(m.contentHash() != null, dir, "manifest has no contentHash");
+        require(m.files() != null && !m.files().isEmpty(), dir, "manifest lists no files");
+        require(
+                m.contentHash().equals(Digests.contentHash(m.files())),
+                dir,
+                "contentHash does not match the manifest's file list");
+        require(
+                m.files().containsKey(m.tokenizerFile()),
+                dir,
+                "tokenizer file " + m.tokenizerFile() + " is not listed");
+        require(
+                m.files().containsKey(m.savedModelDir() + "/saved_model.pb"),
+                dir,
+                m.savedModelDir() + "/saved_model.pb is not listed");
+        return new EncoderBundle(dir, m);
+    }
+
+    /** Re-hashes every file against the manifest; refuses the bundle naming the first mismatch. */
+    public EncoderBundle verify() throws IOException {
+        BundleFiles.verify(dir, manifest.files());
+        return this;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public EncoderManifest manifest() {
+        return manifest;
+    }
+
+    public String contentHash() {
+        return manifest.contentHash();
+    }
+
+    public Path savedModelDir() {
+        return dir.resolve(manifest.savedModelDir());
+    }
+
+    public Path tokenizerFile() {
+        return dir.resolve(manifest.tokenizerFile());
+    }
+
+    /**
+     * Moves a fully written staging folder to {@code <root>/<contentHash>} in one rename, so a
+     * reader sees the whole encoder or none of it. Installing content that is already there is a
+     * no-op. The manifest's {@code files} and {@code contentHash} are computed here.
+     */
+    public static EncoderBundle install(Path staging, EncoderManifest draft, Path root)
+            throws IOException {
+        var files = Digests.fileTree(staging, Manifests.FILE_NAME);
+        String hash = Digests.contentHash(files);
+        EncoderManifest manifest =
+                new EncoderManifest(
+                        EncoderManifest.KIND,
+                        EncoderManifest.FORMAT_VERSION,
+                        draft.name(),
+                        draft.source(),
+                        draft.savedModelDir(),
+                        draft.tags(),
+                        draft.signature(),
+                        draft.tensors(),
+                        draft.hiddenSize(),
+                        draft.maxSeqLen(),
+                        draft.lowerCase(),
+                        draft.tokenizerFile(),
+                        files,
+                        hash,
+                        draft.createdAt());
+        Manifests.write(manifest, staging);
+        Path target = root.resolve(hash);
+        Files.createDirectories(root);
+        if (Files.exists(target.resolve(Manifests.FILE_NAME))) {
+            Directories.deleteRecursively(staging);
+            return open(target);
+        }
+        Directories.moveAtomically(staging, target);
+        return open(target);
+    }
+}

@@ -1,0 +1,56 @@
+package dev.sift.model.bundle;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** Reads and writes {@code manifest.json} files as pretty-printed, key-sorted JSON. */
+public final class Manifests {
+
+    public static final String FILE_NAME = "manifest.json";
+
+    private static final ObjectMapper JSON =
+            new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+                    .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                    .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private Manifests() {}
+
+    public static byte[] toBytes(Object manifest) {
+        try {
+            return JSON.writeValueAsBytes(manifest);
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot serialise " + manifest, e);
+        }
+    }
+
+    public static void write(Object manifest, Path dir) throws IOException {
+        Files.write(dir.resolve(FILE_NAME), toBytes(manifest));
+    }
+
+    /** Reads {@code dir/manifest.json}; a missing or unparsable manifest is a bundle error. */
+    public static <T> T read(Path dir, Class<T> type) throws BundleException {
+        Path file = dir.resolve(FILE_NAME);
+        try {
+            return JSON.readValue(Files.readAllBytes(file), type);
+        } catch (NoSuchFileException e) {
+            throw new BundleException(dir + ": no " + FILE_NAME, e);
+        } catch (IOException e) {
+            throw new BundleException(
+                    dir
+                            + ": "
+                            + FILE_NAME
+                            + " is not a valid "
+                            + type.getSimpleName()
+                            + ": "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.sift.model.encode;
+
+import dev.sift.model.bundle.EncoderBundle;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One loaded encoder per JVM per content hash, shared by every user and reference-counted: the
+ * first {@link #acquire} verifies and loads it, the last {@link Lease#close()} releases its native
+ * memory. A TaskManager running several slots of the streaming job thus holds BERT-base once.
+ */
+public final class SharedEncoders {
+
+    private static final Map<String, Shared> ENCODERS = new HashMap<>();
+
+    private SharedEncoders() {}
+
+    /** A handle on a shared encoder; closing it gives the reference back. */
+    public interface Lease extends AutoCloseable {
+        Encoder encoder();
+
+        @Override
+        void close();
+    }
+
+    public static Lease acquire(EncoderBundle bundle) throws IOException {
+        String hash = bundle.contentHash();
+        synchronized (ENCODERS) {
+            Shared shared = ENCODERS.get(hash);
+            if (shared == null) {
+                bundle.verify();
+                shared = new Shared(hash, TensorFlowEncoder.load(bundle));
+                ENCODERS.put(hash, shared);
+            }
+            shared.references++;
+            return shared.lease();
+        }
+    }
+
+    /** How many encoders are loaded right now; for tests and metrics. */
+    public static int loadedCount() {
+        synchronized (ENCODERS) {
+            return ENCODERS.size();
+        }
+    }
+
+    private static final class Shared {
+        private final String hash;
+        private final Encoder encoder;
+        private int references;
+
+        Shared(String hash, Encoder encoder) {
+            this.hash = hash;
+            this.encoder = encoder;
+        }
+
+        Lease lease() {
+            return new Lease() {
+                private boolean closed;
+
+                @Override
+                public Encoder encoder() {
+                    return encoder;
+                }
+
+                @Override
+                public void close() {
+                    synchronized (ENCODERS) {
+                        if (closed) {
+                            return;
+                        }
+                        closed = true;
+                        if (--references == 0) {
+                            ENCODERS.remove(hash);
+                            encoder.close();
+                        }
+                    }
+                }
+            };
+        }
+    }
+}

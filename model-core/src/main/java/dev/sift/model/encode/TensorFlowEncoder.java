@@ -1,0 +1,129 @@
+package dev.sift.model.encode;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.engine.Engine;
+import ai.djl.inference.Predictor;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.TranslateException;
+import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.EncoderManifest;
+import dev.sift.model.engine.TensorFlowNatives;
+import dev.sift.model.tokenize.TokenizedInput;
+import java.io.IOException;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A BERT SavedModel served by DJL's TensorFlow engine, on the first GPU when TensorFlow sees one
+ * and on the CPU otherwise.
+ *
+ * <pre>{@code
+ * try (Encoder encoder = TensorFlowEncoder.load(EncoderBundle.open(dir))) {
+ *     float[][] h = encoder.encode(tokenizer.encodeAll(texts), Pooling.CLS);
+ * }
+ * }</pre>
+ *
+ * <p>One forward pass already spreads over every core (TensorFlow's intra-op pool) or fills the
+ * GPU, so concurrent callers are served one batch at a time rather than contending.
+ */
+public final class TensorFlowEncoder implements Encoder {
+
+    private static final String ENGINE = "TensorFlow";
+    private static final Logger LOG = LoggerFactory.getLogger(TensorFlowEncoder.class);
+
+    private final EncoderManifest manifest;
+    private final ZooModel<PaddedBatch, EncodedBatch> model;
+    private final Predictor<PaddedBatch, EncodedBatch> predictor;
+    private final Device device;
+
+    private TensorFlowEncoder(
+            EncoderManifest manifest, ZooModel<PaddedBatch, EncodedBatch> model, Device device) {
+        this.manifest = manifest;
+        this.model = model;
+        this.predictor = model.newPredictor();
+        this.device = device;
+    }
+
+    /** Loads the bundle's SavedModel. The bundle's files are trusted as they are; verify first. */
+    public static TensorFlowEncoder load(EncoderBundle bundle) throws IOException {
+        Device device = defaultDevice();
+        EncoderManifest manifest = bundle.manifest();
+        Criteria<PaddedBatch, EncodedBatch> criteria =
+                Criteria.builder()
+                        .setTypes(PaddedBatch.class, EncodedBatch.class)
+                        .optModelPath(bundle.savedModelDir())
+                        .optEngine(ENGINE)
+                        .optDevice(device)
+                        .optOption("Tags", String.join(",", manifest.tags()))
+                        .optOption("SignatureDefKey", manifest.signature())
+                        .optTranslator(
+                                new BertTranslator(manifest.tensors(), manifest.hiddenSize()))
+                        .build();
+        try {
+            ZooModel<PaddedBatch, EncodedBatch> model = criteria.loadModel();
+            LOG.info(
+                    "Loaded encoder {} ({}) on {}",
+                    manifest.name(),
+                    manifest.contentHash().substring(0, 12),
+                    device);
+            return new TensorFlowEncoder(manifest, model, device);
+        } catch (ModelNotFoundException | MalformedModelException e) {
+            throw new IOException(
+                    "Cannot load the SavedModel in "
+                            + bundle.savedModelDir()
+                            + ": "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    /** GPU 0 when TensorFlow sees a GPU, else the CPU. Prepares the natives first. */
+    public static Device defaultDevice() {
+        TensorFlowNatives.prepare();
+        Engine engine = Engine.getEngine(ENGINE);
+        return engine.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+    }
+
+    @Override
+    public EncoderManifest manifest() {
+        return manifest;
+    }
+
+    @Override
+    public EncodedBatch encode(List<TokenizedInput> inputs) {
+        PaddedBatch batch = PaddedBatch.of(inputs);
+        int longest = batch.length();
+        if (longest > manifest.maxSeqLen()) {
+            throw new IllegalArgumentException(
+                    "A sequence of "
+                            + longest
+                            + " tokens exceeds the encoder's maximum of "
+                            + manifest.maxSeqLen());
+        }
+        synchronized (predictor) {
+            try {
+                return predictor.predict(batch);
+            } catch (TranslateException e) {
+                throw new IllegalStateException(
+                        "Encoder forward pass failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Override
+    public String device() {
+        return device.toString();
+    }
+
+    @Override
+    public void close() {
+        synchronized (predictor) {
+            predictor.close();
+            model.close();
+        }
+    }
+}

@@ -1,0 +1,197 @@
+package dev.sift.model.registry;
+
+import dev.sift.model.bundle.BundleException;
+import dev.sift.model.bundle.Digests;
+import dev.sift.model.bundle.Directories;
+import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.EncoderRef;
+import dev.sift.model.bundle.Manifests;
+import dev.sift.model.bundle.ModelManifest;
+import dev.sift.model.head.HeadFormat;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A folder of versioned models: {@code <root>/<name>/<version>/manifest.json} plus files, and the
+ * encoders they share under {@code <root>/_encoders/<contentHash>/}.
+ *
+ * <p>Versions are positive integers that only grow. {@link #publish} writes a version into a hidden
+ * staging folder and renames it into place, so a reader sees a complete version or none; two
+ * publishers racing for the same number both succeed with different numbers.
+ *
+ * <pre>{@code
+ * ModelRegistry registry = ModelRegistry.at(Path.of("registry"));
+ * ModelBundle v = registry.publish(draft);
+ * ModelBundle latest = registry.openLatest("spam").orElseThrow();
+ * }</pre>
+ */
+public final class ModelRegistry {
+
+    public static final String ENCODERS = "_encoders";
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+    private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,18}");
+
+    private final Path root;
+
+    private ModelRegistry(Path root) {
+        this.root = root;
+    }
+
+    public static ModelRegistry at(Path root) {
+        return new ModelRegistry(root);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path encodersDir() {
+        return root.resolve(ENCODERS);
+    }
+
+    /** Checks a model name: lower-case letters, digits, '.', '_', '-'; at most 64 characters. */
+    public static String checkName(String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException(
+                    "Model name '"
+                            + name
+                            + "' must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting"
+                            + " with a letter or digit");
+        }
+        return name;
+    }
+
+    public List<String> models() throws IOException {
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> children = Files.list(root)) {
+            return children.filter(Files::isDirectory)
+                    .map(p -> p.getFileName().toString())
+                    .filter(n -> NAME.matcher(n).matches())
+                    .sorted()
+                    .toList();
+        }
+    }
+
+    /** Published versions of {@code name}, ascending. */
+    public List<Long> versions(String name) throws IOException {
+        Path dir = root.resolve(checkName(name));
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<Long> versions = new ArrayList<>();
+        try (Stream<Path> children = Files.list(dir)) {
+            children.map(p -> p.getFileName().toString())
+                    .filter(n -> VERSION.matcher(n).matches())
+                    .forEach(n -> versions.add(Long.parseLong(n)));
+        }
+        Collections.sort(versions);
+        return versions;
+    }
+
+    public OptionalLong latestVersion(String name) throws IOException {
+        List<Long> versions = versions(name);
+        return versions.isEmpty()
+                ? OptionalLong.empty()
+                : OptionalLong.of(versions.get(versions.size() - 1));
+    }
+
+    public Path versionDir(String name, long version) {
+        return root.resolve(checkName(name)).resolve(Long.toString(version));
+    }
+
+    public EncoderBundle encoder(String contentHash) throws BundleException {
+        Path dir = encodersDir().resolve(contentHash);
+        if (!Files.isDirectory(dir)) {
+            throw new BundleException(
+                    "Encoder " + contentHash + " is not in the registry at " + encodersDir());
+        }
+        EncoderBundle bundle = EncoderBundle.open(dir);
+        if (!bundle.contentHash().equals(contentHash)) {
+            throw new BundleException(dir + ": manifest says " + bundle.contentHash());
+        }
+        return bundle;
+    }
+
+    /** Opens and verifies one version (its encoder's manifest is read, not re-hashed). */
+    public ModelBundle open(String name, long version) throws IOException {
+        Path dir = versionDir(name, version);
+        if (!Files.isDirectory(dir)) {
+            throw new BundleException(name + " v" + version + " is not in the registry at " + root);
+        }
+        ModelManifest manifest = Manifests.read(dir, ModelManifest.class);
+        if (!name.equals(manifest.name()) || manifest.version() != version) {
+            throw new BundleException(
+                    dir + ": manifest says " + manifest.name() + " v" + manifest.version());
+        }
+        return ModelBundle.open(dir, encoder(manifest.encoder().contentHash()).manifest());
+    }
+
+    public java.util.Optional<ModelBundle> openLatest(String name) throws IOException {
+        OptionalLong latest = latestVersion(name);
+        return latest.isPresent()
+                ? java.util.Optional.of(open(name, latest.getAsLong()))
+                : java.util.Optional.empty();
+    }
+
+    /** Publishes {@code draft} as the next version of its model and returns it, verified. */
+    public ModelBundle publish(ModelDraft draft) throws IOException {
+        String name = checkName(draft.name());
+        EncoderBundle encoder = encoder(draft.encoderHash());
+        if (draft.head().inputSize() != encoder.manifest().hiddenSize()) {
+            throw new IllegalArgumentException(
+                    "The head reads vectors of size "
+                            + draft.head().inputSize()
+                            + " but encoder "
+                            + encoder.manifest().name()
+                            + " produces "
+                            + encoder.manifest().hiddenSize());
+        }
+        Path modelDir = Files.createDirectories(root.resolve(name));
+        Path staging = Files.createTempDirectory(modelDir, ".staging-");
+        try {
+            HeadFormat.write(draft.head(), staging.resolve(ModelManifest.HEAD_FILE));
+            var files = Digests.fileTree(staging, Manifests.FILE_NAME);
+            ModelManifest manifest =
+                    new ModelManifest(
+                            ModelManifest.KIND,
+                            ModelManifest.FORMAT_VERSION,
+                            name,
+                            0,
+                            EncoderRef.of(encoder.manifest()),
+                            draft.pooling(),
+                            draft.maxSeqLen(),
+                            draft.head().labels(),
+                            ModelManifest.HEAD_FILE,
+                            files,
+                            new TreeMap<>(draft.metrics()),
+                            draft.parentVersion(),
+                            draft.trainingDataHash(),
+                            new TreeMap<>(draft.training()),
+                            Instant.now().toString());
+            while (true) {
+                long version = latestVersion(name).orElse(0) + 1;
+                Manifests.write(manifest.withVersion(version), staging);
+                try {
+                    Directories.moveAtomically(staging, versionDir(name, version));
+                    return open(name, version);
+                } catch (FileAlreadyExistsException raced) {
+                    // another publisher took this number first; take the next one
+                }
+            }
+        } finally {
+            Directories.deleteRecursively(staging);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.sift.model.tokenize;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * BERT tokenization on HuggingFace's Rust tokenizers, through DJL. Produces {@code [CLS] text
+ * [SEP]} for single texts and {@code [CLS] a [SEP] b [SEP]} for pairs, truncated to {@code
+ * maxSeqLen} tokens including the specials (longest-first for pairs: the longer part loses a token
+ * until both fit). Nothing is padded here: batches pad to their own longest sequence later.
+ *
+ * <p>Thread-safe; holds a native tokenizer, so {@link #close()} it.
+ *
+ * <pre>{@code
+ * try (BertTokenizer tokenizer = BertTokenizer.load(bundle.resolve("tokenizer.json"), 128)) {
+ *     TokenizedInput single = tokenizer.encode("Hello, world!");
+ *     TokenizedInput pair = tokenizer.encodePair("A man plays.", "Someone makes music.");
+ * }
+ * }</pre>
+ */
+public final class BertTokenizer implements AutoCloseable {
+
+    /** [CLS] and [SEP] for one text; a pair needs one [SEP] more. */
+    private static final int MIN_LENGTH = 3;
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final int maxSeqLen;
+
+    private BertTokenizer(HuggingFaceTokenizer tokenizer, int maxSeqLen) {
+        this.tokenizer = tokenizer;
+        this.maxSeqLen = maxSeqLen;
+    }
+
+    public static BertTokenizer load(Path tokenizerJson, int maxSeqLen) throws IOException {
+        if (maxSeqLen < MIN_LENGTH) {
+            throw new IllegalArgumentException(
+                    "maxSeqLen must leave room for [CLS] a [SEP] b [SEP]; got " + maxSeqLen);
+        }
+        HuggingFaceTokenizer tokenizer =
+                HuggingFaceTokenizer.builder()
+                        .optTokenizerPath(tokenizerJson)
+                        .optAddSpecialTokens(true)
+                        .optTruncation(true) // longest_first
+                        .optMaxLength(maxSeqLen)
+                        .optPadding(false)
+                        .build();
+        return new BertTokenizer(tokenizer, maxSeqLen);
+    }
+
+    public int maxSeqLen() {
+        return maxSeqLen;
+    }
+
+    public TokenizedInput encode(String text) {
+        return toInput(tokenizer.encode(text));
+    }
+
+    public TokenizedInput encodePair(String first, String second) {
+        return toInput(tokenizer.encode(first, second));
+    }
+
+    public List<TokenizedInput> encodeAll(List<String> texts) {
+        List<TokenizedInput> inputs = new ArrayList<>(texts.size());
+        for (String text : texts) {
+            inputs.add(encode(text));
+        }
+        return inputs;
+    }
+
+    /** The WordPiece tokens of {@code text} (with specials), for diagnostics and tests. */
+    public List<String> tokens(String text) {
+        return List.of(tokenizer.encode(text).getTokens());
+    }
+
+    private static TokenizedInput toInput(Encoding encoding) {
+        return new TokenizedInput(toInts(encoding.getIds()), toInts(encoding.getTypeIds()));
+    }
+
+    private static int[] toInts(long[] values) {
+        int[] ints = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            ints[i] = Math.toIntExact(values[i]);
+        }
+        return ints;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}

