@@ -66,10 +66,11 @@ public final class TensorFlowNatives {
             prepared = configured;
             return prepared;
         }
-        String platform = findPlatformOnClasspath();
+        ClassLoader loader = loader();
+        String platform = findPlatform(loader);
         Path folder = SiftHome.dir().resolve("natives").resolve(nativesVersion() + "-" + platform);
         try {
-            extractOnce(platform, folder);
+            extractOnce(loader, platform, folder);
         } catch (IOException e) {
             throw new UncheckedIOException(
                     "Cannot extract TensorFlow's natives to " + folder + ": " + e.getMessage(), e);
@@ -92,14 +93,14 @@ public final class TensorFlowNatives {
     }
 
     /** The GPU build wins when both are on the classpath: DJL falls back to the CPU by itself. */
-    private static String findPlatformOnClasspath() {
+    static String findPlatform(ClassLoader loader) {
         String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
         String base =
                 (os.contains("linux") ? "linux" : os.contains("mac") ? "macosx" : "windows")
                         + (arch.equals("amd64") || arch.equals("x86_64") ? "-x86_64" : "-arm64");
         for (String platform : List.of(base + "-gpu", base)) {
-            if (resource(platform, JNI_LIBRARY) != null) {
+            if (loader.getResource(RESOURCE_ROOT + platform + "/" + JNI_LIBRARY) != null) {
                 return platform;
             }
         }
@@ -120,7 +121,7 @@ public final class TensorFlowNatives {
                         + ".");
     }
 
-    private static void extractOnce(String platform, Path folder) throws IOException {
+    static void extractOnce(ClassLoader loader, String platform, Path folder) throws IOException {
         if (Files.exists(folder.resolve(COMPLETE_MARKER))) {
             return;
         }
@@ -136,7 +137,7 @@ public final class TensorFlowNatives {
             LOG.info("Extracting TensorFlow natives ({}) to {}", platform, folder);
             Path staging = Files.createTempDirectory(parent, folder.getFileName() + ".tmp");
             for (String library : LIBRARIES) {
-                try (InputStream in = resourceStream(platform, library)) {
+                try (InputStream in = resourceStream(loader, platform, library)) {
                     Files.copy(in, staging.resolve(library));
                 }
             }
@@ -152,17 +153,14 @@ public final class TensorFlowNatives {
         }
     }
 
-    private static InputStream resourceStream(String platform, String library) throws IOException {
-        InputStream in = loader().getResourceAsStream(RESOURCE_ROOT + platform + "/" + library);
+    private static InputStream resourceStream(ClassLoader loader, String platform, String library)
+            throws IOException {
+        InputStream in = loader.getResourceAsStream(RESOURCE_ROOT + platform + "/" + library);
         if (in == null) {
             throw new IOException(
                     "The natives jar for " + platform + " lacks " + library + "; is it complete?");
         }
         return in;
-    }
-
-    private static java.net.URL resource(String platform, String library) {
-        return loader().getResource(RESOURCE_ROOT + platform + "/" + library);
     }
 
     private static String nativesVersion() {
@@ -178,7 +176,7 @@ public final class TensorFlowNatives {
         return "tensorflow-unknown";
     }
 
-    private static void requireLibraries(Path folder, String origin) {
+    static void requireLibraries(Path folder, String origin) {
         for (String library : LIBRARIES) {
             if (!Files.isRegularFile(folder.resolve(library))) {
                 throw new IllegalStateException(

@@ -66,7 +66,12 @@ public final class ModelBundle {
                 "head file " + m.headFile() + " is not listed");
         BundleFiles.verify(dir, m.files());
 
-        ClassificationHead head = HeadFormat.read(dir.resolve(m.headFile()), m.labels());
+        ClassificationHead head;
+        try {
+            head = HeadFormat.read(dir.resolve(m.headFile()), m.labels());
+        } catch (HeadFormat.InvalidHeadException e) {
+            throw new BundleException(dir + ": " + e.getMessage(), e);
+        }
         require(
                 head.inputSize() == encoder.hiddenSize(),
                 dir,

