@@ -75,7 +75,8 @@ class SchemaCompatibilityTest {
                         "PairRequest",
                         "ClassificationResult",
                         "DeadLetter",
-                        "ModelAnnouncement");
+                        "ModelAnnouncement",
+                        "LabeledExample");
         for (String name : current) {
             assertThat(ReleasedSchemas.of(name)).as("releases of " + name).isNotEmpty();
         }

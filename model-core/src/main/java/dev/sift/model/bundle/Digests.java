@@ -47,9 +47,12 @@ public final class Digests {
     public static SortedMap<String, String> fileTree(Path root, String... excluded)
             throws IOException {
         SortedMap<String, String> files = new TreeMap<>();
-        try (Stream<Path> walk = Files.walk(root)) {
+        // A bundle folder may itself be a symbolic link (shared volumes, test fixtures); walk
+        // what it points to, or the walk would see the link and nothing inside.
+        Path real = root.toRealPath();
+        try (Stream<Path> walk = Files.walk(real)) {
             for (Path file : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
-                String relative = relativeName(root, file);
+                String relative = relativeName(real, file);
                 if (!java.util.List.of(excluded).contains(relative)) {
                     files.put(relative, sha256(file));
                 }

@@ -36,11 +36,16 @@ public final class Manifests {
 
     /** Reads {@code dir/manifest.json}; a missing or unparsable manifest is a bundle error. */
     public static <T> T read(Path dir, Class<T> type) throws BundleException {
-        Path file = dir.resolve(FILE_NAME);
+        return read(dir, FILE_NAME, type);
+    }
+
+    /** Reads the JSON file {@code dir/fileName}. */
+    public static <T> T read(Path dir, String fileName, Class<T> type) throws BundleException {
+        Path file = dir.resolve(fileName);
         try {
             return JSON.readValue(Files.readAllBytes(file), type);
         } catch (NoSuchFileException e) {
-            throw new BundleException(dir + ": no " + FILE_NAME, e);
+            throw new BundleException(dir + ": no " + fileName, e);
         } catch (IOException e) {
             throw new BundleException(
                     dir

@@ -9,8 +9,13 @@ public interface Encoder extends AutoCloseable {
 
     EncoderManifest manifest();
 
+    /** Runs one forward pass over an already padded batch. */
+    EncodedBatch encode(PaddedBatch batch);
+
     /** Pads {@code inputs} to their own longest length and runs one forward pass. */
-    EncodedBatch encode(List<TokenizedInput> inputs);
+    default EncodedBatch encode(List<TokenizedInput> inputs) {
+        return encode(PaddedBatch.of(inputs));
+    }
 
     /** Convenience: {@code encode(inputs).vectors(pooling)}. */
     default float[][] encode(List<TokenizedInput> inputs, Pooling pooling) {

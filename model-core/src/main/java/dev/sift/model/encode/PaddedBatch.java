@@ -18,7 +18,7 @@ public final class PaddedBatch {
     private final int[] mask;
     private final int[] segments;
 
-    private PaddedBatch(List<TokenizedInput> inputs) {
+    private PaddedBatch(List<TokenizedInput> inputs, int minLength) {
         if (inputs.isEmpty()) {
             throw new IllegalArgumentException("A batch holds at least one input");
         }
@@ -29,7 +29,7 @@ public final class PaddedBatch {
             lengths[b] = inputs.get(b).length();
             longest = Math.max(longest, lengths[b]);
         }
-        this.length = longest;
+        this.length = Math.max(longest, minLength);
         this.ids = new int[size * length];
         this.mask = new int[size * length];
         this.segments = new int[size * length];
@@ -43,7 +43,15 @@ public final class PaddedBatch {
     }
 
     public static PaddedBatch of(List<TokenizedInput> inputs) {
-        return new PaddedBatch(inputs);
+        return new PaddedBatch(inputs, 0);
+    }
+
+    /**
+     * Pads to at least {@code length}: what serving stacks that pad every request to the model's
+     * maximum do. Sift uses it only to measure what {@link #of} saves.
+     */
+    public static PaddedBatch paddedTo(List<TokenizedInput> inputs, int length) {
+        return new PaddedBatch(inputs, length);
     }
 
     /** {@code B}. */

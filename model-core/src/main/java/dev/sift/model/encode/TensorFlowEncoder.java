@@ -11,9 +11,7 @@ import ai.djl.translate.TranslateException;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.engine.TensorFlowNatives;
-import dev.sift.model.tokenize.TokenizedInput;
 import java.io.IOException;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,8 +92,7 @@ public final class TensorFlowEncoder implements Encoder {
     }
 
     @Override
-    public EncodedBatch encode(List<TokenizedInput> inputs) {
-        PaddedBatch batch = PaddedBatch.of(inputs);
+    public EncodedBatch encode(PaddedBatch batch) {
         int longest = batch.length();
         if (longest > manifest.maxSeqLen()) {
             throw new IllegalArgumentException(

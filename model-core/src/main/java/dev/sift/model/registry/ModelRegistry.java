@@ -162,6 +162,9 @@ public final class ModelRegistry {
         Path staging = Files.createTempDirectory(modelDir, ".staging-");
         try {
             HeadFormat.write(draft.head(), staging.resolve(ModelManifest.HEAD_FILE));
+            for (var attachment : draft.attachments().entrySet()) {
+                Files.copy(attachment.getValue(), staging.resolve(attachment.getKey()));
+            }
             var files = Digests.fileTree(staging, Manifests.FILE_NAME);
             ModelManifest manifest =
                     new ModelManifest(

@@ -132,7 +132,8 @@ class ModelRegistryTest {
         ClassificationHead wide =
                 new ClassificationHead(new float[2 * 100], new float[2], List.of("a", "b"));
         ModelDraft draft =
-                new ModelDraft("spam", encoderHash, Pooling.CLS, 64, wide, null, null, null, null);
+                new ModelDraft(
+                        "spam", encoderHash, Pooling.CLS, 64, wide, null, null, null, null, null);
 
         assertThatThrownBy(() -> registry.publish(draft))
                 .hasMessageContaining(
@@ -143,7 +144,16 @@ class ModelRegistryTest {
     void refusesAnUnknownEncoderAndABadName() {
         ModelDraft unknown =
                 new ModelDraft(
-                        "spam", "ff".repeat(32), Pooling.CLS, 64, head(0), null, null, null, null);
+                        "spam",
+                        "ff".repeat(32),
+                        Pooling.CLS,
+                        64,
+                        head(0),
+                        null,
+                        null,
+                        null,
+                        null,
+                        null);
         assertThatThrownBy(() -> registry.publish(unknown))
                 .isInstanceOf(BundleException.class)
                 .hasMessageContaining("is not in the registry");
@@ -173,7 +183,8 @@ class ModelRegistryTest {
                 Map.of("accuracy", 0.9),
                 null,
                 "abc",
-                Map.of("seed", "1"));
+                Map.of("seed", "1"),
+                null);
     }
 
     private static ClassificationHead head(float bias) {

@@ -1,0 +1,61 @@
+package dev.sift.schemas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AnnouncementSignaturesTest {
+
+    private final ModelAnnouncement announcement =
+            ModelAnnouncement.newBuilder()
+                    .setName("spam")
+                    .setVersion(3)
+                    .setAction(ModelAction.ACTIVATE)
+                    .setBundleUri("/registry/spam/3")
+                    .setManifestSha256("ab".repeat(32))
+                    .setAnnouncedAt(Instant.EPOCH)
+                    .build();
+
+    @Test
+    void aSignedAnnouncementVerifiesWithTheKeyPairFromPemFiles(@TempDir Path dir) throws Exception {
+        var keys = AnnouncementSignatures.generateKeyPair();
+        AnnouncementSignatures.writePem(
+                dir.resolve("key.pem"), "PRIVATE KEY", keys.getPrivate().getEncoded());
+        AnnouncementSignatures.writePem(
+                dir.resolve("key.pub"), "PUBLIC KEY", keys.getPublic().getEncoded());
+
+        ModelAnnouncement signed =
+                AnnouncementSignatures.sign(
+                        announcement,
+                        AnnouncementSignatures.readPrivateKey(dir.resolve("key.pem")));
+
+        assertThat(
+                        AnnouncementSignatures.verify(
+                                signed,
+                                AnnouncementSignatures.readPublicKey(dir.resolve("key.pub"))))
+                .isTrue();
+    }
+
+    @Test
+    void anyChangedFieldOrOtherKeyFailsVerification() throws Exception {
+        var keys = AnnouncementSignatures.generateKeyPair();
+        ModelAnnouncement signed = AnnouncementSignatures.sign(announcement, keys.getPrivate());
+
+        ModelAnnouncement otherVersion = ModelAnnouncement.newBuilder(signed).setVersion(4).build();
+        ModelAnnouncement otherUri =
+                ModelAnnouncement.newBuilder(signed).setBundleUri("/evil/spam/3").build();
+
+        assertThat(AnnouncementSignatures.verify(otherVersion, keys.getPublic())).isFalse();
+        assertThat(AnnouncementSignatures.verify(otherUri, keys.getPublic())).isFalse();
+        assertThat(
+                        AnnouncementSignatures.verify(
+                                signed, AnnouncementSignatures.generateKeyPair().getPublic()))
+                .isFalse();
+        assertThat(AnnouncementSignatures.verify(announcement, keys.getPublic()))
+                .as("unsigned")
+                .isFalse();
+    }
+}
