@@ -1,0 +1,210 @@
+package dev.sift.trainer.cli;
+
+import dev.sift.model.SiftHome;
+import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.registry.ModelRegistry;
+import dev.sift.trainer.data.Columns;
+import dev.sift.trainer.data.Dataset;
+import dev.sift.trainer.data.DatasetReader;
+import dev.sift.trainer.eval.Evaluation;
+import dev.sift.trainer.train.Training;
+import dev.sift.trainer.train.TrainingOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        description =
+                "Trains a head on frozen encoder features, evaluates it beside the published"
+                        + " version, and writes a run folder for 'publish'.")
+final class TrainCommand implements Callable<Integer> {
+
+    @Mixin RegistryOption registry;
+
+    @Option(names = "--data", required = true, description = "JSONL, CSV, TSV or Avro file.")
+    Path data;
+
+    @Option(names = "--model", required = true, description = "Model name, e.g. spam.")
+    String model;
+
+    @Option(
+            names = "--encoder",
+            description = "Encoder content hash; optional when the registry has one.")
+    String encoder;
+
+    @Option(
+            names = "--pooling",
+            defaultValue = "cls",
+            description = "cls, pooler or mean (default ${DEFAULT-VALUE}).")
+    String pooling;
+
+    @Option(
+            names = "--max-len",
+            defaultValue = "128",
+            description = "Tokens per input with specials.")
+    int maxLen;
+
+    @Option(names = "--text-column", defaultValue = "text", description = "Text column or field.")
+    String textColumn;
+
+    @Option(
+            names = "--text-b-column",
+            defaultValue = "text_b",
+            description = "Second text of a pair.")
+    String textBColumn;
+
+    @Option(
+            names = "--label-column",
+            defaultValue = "label",
+            description = "Label column or field.")
+    String labelColumn;
+
+    @Option(names = "--test", defaultValue = "0.2", description = "Test fraction (stratified).")
+    double testFraction;
+
+    @Option(names = "--validation", defaultValue = "0.1", description = "Validation fraction.")
+    double validationFraction;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed for splits and training.")
+    long seed;
+
+    @Option(names = "--epochs", defaultValue = "200", description = "Most epochs.")
+    int epochs;
+
+    @Option(names = "--patience", defaultValue = "8", description = "Early-stopping patience.")
+    int patience;
+
+    @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate.")
+    double learningRate;
+
+    @Option(names = "--l2", defaultValue = "0.001", description = "L2 on the weights.")
+    double l2;
+
+    @Option(names = "--class-weights", description = "Weigh classes inversely to their frequency.")
+    boolean classWeights;
+
+    @Option(names = "--encode-batch", defaultValue = "32", description = "Encoder batch size.")
+    int encodeBatch;
+
+    @Option(names = "--out", description = "Run folder (default runs/<model>-<time>).")
+    Path out;
+
+    @Option(names = "--feature-cache", description = "Feature cache folder.")
+    Path featureCache = SiftHome.dir().resolve("features");
+
+    @Override
+    public Integer call() throws Exception {
+        Pooling chosen = Pooling.of(pooling);
+        ModelRegistry models = registry.open();
+        ModelRegistry.checkName(model);
+        EncoderBundle bundle = resolveEncoder(models, encoder);
+        Dataset dataset =
+                new DatasetReader(new Columns(textColumn, textBColumn, labelColumn), 0.5)
+                        .read(data);
+        for (Dataset.BadRow bad :
+                dataset.badRows().subList(0, Math.min(10, dataset.badRows().size()))) {
+            System.err.println("skipped " + bad);
+        }
+        System.out.printf(
+                "%s: %d examples %s, %d bad rows skipped%n",
+                data, dataset.examples().size(), dataset.labelCounts(), dataset.badRows().size());
+        Path runDir =
+                out != null
+                        ? out
+                        : Path.of("runs", model + "-" + System.currentTimeMillis() / 1000);
+        TrainingOptions options =
+                new TrainingOptions(epochs, 64, learningRate, l2, classWeights, patience, seed);
+        Training.Outcome outcome =
+                Training.run(
+                        dataset,
+                        Training.dataHash(data),
+                        new Training.Settings(
+                                model,
+                                models,
+                                bundle,
+                                chosen,
+                                maxLen,
+                                encodeBatch,
+                                validationFraction,
+                                testFraction,
+                                options,
+                                featureCache,
+                                runDir,
+                                System.err));
+        Evaluation e = outcome.evaluation();
+        System.out.printf(
+                Locale.ROOT,
+                "%s (%s): accuracy %.4f, macro-F1 %.4f, log-loss %.4f, ECE %.4f on %d test"
+                        + " examples; features %.1f s, head %.1f s (best epoch %d)%n",
+                model,
+                chosen.id(),
+                e.accuracy(),
+                e.macroF1(),
+                e.logLoss(),
+                e.expectedCalibrationError(),
+                e.size(),
+                outcome.featureTime().toMillis() / 1000.0,
+                outcome.trainTime().toMillis() / 1000.0,
+                outcome.training().bestEpoch());
+        if (outcome.baseline() != null) {
+            Evaluation b = outcome.baseline().evaluation();
+            System.out.printf(
+                    Locale.ROOT,
+                    "published v%d on the same test set: accuracy %.4f, macro-F1 %.4f%n",
+                    outcome.baseline().version(),
+                    b.accuracy(),
+                    b.macroF1());
+        }
+        e.errorsByGroup()
+                .forEach(
+                        (group, counts) ->
+                                System.out.printf(
+                                        Locale.ROOT,
+                                        "  %-12s %4d examples, %3d errors%n",
+                                        group,
+                                        counts[0],
+                                        counts[1]));
+        System.out.println("run written to " + runDir + " (report.html inside)");
+        return 0;
+    }
+
+    static EncoderBundle resolveEncoder(ModelRegistry models, String hash) throws IOException {
+        if (hash != null) {
+            return models.encoder(hash);
+        }
+        List<String> hashes;
+        Path root = models.encodersDir();
+        if (!Files.isDirectory(root)) {
+            hashes = List.of();
+        } else {
+            try (Stream<Path> dirs = Files.list(root)) {
+                hashes =
+                        dirs.filter(d -> Files.exists(d.resolve("manifest.json")))
+                                .map(d -> d.getFileName().toString())
+                                .toList();
+            }
+        }
+        if (hashes.size() != 1) {
+            throw new IllegalArgumentException(
+                    "The registry at "
+                            + models.root()
+                            + " holds "
+                            + hashes.size()
+                            + " encoders; "
+                            + (hashes.isEmpty()
+                                    ? "import one with 'sift-trainer import-bert'"
+                                    : "choose one with --encoder " + hashes));
+        }
+        return models.encoder(hashes.get(0));
+    }
+}

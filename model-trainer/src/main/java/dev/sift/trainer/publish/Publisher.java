@@ -1,0 +1,106 @@
+package dev.sift.trainer.publish;
+
+import dev.sift.model.bundle.Manifests;
+import dev.sift.model.head.HeadFormat;
+import dev.sift.model.registry.ModelBundle;
+import dev.sift.model.registry.ModelDraft;
+import dev.sift.model.registry.ModelRegistry;
+import dev.sift.trainer.train.RunManifest;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Turns a training run into the next version of its model. A run that scores worse than the
+ * published version on the same test set by more than {@code margin} (in the chosen metric) is
+ * refused unless forced, and so is a run compared against a version that is no longer the latest:
+ * its comparison no longer says anything about what it would replace.
+ */
+public final class Publisher {
+
+    /** The registry refused, or would have refused without {@code --force}; says why. */
+    public static final class RefusedException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        RefusedException(String message) {
+            super(message);
+        }
+    }
+
+    private Publisher() {}
+
+    public static ModelBundle publish(
+            ModelRegistry registry, Path runDir, String metric, double margin, boolean force)
+            throws IOException, RefusedException {
+        RunManifest run = Manifests.read(runDir, RunManifest.FILE_NAME, RunManifest.class);
+        OptionalLong latest = registry.latestVersion(run.model());
+        if (!force) {
+            check(run, latest, metric, margin);
+        }
+        ModelDraft draft =
+                new ModelDraft(
+                        run.model(),
+                        run.encoderHash(),
+                        run.pooling(),
+                        run.maxSeqLen(),
+                        HeadFormat.read(runDir.resolve(RunManifest.HEAD_FILE), run.labels()),
+                        run.metrics(),
+                        latest.isPresent() ? latest.getAsLong() : null,
+                        run.trainingDataHash(),
+                        run.training(),
+                        Map.of(RunManifest.REPORT_FILE, runDir.resolve(RunManifest.REPORT_FILE)));
+        return registry.publish(draft);
+    }
+
+    static void check(RunManifest run, OptionalLong latest, String metric, double margin)
+            throws RefusedException {
+        if (latest.isEmpty()) {
+            return;
+        }
+        long current = latest.getAsLong();
+        if (run.baselineVersion() == null) {
+            throw new RefusedException(
+                    String.format(
+                            Locale.ROOT,
+                            "%s v%d is published but this run was not compared with it (another"
+                                    + " encoder, length or label set). Use --force to publish"
+                                    + " anyway.",
+                            run.model(),
+                            current));
+        }
+        if (run.baselineVersion() != current) {
+            throw new RefusedException(
+                    String.format(
+                            Locale.ROOT,
+                            "This run was compared with %s v%d, but v%d has been published since."
+                                    + " Train again to compare on the same test set, or use"
+                                    + " --force.",
+                            run.model(),
+                            run.baselineVersion(),
+                            current));
+        }
+        Double ours = run.metrics().get(metric);
+        Double theirs = run.baselineMetrics().get(metric);
+        if (ours == null || theirs == null) {
+            throw new IllegalArgumentException(
+                    "Unknown metric '" + metric + "'; the run has " + run.metrics().keySet());
+        }
+        if (theirs - ours > margin) {
+            throw new RefusedException(
+                    String.format(
+                            Locale.ROOT,
+                            "%s v%d scores %s %.4f on this run's test set and this run %.4f:"
+                                    + " worse by %.4f, more than the margin %.4f. Use --force to"
+                                    + " publish anyway.",
+                            run.model(),
+                            current,
+                            metric,
+                            theirs,
+                            ours,
+                            theirs - ours,
+                            margin));
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package dev.sift.trainer.report;
+
+import static dev.sift.trainer.report.Svg.escape;
+
+import dev.sift.trainer.eval.Evaluation;
+import dev.sift.trainer.train.HeadTrainer;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A self-contained HTML page about one training run: settings, data, curves, the confusion matrix,
+ * per-class figures, errors by group, and the serving version's figures on the same test set beside
+ * the new ones.
+ */
+public final class HtmlReport {
+
+    /** The figures of the version currently published, measured on this run's test set. */
+    public record Baseline(long version, Evaluation evaluation) {}
+
+    private HtmlReport() {}
+
+    public static String render(
+            String model,
+            Map<String, String> facts,
+            HeadTrainer.Result training,
+            Evaluation evaluation,
+            Baseline baseline) {
+        List<HeadTrainer.Epoch> history = training.history();
+        double[] trainLoss = history.stream().mapToDouble(HeadTrainer.Epoch::trainLoss).toArray();
+        double[] validationLoss =
+                history.stream().mapToDouble(HeadTrainer.Epoch::validationLoss).toArray();
+        double[] trainAccuracy =
+                history.stream().mapToDouble(HeadTrainer.Epoch::trainAccuracy).toArray();
+        double[] validationAccuracy =
+                history.stream().mapToDouble(HeadTrainer.Epoch::validationAccuracy).toArray();
+
+        StringBuilder html = new StringBuilder();
+        html.append("<!doctype html><html><head><meta charset='utf-8'><title>")
+                .append(escape(model))
+                .append(" training report</title><style>")
+                .append("body{font-family:sans-serif;margin:2em;max-width:1000px}")
+                .append("table{border-collapse:collapse;margin:1em 0}")
+                .append("td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}")
+                .append("th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}")
+                .append("</style></head><body><h1>")
+                .append(escape(model))
+                .append("</h1>");
+
+        html.append("<h2>Run</h2><table>");
+        facts.forEach(
+                (key, value) ->
+                        html.append("<tr><td>")
+                                .append(escape(key))
+                                .append("</td><td>")
+                                .append(escape(value))
+                                .append("</td></tr>"));
+        html.append("<tr><td>best epoch</td><td>")
+                .append(training.bestEpoch())
+                .append(" of ")
+                .append(history.size())
+                .append("</td></tr></table>");
+
+        html.append("<h2>Training curves</h2>")
+                .append(
+                        Svg.lineChart(
+                                "Cross-entropy",
+                                "epoch",
+                                List.of(
+                                        new Svg.Series("train", "#1f77b4", trainLoss),
+                                        new Svg.Series("validation", "#d62728", validationLoss))))
+                .append(
+                        Svg.lineChart(
+                                "Accuracy",
+                                "epoch",
+                                List.of(
+                                        new Svg.Series("train", "#1f77b4", trainAccuracy),
+                                        new Svg.Series(
+                                                "validation", "#d62728", validationAccuracy))));
+
+        html.append("<h2>Test set</h2><table><tr><th>metric</th><th>this run</th>");
+        if (baseline != null) {
+            html.append("<th>published v").append(baseline.version()).append("</th>");
+        }
+        html.append("</tr>");
+        Map<String, Double> ours = evaluation.asMetrics();
+        Map<String, Double> theirs = baseline == null ? null : baseline.evaluation().asMetrics();
+        ours.forEach(
+                (name, value) -> {
+                    html.append("<tr><td>").append(escape(name)).append("</td><td>");
+                    html.append(format(value)).append("</td>");
+                    if (theirs != null) {
+                        html.append("<td>").append(format(theirs.get(name))).append("</td>");
+                    }
+                    html.append("</tr>");
+                });
+        html.append("</table>")
+                .append(
+                        Svg.confusionMatrix(
+                                "Confusion matrix (test)",
+                                evaluation.labels(),
+                                evaluation.confusion()));
+
+        if (!evaluation.errorsByGroup().isEmpty()) {
+            html.append("<h2>Errors by group</h2><table><tr><th>group</th><th>examples</th>")
+                    .append("<th>errors</th><th>error rate</th></tr>");
+            evaluation
+                    .errorsByGroup()
+                    .forEach(
+                            (group, counts) ->
+                                    html.append("<tr><td>")
+                                            .append(escape(group))
+                                            .append("</td><td>")
+                                            .append(counts[0])
+                                            .append("</td><td>")
+                                            .append(counts[1])
+                                            .append("</td><td>")
+                                            .append(
+                                                    String.format(
+                                                            Locale.ROOT,
+                                                            "%.1f%%",
+                                                            100.0 * counts[1] / counts[0]))
+                                            .append("</td></tr>"));
+            html.append("</table>");
+        }
+        return html.append("</body></html>").toString();
+    }
+
+    private static String format(Double value) {
+        if (value == null) {
+            return "";
+        }
+        return value == Math.rint(value) && Math.abs(value) >= 1
+                ? String.format(Locale.ROOT, "%.0f", value)
+                : String.format(Locale.ROOT, "%.4f", value);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.sift.trainer.publish;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.registry.ModelBundle;
+import dev.sift.model.registry.ModelDraft;
+import dev.sift.model.registry.ModelRegistry;
+import dev.sift.model.testing.TinyBertEncoder;
+import dev.sift.schemas.AnnouncementSignatures;
+import dev.sift.schemas.ModelAction;
+import dev.sift.schemas.ModelAnnouncement;
+import dev.sift.schemas.RecordCodec;
+import dev.sift.testing.kafka.KafkaTestCluster;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** An announcement travels through a real Kafka broker and comes back intact and verifiable. */
+class AnnouncerTest {
+
+    @Test
+    void roundTripsASignedAnnouncementThroughKafka(@TempDir Path dir) throws Exception {
+        ModelRegistry registry = ModelRegistry.at(dir);
+        String hash = TinyBertEncoder.buildInto(registry.encodersDir()).contentHash();
+        ModelBundle bundle =
+                registry.publish(
+                        new ModelDraft(
+                                "spam",
+                                hash,
+                                Pooling.CLS,
+                                64,
+                                new ClassificationHead(
+                                        new float[TinyBertEncoder.HIDDEN_SIZE * 2],
+                                        new float[2],
+                                        List.of("ham", "spam")),
+                                null,
+                                null,
+                                null,
+                                null,
+                                null));
+        var keys = AnnouncementSignatures.generateKeyPair();
+        KafkaTestCluster kafka = KafkaTestCluster.shared();
+        String topic = kafka.newTopic("sift-models", 1);
+
+        ModelAnnouncement sent =
+                Announcer.announcement(bundle, ModelAction.ACTIVATE, keys.getPrivate());
+        Announcer.send(sent, topic, kafka.clientProperties());
+
+        var records = kafka.readCommitted(topic, 1, Duration.ofSeconds(30));
+        assertThat(records).hasSize(1);
+        assertThat(new String(records.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("spam");
+        ModelAnnouncement received =
+                RecordCodec.of(ModelAnnouncement.class).decode(records.get(0).value());
+        assertThat(received).isEqualTo(sent);
+        assertThat(received.getManifestSha256()).isEqualTo(bundle.manifestSha256());
+        assertThat(Path.of(java.net.URI.create(received.getBundleUri())))
+                .isEqualTo(bundle.dir().toAbsolutePath());
+        assertThat(AnnouncementSignatures.verify(received, keys.getPublic())).isTrue();
+    }
+}

@@ -1,0 +1,130 @@
+package dev.sift.trainer.publish;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.registry.ModelBundle;
+import dev.sift.model.registry.ModelRegistry;
+import dev.sift.model.testing.TinyBertEncoder;
+import dev.sift.trainer.TinyData;
+import dev.sift.trainer.data.Dataset;
+import dev.sift.trainer.data.Example;
+import dev.sift.trainer.features.FeatureExtractor;
+import dev.sift.trainer.train.Training;
+import dev.sift.trainer.train.TrainingOptions;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Train → publish → refuse a worse run → force it, on the tiny encoder and a real registry. */
+class PublisherTest {
+
+    @TempDir Path dir;
+    private ModelRegistry registry;
+    private EncoderBundle encoder;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        registry = ModelRegistry.at(dir.resolve("registry"));
+        encoder = TinyBertEncoder.buildInto(registry.encodersDir());
+    }
+
+    @Test
+    void publishesRefusesAWorseRunAndForcesIt() throws Exception {
+        List<Example> good = TinyData.spamAndHam(60, 1);
+        Training.Outcome first = train(good, "run-1");
+        assertThat(first.evaluation().accuracy()).isGreaterThan(0.9);
+        assertThat(first.runDir().resolve("report.html")).isRegularFile();
+
+        ModelBundle v1 = Publisher.publish(registry, first.runDir(), "macro_f1", 0.005, false);
+        assertThat(v1.version()).isEqualTo(1);
+        assertThat(v1.dir().resolve("report.html")).isRegularFile();
+        assertThat(v1.manifest().metrics()).containsKey("accuracy");
+        assertThat(v1.manifest().trainingDataHash()).isEqualTo("data-hash");
+
+        // Same data, but one epoch at a tiny learning rate: a head barely off its random start.
+        Training.Outcome worse =
+                train(good, "run-2", new TrainingOptions(1, 16, 1e-6, 0, false, 1, 7));
+        assertThat(worse.evaluation().macroF1()).isLessThan(first.evaluation().macroF1());
+        assertThat(worse.baseline().version()).isEqualTo(1);
+
+        assertThatThrownBy(
+                        () -> Publisher.publish(registry, worse.runDir(), "macro_f1", 0.005, false))
+                .isInstanceOf(Publisher.RefusedException.class)
+                .hasMessageContaining("spam v1 scores macro_f1")
+                .hasMessageContaining("more than the margin 0.0050. Use --force");
+        assertThat(registry.versions("spam")).containsExactly(1L);
+
+        ModelBundle v2 = Publisher.publish(registry, worse.runDir(), "macro_f1", 0.005, true);
+        assertThat(v2.version()).isEqualTo(2);
+        assertThat(v2.manifest().parentVersion()).isEqualTo(1L);
+    }
+
+    @Test
+    void refusesARunComparedWithAVersionThatIsNoLongerLatest() throws Exception {
+        Training.Outcome first = train(TinyData.spamAndHam(40, 1), "a");
+        Publisher.publish(registry, first.runDir(), "macro_f1", 0.005, false);
+        Training.Outcome second = train(TinyData.spamAndHam(40, 2), "b");
+        Training.Outcome third = train(TinyData.spamAndHam(40, 3), "c");
+        Publisher.publish(registry, second.runDir(), "macro_f1", 1, false);
+
+        assertThatThrownBy(() -> Publisher.publish(registry, third.runDir(), "macro_f1", 1, false))
+                .hasMessageContaining("was compared with spam v1, but v2 has been published");
+    }
+
+    @Test
+    void aSecondExtractionOnTheSameDataNeverRunsTheEncoder() throws Exception {
+        List<Example> examples = TinyData.spamAndHam(20, 4);
+        Path cache = dir.resolve("features");
+        try (FeatureExtractor first = new FeatureExtractor(encoder, 64, 8, cache, null)) {
+            first.vectors(examples, Pooling.CLS);
+            assertThat(first.encodedInputs()).isEqualTo(examples.size());
+        }
+        try (FeatureExtractor second = new FeatureExtractor(encoder, 64, 8, cache, null)) {
+            float[][] mean = second.vectors(examples, Pooling.MEAN);
+            float[][] cls = second.vectors(examples, Pooling.CLS);
+            assertThat(second.encodedInputs()).isZero();
+            assertThat(mean).hasNumberOfRows(examples.size());
+            assertThat(cls[0]).hasSize(TinyBertEncoder.HIDDEN_SIZE);
+        }
+        try (var files = Files.walk(cache)) {
+            assertThat(files.filter(f -> f.toString().endsWith(".bin")).count()).isEqualTo(3);
+        }
+    }
+
+    private Training.Outcome train(List<Example> examples, String run) throws Exception {
+        return train(examples, run, new TrainingOptions(60, 16, 0.01, 1e-3, false, 6, 42));
+    }
+
+    private Training.Outcome train(List<Example> examples, String run, TrainingOptions options)
+            throws Exception {
+        Dataset data = new Dataset("test", examples, List.of());
+        return Training.run(
+                data,
+                "data-hash",
+                new Training.Settings(
+                        "spam",
+                        registry,
+                        encoder,
+                        Pooling.CLS,
+                        32,
+                        16,
+                        0.1,
+                        0.2,
+                        options,
+                        dir.resolve("features"),
+                        dir.resolve(run),
+                        quiet()));
+    }
+
+    private static PrintStream quiet() {
+        return new PrintStream(OutputStream.nullOutputStream());
+    }
+}

@@ -1,0 +1,100 @@
+package dev.sift.trainer.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.sift.model.head.ClassificationHead;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class HeadTrainerTest {
+
+    private static final List<String> LABELS = List.of("a", "b", "c");
+
+    @Test
+    void learnsSeparableClassesOnRawVectorsWithBadlyScaledDimensions() {
+        Data train = data(600, 1);
+        Data validation = data(150, 2);
+
+        HeadTrainer.Result result =
+                HeadTrainer.train(
+                        train.x, train.y, validation.x, validation.y, LABELS, options(11));
+
+        assertThat(accuracy(result.head(), validation)).isGreaterThan(0.95);
+        assertThat(result.history().get(result.history().size() - 1).trainLoss())
+                .isLessThan(result.history().get(0).trainLoss());
+    }
+
+    @Test
+    void isDeterministicForASeed() {
+        Data train = data(200, 1);
+        Data validation = data(50, 2);
+
+        ClassificationHead first =
+                HeadTrainer.train(train.x, train.y, validation.x, validation.y, LABELS, options(5))
+                        .head();
+        ClassificationHead second =
+                HeadTrainer.train(train.x, train.y, validation.x, validation.y, LABELS, options(5))
+                        .head();
+        ClassificationHead other =
+                HeadTrainer.train(train.x, train.y, validation.x, validation.y, LABELS, options(6))
+                        .head();
+
+        assertThat(first.weights()).containsExactly(second.weights());
+        assertThat(first.bias()).containsExactly(second.bias());
+        assertThat(first.weights()).isNotEqualTo(other.weights());
+    }
+
+    @Test
+    void stopsEarlyWhenValidationLossStopsImproving() {
+        Data train = data(200, 1);
+        Data validation = data(50, 2);
+        TrainingOptions options = new TrainingOptions(500, 32, 0.05, 0, false, 3, 1);
+
+        HeadTrainer.Result result =
+                HeadTrainer.train(train.x, train.y, validation.x, validation.y, LABELS, options);
+
+        assertThat(result.history().size()).isLessThan(500);
+        assertThat(result.history().size() - result.bestEpoch()).isEqualTo(3);
+    }
+
+    @Test
+    void balancedClassWeightsGiveEveryClassTheSameTotal() {
+        double[] weights = HeadTrainer.balancedWeights(new int[] {0, 0, 0, 1}, 2);
+
+        assertThat(weights[0] * 3).isCloseTo(weights[1] * 1, within(1e-12));
+    }
+
+    private static TrainingOptions options(long seed) {
+        return new TrainingOptions(100, 32, 0.01, 1e-4, false, 5, seed);
+    }
+
+    private static double accuracy(ClassificationHead head, Data data) {
+        int correct = 0;
+        for (int n = 0; n < data.y.length; n++) {
+            correct +=
+                    ClassificationHead.argMax(head.probabilities(data.x[n])) == data.y[n] ? 1 : 0;
+        }
+        return (double) correct / data.y.length;
+    }
+
+    private record Data(float[][] x, int[] y) {}
+
+    /**
+     * Three Gaussian blobs; dimension 0 is scaled by 1000 and offset, as BERT dimensions can be.
+     */
+    private static Data data(int n, long seed) {
+        Random random = new Random(seed);
+        float[][] x = new float[n][4];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % 3;
+            x[i][0] = (float) (1000 * (y[i] + random.nextGaussian() * 0.2) + 5000);
+            x[i][1] = (float) (y[i] == 1 ? 1 : 0) + (float) random.nextGaussian() * 0.2f;
+            x[i][2] = (float) random.nextGaussian();
+            x[i][3] = 3f; // constant: carries nothing and must not break standardization
+        }
+        return new Data(x, y);
+    }
+}

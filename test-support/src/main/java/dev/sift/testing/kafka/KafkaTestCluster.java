@@ -1,0 +1,128 @@
+package dev.sift.testing.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.testcontainers.DockerClientFactory;
+
+/**
+ * A real Kafka broker for tests: a Testcontainers {@code apache/kafka} container where a Docker
+ * engine answers, an in-process KRaft broker ({@link InProcessKafka}) otherwise. One cluster per
+ * JVM is shared by every test ({@link #shared()}); tests isolate themselves with {@link #newTopic}.
+ */
+public abstract class KafkaTestCluster implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaTestCluster.class);
+    private static KafkaTestCluster shared;
+
+    /** The JVM-wide cluster, started on first use and stopped when the JVM exits. */
+    public static synchronized KafkaTestCluster shared() {
+        if (shared == null) {
+            shared = start(Map.of());
+            KafkaTestCluster cluster = shared;
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(cluster::closeQuietly, "kafka-test-cluster-stop"));
+        }
+        return shared;
+    }
+
+    /** A new cluster with extra broker settings; the caller closes it. */
+    public static KafkaTestCluster start(Map<String, String> brokerConfig) {
+        if (dockerAnswers()) {
+            LOG.info("Starting Kafka in a Testcontainers container");
+            return new ContainerKafka(brokerConfig);
+        }
+        LOG.info("No Docker engine; starting an in-process KRaft broker");
+        return new InProcessKafka(brokerConfig);
+    }
+
+    private static boolean dockerAnswers() {
+        try {
+            return DockerClientFactory.instance().isDockerAvailable();
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
+    public abstract String bootstrapServers();
+
+    /** Properties every client of this cluster needs (bootstrap servers, security). */
+    public Properties clientProperties() {
+        Properties properties = new Properties();
+        properties.put("bootstrap.servers", bootstrapServers());
+        return properties;
+    }
+
+    /** Creates a topic with a unique name and returns the name. */
+    public String newTopic(String prefix, int partitions) {
+        String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        try (Admin admin = Admin.create(clientProperties())) {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+                    .all()
+                    .get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot create topic " + name, e);
+        }
+        return name;
+    }
+
+    public void send(String topic, List<byte[]> values) {
+        Properties config = clientProperties();
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (byte[] value : values) {
+                producer.send(new ProducerRecord<>(topic, value));
+            }
+            producer.flush();
+        }
+    }
+
+    /**
+     * Reads {@code topic} from the beginning with {@code read_committed} until {@code expected}
+     * records arrived or {@code timeout} passed; returns what arrived.
+     */
+    public List<ConsumerRecord<byte[], byte[]>> readCommitted(
+            String topic, int expected, Duration timeout) {
+        Properties config = clientProperties();
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (records.size() < expected && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
+    void closeQuietly() {
+        try {
+            close();
+        } catch (Exception e) {
+            LOG.warn("Stopping the Kafka test cluster failed", e);
+        }
+    }
+}
