@@ -1,0 +1,218 @@
+package dev.sift.job;
+
+import dev.sift.job.decode.RawRecord;
+import dev.sift.job.decode.RawRecordDeserializer;
+import dev.sift.job.infer.InferenceSettings;
+import dev.sift.job.sink.OutRecord;
+import dev.sift.job.sink.OutRecordSerializer;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The Sift streaming job on Kafka.
+ *
+ * <pre>
+ * flink run sift-flink-job.jar --config sift.properties --sift.parallelism=4
+ * </pre>
+ *
+ * Requests are read from their committed offsets (earliest on first start); announcements from the
+ * latest offset, since on a fresh start the registry's newest versions already serve and a restored
+ * job takes its models and offsets from the checkpoint.
+ */
+public final class SiftJob {
+
+    private SiftJob() {}
+
+    public static void main(String[] args) throws Exception {
+        Configuration config = parseArgs(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        wire(env, config);
+        env.execute("sift");
+    }
+
+    /** Adds Sift to {@code env}: checkpointing, Kafka sources, the pipeline and the Kafka sink. */
+    public static void wire(StreamExecutionEnvironment env, Configuration config)
+            throws IOException {
+        env.setParallelism(config.get(SiftOptions.PARALLELISM));
+        env.enableCheckpointing(
+                config.get(SiftOptions.CHECKPOINT_INTERVAL).toMillis(),
+                CheckpointingMode.EXACTLY_ONCE);
+        DataStream<RawRecord> requests =
+                env.fromSource(requestSource(config), WatermarkStrategy.noWatermarks(), "requests")
+                        .uid("sift-requests");
+        DataStream<byte[]> announcements =
+                env.fromSource(
+                                announcementSource(config),
+                                WatermarkStrategy.noWatermarks(),
+                                "models")
+                        .uid("sift-models")
+                        .setParallelism(1);
+        SiftPipeline.build(
+                        requests,
+                        announcements,
+                        inferenceSettings(config),
+                        config.get(SiftOptions.MAX_TEXT_BYTES))
+                .sinkTo(sink(config))
+                .name("kafka-sink")
+                .uid("sift-sink");
+    }
+
+    /** Requests from their committed offsets, or the earliest on a group's first start. */
+    public static KafkaSource<RawRecord> requestSource(Configuration config) throws IOException {
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(require(config, SiftOptions.BOOTSTRAP_SERVERS))
+                .setProperties(kafkaProperties(config))
+                .setTopics(config.get(SiftOptions.REQUESTS_TOPIC))
+                .setGroupId(config.get(SiftOptions.GROUP_ID))
+                .setStartingOffsets(
+                        OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new RawRecordDeserializer())
+                .build();
+    }
+
+    /** Announcements from the latest offset (see the class comment). */
+    public static KafkaSource<byte[]> announcementSource(Configuration config) throws IOException {
+        return KafkaSource.<byte[]>builder()
+                .setBootstrapServers(require(config, SiftOptions.BOOTSTRAP_SERVERS))
+                .setProperties(kafkaProperties(config))
+                .setTopics(config.get(SiftOptions.MODELS_TOPIC))
+                .setGroupId(config.get(SiftOptions.GROUP_ID) + "-models")
+                .setStartingOffsets(OffsetsInitializer.latest())
+                .setDeserializer(
+                        KafkaRecordDeserializationSchema.valueOnly(ByteArrayDeserializer.class))
+                .build();
+    }
+
+    /** Results and dead letters, exactly-once unless configured otherwise. */
+    public static KafkaSink<OutRecord> sink(Configuration config) throws IOException {
+        Properties producer = kafkaProperties(config);
+        producer.setProperty(
+                "transaction.timeout.ms",
+                Long.toString(config.get(SiftOptions.TRANSACTION_TIMEOUT).toMillis()));
+        DeliveryGuarantee guarantee = config.get(SiftOptions.DELIVERY_GUARANTEE);
+        var builder =
+                KafkaSink.<OutRecord>builder()
+                        .setBootstrapServers(require(config, SiftOptions.BOOTSTRAP_SERVERS))
+                        .setKafkaProducerConfig(producer)
+                        .setRecordSerializer(new OutRecordSerializer())
+                        .setDeliveryGuarantee(guarantee);
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+            builder.setTransactionalIdPrefix(
+                    "sift-"
+                            + config.get(SiftOptions.GROUP_ID)
+                            + "-"
+                            + config.get(SiftOptions.RESULTS_TOPIC));
+        }
+        return builder.build();
+    }
+
+    public static InferenceSettings inferenceSettings(Configuration config) throws IOException {
+        String keyFile = config.get(SiftOptions.ANNOUNCEMENT_PUBLIC_KEY);
+        return new InferenceSettings(
+                config.get(SiftOptions.REGISTRY),
+                keyFile == null ? null : Files.readString(Path.of(keyFile)),
+                config.get(SiftOptions.MAX_BATCH_SIZE),
+                config.get(SiftOptions.MAX_BATCH_TOKENS),
+                config.get(SiftOptions.MAX_WAIT).toMillis(),
+                config.get(SiftOptions.DEFAULT_MODELS),
+                config.get(SiftOptions.RESULTS_TOPIC),
+                config.get(SiftOptions.DEAD_LETTER_TOPIC));
+    }
+
+    static Properties kafkaProperties(Configuration config) throws IOException {
+        Properties properties = new Properties();
+        String file = config.get(SiftOptions.KAFKA_PROPERTIES);
+        if (file != null) {
+            try (Reader reader = Files.newBufferedReader(Path.of(file))) {
+                properties.load(reader);
+            }
+        }
+        return properties;
+    }
+
+    /**
+     * {@code --config FILE} (properties) and {@code --key=value} or {@code --key value} flags,
+     * flags winning. An unknown key or a bad value is an error naming it and the valid keys.
+     */
+    public static Configuration parseArgs(String... args) throws IOException {
+        Map<String, String> values = new HashMap<>();
+        Map<String, String> flags = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--")) {
+                throw new IllegalArgumentException(
+                        "Unexpected argument '" + arg + "'; options start with --");
+            }
+            String key = arg.substring(2);
+            String value;
+            int equals = key.indexOf('=');
+            if (equals >= 0) {
+                value = key.substring(equals + 1);
+                key = key.substring(0, equals);
+            } else if (i + 1 < args.length) {
+                value = args[++i];
+            } else {
+                throw new IllegalArgumentException("Option --" + key + " needs a value");
+            }
+            flags.put(key, value);
+        }
+        String configFile = flags.remove("config");
+        if (configFile != null) {
+            Properties file = new Properties();
+            try (Reader reader = Files.newBufferedReader(Path.of(configFile))) {
+                file.load(reader);
+            }
+            file.forEach((k, v) -> values.put(k.toString(), v.toString().trim()));
+        }
+        values.putAll(flags);
+        Map<String, ConfigOption<?>> known =
+                SiftOptions.ALL.stream().collect(Collectors.toMap(ConfigOption::key, o -> o));
+        for (String key : values.keySet()) {
+            if (!known.containsKey(key)) {
+                throw new IllegalArgumentException(
+                        "Unknown option '"
+                                + key
+                                + "'; valid options: "
+                                + known.keySet().stream().sorted().toList());
+            }
+        }
+        Configuration config = Configuration.fromMap(values);
+        for (ConfigOption<?> option : SiftOptions.ALL) {
+            try {
+                config.get(option);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        "Bad value for " + option.key() + ": " + e.getMessage(), e);
+            }
+        }
+        return config;
+    }
+
+    private static <T> T require(Configuration config, ConfigOption<T> option) {
+        T value = config.get(option);
+        if (value == null) {
+            throw new IllegalArgumentException(
+                    "Missing " + option.key() + ": " + option.description());
+        }
+        return value;
+    }
+}

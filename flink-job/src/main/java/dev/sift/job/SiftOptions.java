@@ -1,0 +1,164 @@
+package dev.sift.job;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+
+/**
+ * Every setting of the Sift job, typed, with its default and what it does. Set them in a properties
+ * file ({@code --config sift.properties}) or as flags ({@code
+ * --sift.kafka.bootstrap-servers=host:9092}); flags win.
+ */
+public final class SiftOptions {
+
+    private SiftOptions() {}
+
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+            ConfigOptions.key("sift.kafka.bootstrap-servers")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Kafka brokers, host:port[,host:port...]. Required.");
+
+    public static final ConfigOption<String> KAFKA_PROPERTIES =
+            ConfigOptions.key("sift.kafka.properties-file")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Kafka client properties for every source and sink (security.protocol,"
+                                    + " sasl.*, ssl.*).");
+
+    public static final ConfigOption<String> REQUESTS_TOPIC =
+            ConfigOptions.key("sift.topics.requests")
+                    .stringType()
+                    .defaultValue("sift.requests")
+                    .withDescription("Topic of text and sentence-pair requests.");
+
+    public static final ConfigOption<String> RESULTS_TOPIC =
+            ConfigOptions.key("sift.topics.results")
+                    .stringType()
+                    .defaultValue("sift.results")
+                    .withDescription("Topic classification results are written to.");
+
+    public static final ConfigOption<String> DEAD_LETTER_TOPIC =
+            ConfigOptions.key("sift.topics.dead-letters")
+                    .stringType()
+                    .defaultValue("sift.dead-letters")
+                    .withDescription(
+                            "Topic refused requests are written to, with code and reason.");
+
+    public static final ConfigOption<String> MODELS_TOPIC =
+            ConfigOptions.key("sift.topics.models")
+                    .stringType()
+                    .defaultValue("sift.models")
+                    .withDescription("Topic of model announcements from the trainer.");
+
+    public static final ConfigOption<String> GROUP_ID =
+            ConfigOptions.key("sift.kafka.group-id")
+                    .stringType()
+                    .defaultValue("sift")
+                    .withDescription("Consumer group of the request source.");
+
+    public static final ConfigOption<String> REGISTRY =
+            ConfigOptions.key("sift.registry")
+                    .stringType()
+                    .defaultValue("registry")
+                    .withDescription("Model registry folder, readable by every TaskManager.");
+
+    public static final ConfigOption<String> ANNOUNCEMENT_PUBLIC_KEY =
+            ConfigOptions.key("sift.models.public-key")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Ed25519 public key (PEM file) announcements must be signed with;"
+                                    + " unset accepts unsigned announcements.");
+
+    public static final ConfigOption<List<String>> DEFAULT_MODELS =
+            ConfigOptions.key("sift.models.default")
+                    .stringType()
+                    .asList()
+                    .defaultValues()
+                    .withDescription(
+                            "Models for requests that name none, ';'-separated; empty means every"
+                                    + " serving model.");
+
+    public static final ConfigOption<Integer> MAX_BATCH_SIZE =
+            ConfigOptions.key("sift.batch.max-size")
+                    .intType()
+                    .defaultValue(32)
+                    .withDescription("Flush the buffer when this many requests wait.");
+
+    public static final ConfigOption<Integer> MAX_BATCH_TOKENS =
+            ConfigOptions.key("sift.batch.max-tokens")
+                    .intType()
+                    .defaultValue(2048)
+                    .withDescription(
+                            "Flush when the waiting requests hold this many tokens; also the"
+                                    + " largest padded batch (inputs × longest) sent to the"
+                                    + " encoder.");
+
+    public static final ConfigOption<Duration> MAX_WAIT =
+            ConfigOptions.key("sift.batch.max-wait")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(50))
+                    .withDescription("Flush when the oldest waiting request has waited this long.");
+
+    public static final ConfigOption<Integer> MAX_TEXT_BYTES =
+            ConfigOptions.key("sift.requests.max-text-bytes")
+                    .intType()
+                    .defaultValue(100_000)
+                    .withDescription("Requests with more UTF-8 bytes of text are dead-lettered.");
+
+    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE =
+            ConfigOptions.key("sift.sink.delivery-guarantee")
+                    .enumType(DeliveryGuarantee.class)
+                    .defaultValue(DeliveryGuarantee.EXACTLY_ONCE)
+                    .withDescription(
+                            "EXACTLY_ONCE (transactions; read results with"
+                                    + " isolation.level=read_committed) or AT_LEAST_ONCE.");
+
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
+            ConfigOptions.key("sift.sink.transaction-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(10))
+                    .withDescription(
+                            "Kafka transaction timeout; must stay below the brokers'"
+                                    + " transaction.max.timeout.ms (15 minutes by default).");
+
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+            ConfigOptions.key("sift.checkpoint.interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(10))
+                    .withDescription(
+                            "Checkpoint interval; exactly-once results become visible at each"
+                                    + " checkpoint.");
+
+    public static final ConfigOption<Integer> PARALLELISM =
+            ConfigOptions.key("sift.parallelism")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription("Parallelism of the job.");
+
+    /** Every option, for validation and {@code --help}. */
+    public static final List<ConfigOption<?>> ALL =
+            List.of(
+                    BOOTSTRAP_SERVERS,
+                    KAFKA_PROPERTIES,
+                    REQUESTS_TOPIC,
+                    RESULTS_TOPIC,
+                    DEAD_LETTER_TOPIC,
+                    MODELS_TOPIC,
+                    GROUP_ID,
+                    REGISTRY,
+                    ANNOUNCEMENT_PUBLIC_KEY,
+                    DEFAULT_MODELS,
+                    MAX_BATCH_SIZE,
+                    MAX_BATCH_TOKENS,
+                    MAX_WAIT,
+                    MAX_TEXT_BYTES,
+                    DELIVERY_GUARANTEE,
+                    TRANSACTION_TIMEOUT,
+                    CHECKPOINT_INTERVAL,
+                    PARALLELISM);
+}

@@ -1,0 +1,52 @@
+package dev.sift.job;
+
+import dev.sift.job.decode.ClassifyRequest;
+import dev.sift.job.decode.DecodeFunction;
+import dev.sift.job.decode.RawRecord;
+import dev.sift.job.infer.InferenceOperator;
+import dev.sift.job.infer.InferenceSettings;
+import dev.sift.job.sink.OutRecord;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+
+/**
+ * The Sift dataflow, built from the streams it reads and returning the one it writes, so {@link
+ * SiftJob} wires it to Kafka and tests wire it to whatever they like:
+ *
+ * <pre>
+ * requests ─ decode ─┬─ infer ─┬─ results + dead letters ─▶ sink
+ *                    │    ▲    │
+ *   bad records ─────┘    │    │
+ * announcements ─ broadcast    │
+ *                              └ (one stream of OutRecords, one transactional sink)
+ * </pre>
+ *
+ * <pre>{@code
+ * DataStream<OutRecord> out = SiftPipeline.build(requests, announcements, settings, 1 << 20);
+ * out.sinkTo(kafkaSink);
+ * }</pre>
+ */
+public final class SiftPipeline {
+
+    private SiftPipeline() {}
+
+    public static DataStream<OutRecord> build(
+            DataStream<RawRecord> requests,
+            DataStream<byte[]> announcements,
+            InferenceSettings inference,
+            int maxTextBytes) {
+        SingleOutputStreamOperator<ClassifyRequest> decoded =
+                requests.process(new DecodeFunction(maxTextBytes, inference.deadLetterTopic()))
+                        .name("decode")
+                        .uid("sift-decode");
+        SingleOutputStreamOperator<OutRecord> classified =
+                decoded.connect(announcements.broadcast())
+                        .transform(
+                                "infer",
+                                TypeInformation.of(OutRecord.class),
+                                new InferenceOperator(inference))
+                        .uid("sift-infer");
+        return classified.union(decoded.getSideOutput(DecodeFunction.DEAD_LETTERS));
+    }
+}

@@ -1,0 +1,67 @@
+package dev.sift.job.decode;
+
+import dev.sift.job.sink.DeadLetters;
+import dev.sift.job.sink.OutRecord;
+import dev.sift.schemas.ErrorCode;
+import dev.sift.schemas.RecordDecodingException;
+import java.util.EnumMap;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Validates raw requests. Good ones continue as {@link ClassifyRequest}; bad ones leave through the
+ * {@link #DEAD_LETTERS} side output with a code and a reason. Nothing a producer sends can fail
+ * this function: that is what keeps bad input from restarting the job.
+ */
+public final class DecodeFunction extends ProcessFunction<RawRecord, ClassifyRequest> {
+
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<OutRecord> DEAD_LETTERS =
+            new OutputTag<>(
+                    "dead-letters",
+                    org.apache.flink.api.common.typeinfo.TypeInformation.of(OutRecord.class));
+
+    private final RequestValidator validator;
+    private final String deadLetterTopic;
+    private transient Map<ErrorCode, Counter> deadLetters;
+
+    public DecodeFunction(int maxTextBytes, String deadLetterTopic) {
+        this.validator = new RequestValidator(maxTextBytes);
+        this.deadLetterTopic = deadLetterTopic;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        deadLetters = new EnumMap<>(ErrorCode.class);
+    }
+
+    @Override
+    public void processElement(RawRecord raw, Context ctx, Collector<ClassifyRequest> out) {
+        try {
+            out.collect(validator.validate(raw));
+        } catch (RecordDecodingException e) {
+            reject(raw, e.code(), e.getMessage(), ctx);
+        } catch (RuntimeException e) {
+            // A decoder bug must not take the job down with the record that triggered it.
+            reject(raw, ErrorCode.OTHER, "Unexpected " + e, ctx);
+        }
+    }
+
+    private void reject(RawRecord raw, ErrorCode code, String reason, Context ctx) {
+        deadLetters
+                .computeIfAbsent(
+                        code,
+                        c ->
+                                getRuntimeContext()
+                                        .getMetricGroup()
+                                        .addGroup("code", c.name())
+                                        .counter("deadLetters"))
+                .inc();
+        ctx.output(DEAD_LETTERS, DeadLetters.of(raw, code, reason, null, deadLetterTopic));
+    }
+}

@@ -1,0 +1,110 @@
+package dev.sift.job.decode;
+
+import dev.sift.schemas.ErrorCode;
+import dev.sift.schemas.PairRequest;
+import dev.sift.schemas.RecordDecodingException;
+import dev.sift.schemas.RequestCodec;
+import dev.sift.schemas.TextRequest;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Turns a raw Kafka record into a {@link ClassifyRequest} or says, with a dead-letter code, why it
+ * cannot be one: undecodable bytes, an unknown schema, no id, blank text, a missing pair half, text
+ * over the byte limit, or text that was not valid UTF-8. Which models exist is not known here; the
+ * inference operator checks that.
+ */
+public final class RequestValidator implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private final int maxTextBytes;
+    private transient RequestCodec codec;
+
+    public RequestValidator(int maxTextBytes) {
+        this.maxTextBytes = maxTextBytes;
+    }
+
+    public ClassifyRequest validate(RawRecord raw) throws RecordDecodingException {
+        if (codec == null) {
+            codec = new RequestCodec();
+        }
+        SpecificRecord decoded = codec.decode(raw.value);
+        ClassifyRequest request = new ClassifyRequest();
+        request.topic = raw.topic;
+        request.partition = raw.partition;
+        request.offset = raw.offset;
+        request.originalValue = raw.value;
+        Instant eventTime;
+        if (decoded instanceof TextRequest text) {
+            request.id = text.getId();
+            request.text = requireText(text.getText(), "text", text.getId(), ErrorCode.EMPTY_TEXT);
+            copy(text.getModels(), text.getAttributes(), request);
+            eventTime = text.getEventTime();
+        } else {
+            PairRequest pair = (PairRequest) decoded;
+            request.id = pair.getId();
+            request.text =
+                    requireText(
+                            pair.getTextA(), "textA", pair.getId(), ErrorCode.MISSING_PAIR_HALF);
+            request.textB =
+                    requireText(
+                            pair.getTextB(), "textB", pair.getId(), ErrorCode.MISSING_PAIR_HALF);
+            copy(pair.getModels(), pair.getAttributes(), request);
+            eventTime = pair.getEventTime();
+        }
+        if (request.id == null || request.id.isBlank()) {
+            throw new RecordDecodingException(ErrorCode.MISSING_ID, "The request has a blank id");
+        }
+        int bytes =
+                utf8Length(request.text) + (request.textB == null ? 0 : utf8Length(request.textB));
+        if (bytes > maxTextBytes) {
+            throw new RecordDecodingException(
+                    ErrorCode.TEXT_TOO_LONG,
+                    "Request "
+                            + request.id
+                            + " carries "
+                            + bytes
+                            + " bytes of text; the limit is "
+                            + maxTextBytes);
+        }
+        request.eventTimeMillis = eventTime != null ? eventTime.toEpochMilli() : raw.timestamp;
+        return request;
+    }
+
+    private static String requireText(String text, String field, String id, ErrorCode code)
+            throws RecordDecodingException {
+        if (text == null || text.isBlank()) {
+            throw new RecordDecodingException(
+                    code, "Request " + id + " has a blank \"" + field + "\"");
+        }
+        // Avro decodes malformed UTF-8 into U+FFFD; no producer means to send one.
+        if (text.indexOf('\uFFFD') >= 0) {
+            throw new RecordDecodingException(
+                    ErrorCode.INVALID_UTF8,
+                    "Request "
+                            + id
+                            + " field \""
+                            + field
+                            + "\" is not valid UTF-8 (decoded to"
+                            + " U+FFFD)");
+        }
+        return text;
+    }
+
+    private static void copy(
+            List<String> models, Map<String, String> attributes, ClassifyRequest request) {
+        request.models = new ArrayList<>(models);
+        request.attributes = new HashMap<>(attributes);
+    }
+
+    private static int utf8Length(String text) {
+        return text.getBytes(StandardCharsets.UTF_8).length;
+    }
+}

@@ -1,0 +1,197 @@
+package dev.sift.job.infer;
+
+import dev.sift.job.decode.ClassifyRequest;
+import dev.sift.job.models.LoadedModel;
+import dev.sift.model.encode.EncodedBatch;
+import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.tokenize.TokenizedInput;
+import dev.sift.schemas.ClassificationResult;
+import dev.sift.schemas.ErrorCode;
+import dev.sift.schemas.LabelProbability;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Classifies a flushed buffer of requests with the models serving right now. Requests are grouped
+ * by the encoder their models share; within a group they are sorted by token length and cut into
+ * encoder batches of at most {@code maxBatchSize} inputs and {@code maxBatchTokens} padded tokens,
+ * each padded only to its own longest input. Every head on that encoder reads the same pass.
+ * Outcomes come back in the order the requests arrived.
+ *
+ * <p>Plain Java, no Flink: the operator holds buffers, timers and state and calls this.
+ */
+public final class BatchClassifier {
+
+    /** What one request became: its results, or the reason it was refused. */
+    public record Outcome(
+            ClassifyRequest request,
+            List<ClassificationResult> results,
+            ErrorCode errorCode,
+            String reason) {
+        public boolean refused() {
+            return errorCode != null;
+        }
+    }
+
+    /** One encoder pass, for metrics. */
+    public record Pass(int size, int paddedLength, double paddingEfficiency, long nanos) {}
+
+    /** Outcomes in arrival order, and the passes that produced them. */
+    public record Flush(List<Outcome> outcomes, List<Pass> passes) {}
+
+    private final int maxBatchSize;
+    private final int maxBatchTokens;
+
+    public BatchClassifier(int maxBatchSize, int maxBatchTokens) {
+        this.maxBatchSize = maxBatchSize;
+        this.maxBatchTokens = maxBatchTokens;
+    }
+
+    /**
+     * @param models the serving models by name
+     * @param defaults models applied when a request names none; all serving models, by name, when
+     *     empty
+     */
+    public Flush classify(
+            List<ClassifyRequest> requests,
+            Map<String, LoadedModel> models,
+            List<String> defaults,
+            Clock clock) {
+        Outcome[] outcomes = new Outcome[requests.size()];
+        // encoder key -> items (request index, its models on that encoder)
+        Map<String, List<Item>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < requests.size(); i++) {
+            ClassifyRequest request = requests.get(i);
+            List<String> names =
+                    !request.models.isEmpty()
+                            ? request.models
+                            : !defaults.isEmpty()
+                                    ? defaults
+                                    : models.keySet().stream().sorted().toList();
+            List<String> unknown = names.stream().filter(n -> !models.containsKey(n)).toList();
+            if (names.isEmpty() || !unknown.isEmpty()) {
+                outcomes[i] =
+                        new Outcome(
+                                request,
+                                List.of(),
+                                ErrorCode.UNKNOWN_MODEL,
+                                names.isEmpty()
+                                        ? "No model is serving yet"
+                                        : "Request "
+                                                + request.id
+                                                + " names "
+                                                + unknown
+                                                + ", which this job does not serve; it serves "
+                                                + models.keySet());
+                continue;
+            }
+            Map<String, List<LoadedModel>> byEncoder = new LinkedHashMap<>();
+            for (String name : names) {
+                LoadedModel model = models.get(name);
+                byEncoder.computeIfAbsent(model.encoderKey(), k -> new ArrayList<>()).add(model);
+            }
+            for (var entry : byEncoder.entrySet()) {
+                groups.computeIfAbsent(entry.getKey(), k -> new ArrayList<>())
+                        .add(new Item(i, request, entry.getValue()));
+            }
+        }
+
+        List<Pass> passes = new ArrayList<>();
+        List<List<ClassificationResult>> results = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            results.add(new ArrayList<>());
+        }
+        for (List<Item> group : groups.values()) {
+            runGroup(group, results, passes, clock);
+        }
+        for (int i = 0; i < outcomes.length; i++) {
+            if (outcomes[i] == null) {
+                outcomes[i] = new Outcome(requests.get(i), results.get(i), null, null);
+            }
+        }
+        return new Flush(List.of(outcomes), passes);
+    }
+
+    private record Item(int index, ClassifyRequest request, List<LoadedModel> models) {}
+
+    private record Tokenized(Item item, TokenizedInput input) {}
+
+    private void runGroup(
+            List<Item> group,
+            List<List<ClassificationResult>> results,
+            List<Pass> passes,
+            Clock clock) {
+        LoadedModel first = group.get(0).models().get(0);
+        List<Tokenized> inputs = new ArrayList<>(group.size());
+        for (Item item : group) {
+            ClassifyRequest r = item.request();
+            TokenizedInput input =
+                    r.isPair()
+                            ? first.tokenizer().encodePair(r.text, r.textB)
+                            : first.tokenizer().encode(r.text);
+            inputs.add(new Tokenized(item, input));
+        }
+        inputs.sort(Comparator.comparingInt(t -> t.input().length()));
+        int from = 0;
+        while (from < inputs.size()) {
+            int to = from;
+            int longest = 0;
+            while (to < inputs.size() && to - from < maxBatchSize) {
+                int length = Math.max(longest, inputs.get(to).input().length());
+                if (to > from && length * (to - from + 1) > maxBatchTokens) {
+                    break; // the next input would push the padded batch over the token budget
+                }
+                longest = length;
+                to++;
+            }
+            List<Tokenized> batch = inputs.subList(from, to);
+            long start = System.nanoTime();
+            EncodedBatch encoded =
+                    first.encoder().encode(batch.stream().map(Tokenized::input).toList());
+            passes.add(
+                    new Pass(
+                            batch.size(),
+                            encoded.batch().length(),
+                            encoded.batch().paddingEfficiency(),
+                            System.nanoTime() - start));
+            Instant now = clock.instant(); // after the pass: latency includes inference
+            for (int b = 0; b < batch.size(); b++) {
+                Item item = batch.get(b).item();
+                for (LoadedModel model : item.models()) {
+                    float[] h = encoded.vector(b, model.bundle().manifest().pooling());
+                    results.get(item.index()).add(result(item.request(), model, h, now));
+                }
+            }
+            from = to;
+        }
+    }
+
+    static ClassificationResult result(
+            ClassifyRequest request, LoadedModel model, float[] h, Instant now) {
+        ClassificationHead head = model.bundle().head();
+        float[] p = head.probabilities(h);
+        int best = ClassificationHead.argMax(p);
+        List<LabelProbability> probabilities = new ArrayList<>(p.length);
+        for (int j = 0; j < p.length; j++) {
+            probabilities.add(new LabelProbability(head.labels().get(j), p[j]));
+        }
+        return ClassificationResult.newBuilder()
+                .setId(request.id)
+                .setModel(model.name())
+                .setModelVersion(model.version())
+                .setEncoderHash(model.bundle().manifest().encoder().contentHash())
+                .setLabel(head.labels().get(best))
+                .setLabelIndex(best)
+                .setProbability(p[best])
+                .setProbabilities(probabilities)
+                .setLatencyMillis(Math.max(0, now.toEpochMilli() - request.eventTimeMillis))
+                .setAttributes(request.attributes)
+                .setEventTime(Instant.ofEpochMilli(request.eventTimeMillis))
+                .build();
+    }
+}

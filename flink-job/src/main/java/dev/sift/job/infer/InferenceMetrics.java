@@ -1,0 +1,62 @@
+package dev.sift.job.infer;
+
+import dev.sift.schemas.ErrorCode;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+
+/**
+ * The inference operator's metrics, as they appear in the Flink dashboard under the operator:
+ * {@code requestsIn}, {@code resultsOut}, {@code deadLetters} by {@code code}, {@code batchSize},
+ * {@code batchLatencyMs}, {@code endToEndLatencyMs}, {@code paddingEfficiencyPct}, {@code
+ * queueDepth}, {@code modelsRefused} and, per model, {@code activeVersion}.
+ */
+final class InferenceMetrics {
+
+    private static final int WINDOW = 1024;
+
+    final Counter requestsIn;
+    final Counter resultsOut;
+    final Counter modelsRefused;
+    final Histogram batchSize;
+    final Histogram batchLatencyMs;
+    final Histogram endToEndLatencyMs;
+    final Histogram paddingEfficiencyPct;
+    private final Map<ErrorCode, Counter> deadLetters = new EnumMap<>(ErrorCode.class);
+    private final MetricGroup group;
+
+    InferenceMetrics(MetricGroup group, IntSupplier queueDepth) {
+        this.group = group;
+        requestsIn = group.counter("requestsIn");
+        resultsOut = group.counter("resultsOut");
+        modelsRefused = group.counter("modelsRefused");
+        batchSize = group.histogram("batchSize", new DescriptiveStatisticsHistogram(WINDOW));
+        batchLatencyMs =
+                group.histogram("batchLatencyMs", new DescriptiveStatisticsHistogram(WINDOW));
+        endToEndLatencyMs =
+                group.histogram("endToEndLatencyMs", new DescriptiveStatisticsHistogram(WINDOW));
+        paddingEfficiencyPct =
+                group.histogram("paddingEfficiencyPct", new DescriptiveStatisticsHistogram(WINDOW));
+        group.gauge("queueDepth", queueDepth::getAsInt);
+    }
+
+    void deadLetter(ErrorCode code) {
+        deadLetters
+                .computeIfAbsent(code, c -> group.addGroup("code", c.name()).counter("deadLetters"))
+                .inc();
+    }
+
+    /** Registers the version gauge of a model the first time it serves. */
+    void modelServing(String model, LongSupplier version) {
+        if (registeredModels.add(model)) {
+            group.addGroup("model", model).gauge("activeVersion", version::getAsLong);
+        }
+    }
+
+    private final java.util.Set<String> registeredModels = new java.util.HashSet<>();
+}

@@ -1,0 +1,52 @@
+package dev.sift.job.sink;
+
+import dev.sift.job.decode.ClassifyRequest;
+import dev.sift.job.decode.RawRecord;
+import dev.sift.schemas.DeadLetter;
+import dev.sift.schemas.ErrorCode;
+import dev.sift.schemas.RecordCodec;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+/** Builds dead-letter records: the original bytes, where they came from, a code and a reason. */
+public final class DeadLetters {
+
+    private static final RecordCodec<DeadLetter> CODEC = RecordCodec.of(DeadLetter.class);
+
+    private DeadLetters() {}
+
+    public static OutRecord of(
+            RawRecord raw, ErrorCode code, String reason, String requestId, String topic) {
+        DeadLetter letter =
+                DeadLetter.newBuilder()
+                        .setKey(raw.key == null ? null : ByteBuffer.wrap(raw.key))
+                        .setValue(ByteBuffer.wrap(raw.value == null ? new byte[0] : raw.value))
+                        .setTopic(raw.topic)
+                        .setPartition(raw.partition)
+                        .setOffset(raw.offset)
+                        .setErrorCode(code)
+                        .setReason(reason)
+                        .setRequestId(requestId)
+                        .setFailedAt(Instant.now())
+                        .build();
+        return new OutRecord(topic, raw.key, CODEC.encode(letter));
+    }
+
+    public static OutRecord of(
+            ClassifyRequest request, ErrorCode code, String reason, String topic) {
+        RawRecord raw =
+                new RawRecord(
+                        request.topic,
+                        request.partition,
+                        request.offset,
+                        request.eventTimeMillis,
+                        request.id.getBytes(StandardCharsets.UTF_8),
+                        request.originalValue);
+        return of(raw, code, reason, request.id, topic);
+    }
+
+    public static DeadLetter decode(byte[] value) throws Exception {
+        return CODEC.decode(value);
+    }
+}

@@ -1,0 +1,277 @@
+package dev.sift.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sift.job.decode.RawRecord;
+import dev.sift.job.sink.DeadLetters;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.registry.ModelBundle;
+import dev.sift.schemas.ClassificationResult;
+import dev.sift.schemas.ErrorCode;
+import dev.sift.schemas.ModelAction;
+import dev.sift.schemas.RecordCodec;
+import dev.sift.schemas.RequestCodec;
+import dev.sift.schemas.TextRequest;
+import dev.sift.testing.kafka.KafkaTestCluster;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job end to end on a real Kafka broker and a Flink MiniCluster at parallelism 2, with the tiny
+ * test encoder: every request comes out exactly once (read_committed) across a model swap, bad
+ * records become dead letters, and an injected task failure loses and duplicates nothing.
+ */
+class SiftJobITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    private static final RecordCodec<ClassificationResult> RESULTS =
+            RecordCodec.of(ClassificationResult.class);
+
+    @TempDir Path registryDir;
+
+    @Test
+    void classifiesEveryRequestOnceAcrossAModelSwapAndDeadLettersBadOnes() throws Exception {
+        KafkaTestCluster kafka = KafkaTestCluster.shared();
+        Topics topics = Topics.create(kafka);
+        TestModels models = new TestModels(registryDir);
+        models.publish("spam", 1, Pooling.CLS);
+        Configuration config = config(kafka, topics);
+
+        JobClient job = start(config, null);
+        try {
+            kafka.send(topics.requests, requests(0, 100));
+            kafka.send(
+                    topics.requests,
+                    List.of(
+                            "not a request".getBytes(StandardCharsets.UTF_8),
+                            "{\"id\":\"blank\",\"text\":\"   \"}".getBytes(StandardCharsets.UTF_8),
+                            "{\"id\":\"x\",\"text\":\"hi\",\"models\":[\"nope\"]}"
+                                    .getBytes(StandardCharsets.UTF_8)));
+            assertThat(kafka.readCommitted(topics.results, 100, Duration.ofSeconds(90)))
+                    .hasSize(100);
+
+            ModelBundle v2 = models.publish("spam", 2, Pooling.MEAN);
+            kafka.send(
+                    topics.models,
+                    List.of(TestModels.encode(TestModels.announcement(v2, ModelAction.ACTIVATE))));
+            waitForVersion(kafka, topics, config, 2);
+
+            kafka.send(topics.requests, requests(100, 200));
+            List<ClassificationResult> results = readResults(kafka, topics.results, 200 + probes);
+
+            Map<String, Long> perId =
+                    results.stream()
+                            .filter(r -> r.getId().startsWith("r-"))
+                            .collect(
+                                    Collectors.groupingBy(
+                                            ClassificationResult::getId, Collectors.counting()));
+            assertThat(perId).hasSize(200).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+            assertThat(
+                            results.stream()
+                                    .filter(r -> r.getId().equals("r-150"))
+                                    .findFirst()
+                                    .orElseThrow()
+                                    .getModelVersion())
+                    .isEqualTo(2L);
+
+            var letters = kafka.readCommitted(topics.deadLetters, 3, Duration.ofSeconds(30));
+            Map<ErrorCode, String> codes = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> letter : letters) {
+                var decoded = DeadLetters.decode(letter.value());
+                codes.put(
+                        decoded.getErrorCode(),
+                        new String(decoded.getValue().array(), StandardCharsets.UTF_8));
+            }
+            assertThat(codes)
+                    .containsEntry(ErrorCode.UNDECODABLE, "not a request")
+                    .containsKey(ErrorCode.EMPTY_TEXT)
+                    .containsKey(ErrorCode.UNKNOWN_MODEL);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    @Test
+    void anInjectedTaskFailureLosesAndDuplicatesNothing() throws Exception {
+        KafkaTestCluster kafka = KafkaTestCluster.shared();
+        Topics topics = Topics.create(kafka);
+        new TestModels(registryDir).publish("spam", 1, Pooling.CLS);
+        Configuration config = config(kafka, topics);
+        FailOnce.armed.set(true);
+
+        kafka.send(topics.requests, requests(0, 300));
+        JobClient job = start(config, new FailOnce(150));
+        try {
+            List<ClassificationResult> results = readResults(kafka, topics.results, 300);
+
+            assertThat(FailOnce.armed).isFalse(); // the failure did happen
+            Map<String, Long> perId =
+                    results.stream()
+                            .collect(
+                                    Collectors.groupingBy(
+                                            ClassificationResult::getId, Collectors.counting()));
+            assertThat(perId).hasSize(300).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+            // Nothing beyond the 300: a read a little longer finds no duplicate.
+            assertThat(kafka.readCommitted(topics.results, 301, Duration.ofSeconds(5)))
+                    .hasSize(300);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private int probes;
+
+    /** Sends probe requests until one is answered by {@code version}. */
+    private void waitForVersion(
+            KafkaTestCluster kafka, Topics topics, Configuration config, long version)
+            throws Exception {
+        RequestCodec codec = new RequestCodec();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            String id = "probe-" + probes++;
+            kafka.send(
+                    topics.requests,
+                    List.of(
+                            codec.encode(
+                                    TextRequest.newBuilder().setId(id).setText("probe").build())));
+            for (ClassificationResult result : readResults(kafka, topics.results, 100 + probes)) {
+                if (result.getId().equals(id) && result.getModelVersion() == version) {
+                    return;
+                }
+            }
+        }
+        throw new AssertionError("v" + version + " never served");
+    }
+
+    private static JobClient start(Configuration config, MapFunction<RawRecord, RawRecord> tap)
+            throws Exception {
+        Configuration restart = new Configuration();
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        restart.set(
+                RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(restart);
+        env.setParallelism(2);
+        env.enableCheckpointing(500, CheckpointingMode.EXACTLY_ONCE);
+        DataStream<RawRecord> requests =
+                env.fromSource(
+                        SiftJob.requestSource(config),
+                        WatermarkStrategy.noWatermarks(),
+                        "requests");
+        if (tap != null) {
+            requests = requests.map(tap).name("fail-once");
+        }
+        DataStream<byte[]> announcements =
+                env.fromSource(
+                                SiftJob.announcementSource(config),
+                                WatermarkStrategy.noWatermarks(),
+                                "models")
+                        .setParallelism(1);
+        SiftPipeline.build(requests, announcements, SiftJob.inferenceSettings(config), 10_000)
+                .sinkTo(SiftJob.sink(config));
+        JobClient client = env.executeAsync("sift-it");
+        while (client.getJobStatus().get() != JobStatus.RUNNING) {
+            Thread.sleep(50);
+        }
+        return client;
+    }
+
+    private Configuration config(KafkaTestCluster kafka, Topics topics) throws Exception {
+        return SiftJob.parseArgs(
+                "--sift.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                "--sift.topics.requests=" + topics.requests,
+                "--sift.topics.results=" + topics.results,
+                "--sift.topics.dead-letters=" + topics.deadLetters,
+                "--sift.topics.models=" + topics.models,
+                "--sift.kafka.group-id=" + topics.requests,
+                "--sift.registry=" + registryDir,
+                "--sift.batch.max-size=8",
+                "--sift.batch.max-wait=20 ms");
+    }
+
+    private static List<byte[]> requests(int from, int to) {
+        RequestCodec codec = new RequestCodec();
+        List<byte[]> values = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            String text = (i % 2 == 0 ? "win free cash now " : "meeting report tomorrow ") + i;
+            values.add(
+                    i % 3 == 0
+                            ? ("{\"id\":\"r-" + i + "\",\"text\":\"" + text + "\"}")
+                                    .getBytes(StandardCharsets.UTF_8)
+                            : codec.encode(
+                                    TextRequest.newBuilder()
+                                            .setId("r-" + i)
+                                            .setText(text)
+                                            .build()));
+        }
+        return values;
+    }
+
+    private static List<ClassificationResult> readResults(
+            KafkaTestCluster kafka, String topic, int expected) throws Exception {
+        List<ClassificationResult> results = new ArrayList<>();
+        for (var record : kafka.readCommitted(topic, expected, Duration.ofSeconds(120))) {
+            results.add(RESULTS.decode(record.value()));
+        }
+        return results;
+    }
+
+    private record Topics(String requests, String results, String deadLetters, String models) {
+        static Topics create(KafkaTestCluster kafka) {
+            return new Topics(
+                    kafka.newTopic("requests", 2),
+                    kafka.newTopic("results", 2),
+                    kafka.newTopic("dead-letters", 1),
+                    kafka.newTopic("models", 1));
+        }
+    }
+
+    /** Throws once, the first time it sees its n-th record; the job must recover. */
+    static final class FailOnce implements MapFunction<RawRecord, RawRecord> {
+        static final AtomicBoolean armed = new AtomicBoolean();
+        private final int failAt;
+        private int seen;
+
+        FailOnce(int failAt) {
+            this.failAt = failAt;
+        }
+
+        @Override
+        public RawRecord map(RawRecord record) {
+            if (++seen >= failAt / 2 && armed.compareAndSet(true, false)) {
+                throw new IllegalStateException("Injected failure after " + seen + " records");
+            }
+            return record;
+        }
+    }
+}

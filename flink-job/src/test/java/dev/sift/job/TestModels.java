@@ -1,0 +1,82 @@
+package dev.sift.job;
+
+import dev.sift.job.decode.ClassifyRequest;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.registry.ModelBundle;
+import dev.sift.model.registry.ModelDraft;
+import dev.sift.model.registry.ModelRegistry;
+import dev.sift.model.testing.TinyBertEncoder;
+import dev.sift.schemas.ModelAction;
+import dev.sift.schemas.ModelAnnouncement;
+import dev.sift.schemas.RecordCodec;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Random;
+
+/** A registry on the tiny test encoder, with helpers to publish heads and announce them. */
+public final class TestModels {
+
+    private final ModelRegistry registry;
+    private final String encoderHash;
+
+    public TestModels(Path root) throws IOException {
+        registry = ModelRegistry.at(root);
+        encoderHash = TinyBertEncoder.buildInto(registry.encodersDir()).contentHash();
+    }
+
+    public ModelRegistry registry() {
+        return registry;
+    }
+
+    /** Publishes a deterministic random head for {@code name}, seeded by {@code seed}. */
+    public ModelBundle publish(String name, long seed, Pooling pooling) throws IOException {
+        Random random = new Random(seed);
+        float[] w = new float[TinyBertEncoder.HIDDEN_SIZE * 2];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) random.nextGaussian();
+        }
+        ClassificationHead head =
+                new ClassificationHead(w, new float[] {0.1f, -0.1f}, List.of("ham", "spam"));
+        return registry.publish(
+                new ModelDraft(
+                        name,
+                        encoderHash,
+                        pooling,
+                        TinyBertEncoder.MAX_SEQ_LEN,
+                        head,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null));
+    }
+
+    public static ModelAnnouncement announcement(ModelBundle bundle, ModelAction action) {
+        return ModelAnnouncement.newBuilder()
+                .setName(bundle.name())
+                .setVersion(bundle.version())
+                .setAction(action)
+                .setBundleUri(bundle.dir().toUri().toString())
+                .setManifestSha256(bundle.manifestSha256())
+                .setAnnouncedAt(Instant.now())
+                .build();
+    }
+
+    public static byte[] encode(ModelAnnouncement announcement) {
+        return RecordCodec.of(ModelAnnouncement.class).encode(announcement);
+    }
+
+    public static ClassifyRequest text(String id, String text, String... models) {
+        ClassifyRequest request = new ClassifyRequest();
+        request.id = id;
+        request.text = text;
+        request.models = new java.util.ArrayList<>(List.of(models));
+        request.eventTimeMillis = System.currentTimeMillis();
+        request.topic = "requests";
+        request.originalValue = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return request;
+    }
+}

@@ -1,0 +1,312 @@
+package dev.sift.job.infer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sift.job.TestModels;
+import dev.sift.job.decode.ClassifyRequest;
+import dev.sift.job.sink.DeadLetters;
+import dev.sift.job.sink.OutRecord;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.registry.ModelBundle;
+import dev.sift.schemas.AnnouncementSignatures;
+import dev.sift.schemas.ClassificationResult;
+import dev.sift.schemas.ErrorCode;
+import dev.sift.schemas.ModelAction;
+import dev.sift.schemas.ModelAnnouncement;
+import dev.sift.schemas.RecordCodec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class InferenceOperatorTest {
+
+    private static final RecordCodec<ClassificationResult> RESULTS =
+            RecordCodec.of(ClassificationResult.class);
+
+    @TempDir Path dir;
+    private TestModels models;
+    private ModelBundle spamV1;
+    private final List<TwoInputStreamOperatorTestHarness<?, ?, ?>> harnesses = new ArrayList<>();
+
+    @BeforeEach
+    void publish() throws Exception {
+        models = new TestModels(dir);
+        spamV1 = models.publish("spam", 1, Pooling.CLS);
+    }
+
+    @AfterEach
+    void closeHarnesses() throws Exception {
+        for (var harness : harnesses) {
+            harness.close();
+        }
+    }
+
+    @Test
+    void flushesWhenTheBatchIsFull() throws Exception {
+        var harness = open(settings(3, 10_000, 1_000), null);
+
+        harness.processElement1(request("a", "free cash now"));
+        harness.processElement1(request("b", "meeting tomorrow"));
+        assertThat(harness.extractOutputValues()).isEmpty();
+        harness.processElement1(request("c", "win a prize"));
+
+        assertThat(ids(harness)).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void flushesWhenTheTokenBudgetIsReached() throws Exception {
+        // [CLS] the report is good [SEP] = 6 tokens: the second request crosses 10.
+        var harness = open(settings(100, 10, 1_000), null);
+
+        harness.processElement1(request("a", "the report is good"));
+        assertThat(harness.extractOutputValues()).isEmpty();
+        harness.processElement1(request("b", "the report is good"));
+
+        assertThat(ids(harness)).containsExactly("a", "b");
+    }
+
+    @Test
+    void flushesAtTheDeadline() throws Exception {
+        var harness = open(settings(100, 10_000, 50), null);
+        harness.setProcessingTime(1_000);
+
+        harness.processElement1(request("a", "hello"));
+        harness.setProcessingTime(1_049);
+        assertThat(harness.extractOutputValues()).isEmpty();
+        harness.setProcessingTime(1_050);
+
+        assertThat(ids(harness)).containsExactly("a");
+    }
+
+    @Test
+    void flushesBeforeEveryCheckpointBarrier() throws Exception {
+        var harness = open(settings(100, 10_000, 60_000), null);
+
+        harness.processElement1(request("a", "hello"));
+        harness.processElement1(request("b", "good day"));
+        harness.prepareSnapshotPreBarrier(1);
+
+        assertThat(ids(harness)).containsExactly("a", "b");
+    }
+
+    @Test
+    void emitsInArrivalOrderWhateverTheLengths() throws Exception {
+        var harness = open(settings(5, 10_000, 1_000), null);
+        String[] texts = {
+            "the project report for the meeting tomorrow is good thanks",
+            "hi",
+            "buy cheap",
+            "please click now to win free money and a great prize today",
+            "ok"
+        };
+        for (int i = 0; i < texts.length; i++) {
+            harness.processElement1(request("r" + i, texts[i]));
+        }
+
+        assertThat(ids(harness)).containsExactly("r0", "r1", "r2", "r3", "r4");
+    }
+
+    @Test
+    void swapsToAnAnnouncedVersionAndRollsBack() throws Exception {
+        var harness = open(settings(1, 10_000, 1_000), null);
+        ModelBundle v2 = models.publish("spam", 2, Pooling.MEAN);
+
+        harness.processElement2(announce(v2, ModelAction.ACTIVATE));
+        operator(harness).awaitLoads();
+        harness.processElement1(request("a", "free cash"));
+        harness.processElement2(announce(spamV1, ModelAction.ACTIVATE)); // stale: ignored
+        operator(harness).awaitLoads();
+        harness.processElement1(request("b", "free cash"));
+        harness.processElement2(announce(spamV1, ModelAction.ROLL_BACK));
+        operator(harness).awaitLoads();
+        harness.processElement1(request("c", "free cash"));
+
+        assertThat(results(harness))
+                .extracting(ClassificationResult::getModelVersion)
+                .containsExactly(2L, 2L, 1L);
+    }
+
+    @Test
+    void refusesATamperedBundleAndKeepsServing() throws Exception {
+        var harness = open(settings(1, 10_000, 1_000), null);
+        ModelBundle v2 = models.publish("spam", 2, Pooling.CLS);
+        Path head = v2.dir().resolve("head.bin");
+        byte[] bytes = Files.readAllBytes(head);
+        bytes[100] ^= 1;
+        Files.write(head, bytes);
+
+        harness.processElement2(announce(v2, ModelAction.ACTIVATE));
+        operator(harness).awaitLoads();
+        harness.processElement1(request("a", "free cash"));
+
+        assertThat(results(harness))
+                .singleElement()
+                .extracting(ClassificationResult::getModelVersion)
+                .isEqualTo(1L);
+        assertThat(operator(harness).servingVersions()).containsEntry("spam", 1L);
+        assertThat(operator(harness).activeVersions()).containsEntry("spam", 1L);
+    }
+
+    @Test
+    void requiresSignaturesWhenAKeyIsConfigured() throws Exception {
+        var keys = AnnouncementSignatures.generateKeyPair();
+        String pem = pem(keys.getPublic().getEncoded());
+        var harness = open(settings(1, 10_000, 1_000), pem);
+        ModelBundle v2 = models.publish("spam", 2, Pooling.CLS);
+        ModelBundle v3 = models.publish("spam", 3, Pooling.CLS);
+
+        harness.processElement2(announce(v2, ModelAction.ACTIVATE)); // unsigned: refused
+        harness.processElement2(
+                new StreamRecord<>(
+                        TestModels.encode(
+                                AnnouncementSignatures.sign(
+                                        TestModels.announcement(v3, ModelAction.ACTIVATE),
+                                        keys.getPrivate()))));
+        operator(harness).awaitLoads();
+
+        assertThat(operator(harness).servingVersions()).containsEntry("spam", 3L);
+    }
+
+    @Test
+    void deadLettersRequestsForUnknownOrRetiredModels() throws Exception {
+        var harness = open(settings(1, 10_000, 1_000), null);
+
+        harness.processElement1(request("a", "hello", "sentiment"));
+        harness.processElement2(announce(spamV1, ModelAction.RETIRE));
+        harness.processElement1(request("b", "hello", "spam"));
+
+        List<OutRecord> out = harness.extractOutputValues();
+        assertThat(out).extracting(r -> r.topic).containsOnly("dead-letters");
+        var first = DeadLetters.decode(out.get(0).value);
+        assertThat(first.getErrorCode()).isEqualTo(ErrorCode.UNKNOWN_MODEL);
+        assertThat(first.getReason()).contains("names [sentiment]");
+        assertThat(first.getRequestId()).isEqualTo("a");
+        assertThat(DeadLetters.decode(out.get(1).value).getErrorCode())
+                .isEqualTo(ErrorCode.UNKNOWN_MODEL);
+    }
+
+    @Test
+    void oneEncoderPassServesEveryModelOnIt() throws Exception {
+        models.publish("topic", 9, Pooling.MEAN);
+        var harness = open(settings(2, 10_000, 1_000), null);
+
+        harness.processElement1(request("a", "free cash", "spam", "topic"));
+        harness.processElement1(request("b", "hello"));
+
+        assertThat(results(harness))
+                .extracting(r -> r.getId() + ":" + r.getModel())
+                .containsExactly("a:spam", "a:topic", "b:spam", "b:topic");
+    }
+
+    @Test
+    void restoresTheVersionsItsStateNamesNotTheNewest() throws Exception {
+        var harness = open(settings(1, 10_000, 1_000), null);
+        ModelBundle v2 = models.publish("spam", 2, Pooling.CLS);
+        harness.processElement2(announce(v2, ModelAction.ACTIVATE));
+        operator(harness).awaitLoads();
+        harness.processElement2(announce(spamV1, ModelAction.ROLL_BACK));
+        operator(harness).awaitLoads();
+        OperatorSubtaskState snapshot = harness.snapshot(1, 1);
+        models.publish("spam", 3, Pooling.CLS); // newest, but the state says v1
+
+        var restored = harness(settings(1, 10_000, 1_000), null);
+        restored.initializeState(snapshot);
+        restored.open();
+        restored.processElement1(request("a", "free cash"));
+
+        assertThat(results(restored))
+                .singleElement()
+                .extracting(ClassificationResult::getModelVersion)
+                .isEqualTo(1L);
+    }
+
+    @Test
+    void withEmptyStateStartsFromTheNewestRegistryVersions() throws Exception {
+        models.publish("spam", 2, Pooling.CLS);
+        var harness = open(settings(1, 10_000, 1_000), null);
+
+        assertThat(operator(harness).servingVersions()).isEqualTo(Map.of("spam", 2L));
+    }
+
+    private InferenceSettings settings(int size, int tokens, long waitMillis) {
+        return new InferenceSettings(
+                dir.toString(),
+                null,
+                size,
+                tokens,
+                waitMillis,
+                List.of(),
+                "results",
+                "dead-letters");
+    }
+
+    private TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness(
+            InferenceSettings settings, String publicKeyPem) throws Exception {
+        InferenceSettings withKey =
+                new InferenceSettings(
+                        settings.registry(),
+                        publicKeyPem,
+                        settings.maxBatchSize(),
+                        settings.maxBatchTokens(),
+                        settings.maxWaitMillis(),
+                        settings.defaultModels(),
+                        settings.resultsTopic(),
+                        settings.deadLetterTopic());
+        var harness = new TwoInputStreamOperatorTestHarness<>(new InferenceOperator(withKey));
+        harnesses.add(harness);
+        return harness;
+    }
+
+    private TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> open(
+            InferenceSettings settings, String publicKeyPem) throws Exception {
+        var harness = harness(settings, publicKeyPem);
+        harness.open();
+        return harness;
+    }
+
+    private static InferenceOperator operator(
+            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness) {
+        return (InferenceOperator) harness.getOperator();
+    }
+
+    private static StreamRecord<ClassifyRequest> request(String id, String text, String... models) {
+        return new StreamRecord<>(TestModels.text(id, text, models));
+    }
+
+    private static StreamRecord<byte[]> announce(ModelBundle bundle, ModelAction action) {
+        ModelAnnouncement announcement = TestModels.announcement(bundle, action);
+        return new StreamRecord<>(TestModels.encode(announcement));
+    }
+
+    private static List<ClassificationResult> results(
+            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness)
+            throws Exception {
+        List<ClassificationResult> results = new ArrayList<>();
+        for (OutRecord record : harness.extractOutputValues()) {
+            assertThat(record.topic).isEqualTo("results");
+            results.add(RESULTS.decode(record.value));
+        }
+        return results;
+    }
+
+    private static List<String> ids(
+            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness)
+            throws Exception {
+        return results(harness).stream().map(ClassificationResult::getId).toList();
+    }
+
+    private static String pem(byte[] der) {
+        return "-----BEGIN PUBLIC KEY-----\n"
+                + java.util.Base64.getMimeEncoder().encodeToString(der)
+                + "\n-----END PUBLIC KEY-----\n";
+    }
+}
