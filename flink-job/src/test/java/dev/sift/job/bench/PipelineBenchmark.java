@@ -1,0 +1,290 @@
+package dev.sift.job.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sift.job.SiftPipeline;
+import dev.sift.job.decode.RawRecord;
+import dev.sift.job.infer.InferenceSettings;
+import dev.sift.job.sink.OutRecord;
+import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.encode.Encoder;
+import dev.sift.model.encode.PaddedBatch;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.encode.SharedEncoders;
+import dev.sift.model.encode.TensorFlowEncoder;
+import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.registry.ModelBundle;
+import dev.sift.model.registry.ModelDraft;
+import dev.sift.model.registry.ModelRegistry;
+import dev.sift.model.testing.RealBert;
+import dev.sift.model.tokenize.BertTokenizer;
+import dev.sift.model.tokenize.TokenizedInput;
+import dev.sift.schemas.ClassificationResult;
+import dev.sift.schemas.RecordCodec;
+import dev.sift.trainer.corpus.SpamAssassinCorpus;
+import dev.sift.trainer.data.Example;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * One stream of real messages through three paths, measured in one run on BERT-base:
+ *
+ * <ol>
+ *   <li>per-record inference padded to 128 in a Flink map, as DJL's Flink example does it;
+ *   <li>Sift's job (decode, micro-batching inference operator), unchanged;
+ *   <li>the raw encoder outside Flink: length-sorted batches of 32, the ceiling for (2).
+ * </ol>
+ *
+ * The stream alternates whole mails (subject and body, truncated at 128 tokens) and bare subject
+ * lines, as a mail gateway would see them. Both Flink paths replay the stream as fast as they take
+ * it (parallelism 1; TensorFlow already uses every core), so latency is time in the system under
+ * full load, stamped when the source emits and read at the end.
+ *
+ * <pre>
+ * mvn -q -pl flink-job -am test-compile -DskipTests &amp;&amp; mvn -q -pl flink-job exec:exec@bench
+ * </pre>
+ */
+public final class PipelineBenchmark {
+
+    private static final int MAX_LEN = 128;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private PipelineBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int records = args.length > 0 ? Integer.parseInt(args[0]) : 400;
+        List<String> texts = stream(records);
+        Path registryDir = Files.createTempDirectory("sift-bench");
+        EncoderBundle encoder = RealBert.bundle();
+        ModelRegistry registry = ModelRegistry.at(registryDir);
+        Files.createDirectories(registry.encodersDir());
+        Files.createSymbolicLink(
+                registry.encodersDir().resolve(encoder.contentHash()), encoder.dir());
+        ModelBundle model = registry.publish(draft(encoder.contentHash()));
+
+        System.out.printf(
+                Locale.ROOT,
+                "%d records (half whole mails, half subject lines), BERT-base, %d cores%n%n",
+                texts.size(),
+                Runtime.getRuntime().availableProcessors());
+        double raw = rawEncoder(encoder, texts);
+        Measured perRecord = perRecordPadded(texts, registryDir.toString(), model);
+        Measured sift = sift(texts, registryDir.toString());
+
+        System.out.println("| path | records/s | p50 latency | p99 latency |");
+        System.out.println("|---|---:|---:|---:|");
+        System.out.printf(
+                Locale.ROOT,
+                "| (a) per record, padded to 128 | %.1f | %d ms | %d ms |%n",
+                perRecord.rate,
+                perRecord.p50,
+                perRecord.p99);
+        System.out.printf(
+                Locale.ROOT,
+                "| (b) Sift job | %.1f | %d ms | %d ms |%n",
+                sift.rate,
+                sift.p50,
+                sift.p99);
+        System.out.printf(Locale.ROOT, "| raw encoder, batches of 32 | %.1f | | |%n", raw);
+        System.out.printf(
+                Locale.ROOT,
+                "%n(b) / raw = %.0f%%, (b) / (a) = %.1fx%n",
+                100 * sift.rate / raw,
+                sift.rate / perRecord.rate);
+    }
+
+    record Measured(double rate, long p50, long p99) {
+        static Measured of(List<long[]> emittedAndDone) {
+            long first = emittedAndDone.stream().mapToLong(e -> e[0]).min().orElseThrow();
+            long last = emittedAndDone.stream().mapToLong(e -> e[1]).max().orElseThrow();
+            long[] latencies =
+                    emittedAndDone.stream().mapToLong(e -> e[1] - e[0]).sorted().toArray();
+            return new Measured(
+                    emittedAndDone.size() * 1000.0 / Math.max(1, last - first),
+                    latencies[latencies.length / 2],
+                    latencies[
+                            (int)
+                                    Math.min(
+                                            latencies.length - 1,
+                                            Math.ceil(latencies.length * 0.99) - 1)]);
+        }
+    }
+
+    private static double rawEncoder(EncoderBundle bundle, List<String> texts) throws Exception {
+        try (BertTokenizer tokenizer = BertTokenizer.load(bundle.tokenizerFile(), MAX_LEN);
+                Encoder encoder = TensorFlowEncoder.load(bundle)) {
+            List<TokenizedInput> inputs = new ArrayList<>(tokenizer.encodeAll(texts));
+            inputs.sort(Comparator.comparingInt(TokenizedInput::length));
+            encoder.encode(inputs.subList(0, 8)); // warm-up
+            long start = System.nanoTime();
+            for (int from = 0; from < inputs.size(); from += 32) {
+                encoder.encode(inputs.subList(from, Math.min(inputs.size(), from + 32)));
+            }
+            return inputs.size() / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    private static Measured perRecordPadded(List<String> texts, String registry, ModelBundle model)
+            throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        List<long[]> out = new ArrayList<>();
+        env.fromData(texts)
+                .map(text -> new Stamped(System.currentTimeMillis(), text))
+                .returns(Stamped.class)
+                .map(new PerRecordClassifier(registry, model.name(), model.version()))
+                .executeAndCollect()
+                .forEachRemaining(out::add);
+        return Measured.of(out);
+    }
+
+    private static Measured sift(List<String> texts, String registry) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            values.add(JSON.writeValueAsBytes(Map.of("id", "r" + i, "text", texts.get(i))));
+        }
+        DataStream<RawRecord> requests =
+                env.fromData(values)
+                        .map(
+                                value ->
+                                        new RawRecord(
+                                                "bench",
+                                                0,
+                                                0,
+                                                System.currentTimeMillis(),
+                                                null,
+                                                value))
+                        .returns(RawRecord.class);
+        DataStream<byte[]> announcements =
+                env.fromData(
+                        Collections.emptyList(),
+                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        InferenceSettings settings =
+                new InferenceSettings(
+                        registry, null, 32, 4096, 50, List.of(), "results", "dead-letters");
+        List<long[]> out = new ArrayList<>();
+        SiftPipeline.build(requests, announcements, settings, 1 << 20)
+                .map(PipelineBenchmark::emittedAndDone)
+                .returns(TypeInformation.of(long[].class))
+                .executeAndCollect()
+                .forEachRemaining(out::add);
+        return Measured.of(out);
+    }
+
+    private static long[] emittedAndDone(OutRecord record) throws Exception {
+        long done = System.currentTimeMillis();
+        ClassificationResult result =
+                RecordCodec.of(ClassificationResult.class).decode(record.value);
+        return new long[] {result.getEventTime().toEpochMilli(), done};
+    }
+
+    /** Half whole mails, half subject lines, shuffled with a fixed seed. */
+    private static List<String> stream(int records) throws Exception {
+        Path data = SpamAssassinCorpus.fetch(SpamAssassinCorpus.defaultCache());
+        List<Example> mails =
+                new ArrayList<>(
+                        SpamAssassinCorpus.examples(data, SpamAssassinCorpus.GROUPS, Map.of())
+                                .examples());
+        Collections.shuffle(mails, new Random(3));
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; texts.size() < records; i++) {
+            Example mail = mails.get(i);
+            String subject = mail.attributes().getOrDefault("subject", "");
+            texts.add(i % 2 == 0 || subject.isBlank() ? mail.text() : subject);
+        }
+        return texts;
+    }
+
+    private static ModelDraft draft(String encoderHash) {
+        Random random = new Random(5);
+        float[] w = new float[768 * 2];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (random.nextGaussian() * 0.1);
+        }
+        return new ModelDraft(
+                "bench",
+                encoderHash,
+                Pooling.CLS,
+                MAX_LEN,
+                new ClassificationHead(w, new float[2], List.of("ham", "spam")),
+                null,
+                null,
+                null,
+                null,
+                null);
+    }
+
+    /** A text with the time the source emitted it. A Flink POJO. */
+    public static final class Stamped {
+        public long emitted;
+        public String text;
+
+        public Stamped() {}
+
+        Stamped(long emitted, String text) {
+            this.emitted = emitted;
+            this.text = text;
+        }
+    }
+
+    /** The per-record baseline: one forward pass per record, always padded to 128. */
+    static final class PerRecordClassifier extends RichMapFunction<Stamped, long[]> {
+        private final String registry;
+        private final String model;
+        private final long version;
+        private transient SharedEncoders.Lease lease;
+        private transient BertTokenizer tokenizer;
+        private transient ClassificationHead head;
+
+        PerRecordClassifier(String registry, String model, long version) {
+            this.registry = registry;
+            this.model = model;
+            this.version = version;
+        }
+
+        @Override
+        public void open(OpenContext context) throws Exception {
+            ModelRegistry models = ModelRegistry.at(Path.of(registry));
+            ModelBundle bundle = models.open(model, version);
+            EncoderBundle encoder = models.encoder(bundle.manifest().encoder().contentHash());
+            lease = SharedEncoders.acquire(encoder);
+            tokenizer = BertTokenizer.load(encoder.tokenizerFile(), MAX_LEN);
+            head = bundle.head();
+        }
+
+        @Override
+        public long[] map(Stamped stamped) {
+            TokenizedInput input = tokenizer.encode(stamped.text);
+            float[] h =
+                    lease.encoder()
+                            .encode(PaddedBatch.paddedTo(List.of(input), MAX_LEN))
+                            .vector(0, Pooling.CLS);
+            int label = ClassificationHead.argMax(head.probabilities(h));
+            return new long[] {stamped.emitted, System.currentTimeMillis(), label};
+        }
+
+        @Override
+        public void close() {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            if (lease != null) {
+                lease.close();
+            }
+        }
+    }
+}
