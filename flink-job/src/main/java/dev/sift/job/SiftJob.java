@@ -53,6 +53,7 @@ public final class SiftJob {
     public static void wire(StreamExecutionEnvironment env, Configuration config)
             throws IOException {
         env.setParallelism(config.get(SiftOptions.PARALLELISM));
+        env.setBufferTimeout(config.get(SiftOptions.BUFFER_TIMEOUT).toMillis());
         env.enableCheckpointing(
                 config.get(SiftOptions.CHECKPOINT_INTERVAL).toMillis(),
                 CheckpointingMode.EXACTLY_ONCE);

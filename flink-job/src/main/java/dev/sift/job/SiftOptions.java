@@ -134,6 +134,16 @@ public final class SiftOptions {
                             "Checkpoint interval; exactly-once results become visible at each"
                                     + " checkpoint.");
 
+    public static final ConfigOption<Duration> BUFFER_TIMEOUT =
+            ConfigOptions.key("sift.network.buffer-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(10))
+                    .withDescription(
+                            "How long Flink may hold a partly filled network buffer between tasks."
+                                    + " Flink's 100 ms default adds up to that much latency per"
+                                    + " task boundary; classification is latency-sensitive and its"
+                                    + " records are few and large.");
+
     public static final ConfigOption<Integer> PARALLELISM =
             ConfigOptions.key("sift.parallelism")
                     .intType()

@@ -44,10 +44,15 @@ public final class RequestCodec {
         }
         if (RecordCodec.hasHeader(bytes)) {
             if (texts.accepts(bytes)) {
-                return texts.decode(bytes);
+                TextRequest text = texts.decode(bytes);
+                requireUtf8(bytes, text.getId(), "text", text.getText());
+                return text;
             }
             if (pairs.accepts(bytes)) {
-                return pairs.decode(bytes);
+                PairRequest pair = pairs.decode(bytes);
+                requireUtf8(bytes, pair.getId(), "textA", pair.getTextA());
+                requireUtf8(bytes, pair.getId(), "textB", pair.getTextB());
+                return pair;
             }
             throw new RecordDecodingException(
                     ErrorCode.UNKNOWN_SCHEMA,
@@ -70,6 +75,31 @@ public final class RequestCodec {
 
     public byte[] encode(PairRequest request) {
         return pairs.encode(request);
+    }
+
+    /**
+     * Avro decodes malformed UTF-8 into U+FFFD without complaint. A U+FFFD in the decoded text
+     * whose encoding (EF BF BD) is nowhere in the record's bytes came from invalid input, not from
+     * a producer that meant it. (JSON needs no such check: Jackson rejects bad UTF-8 itself.)
+     */
+    private static void requireUtf8(byte[] bytes, String id, String field, String value)
+            throws RecordDecodingException {
+        if (value != null && value.indexOf('\uFFFD') >= 0 && !containsReplacementCharacter(bytes)) {
+            throw new RecordDecodingException(
+                    ErrorCode.INVALID_UTF8,
+                    "Request " + id + " field \"" + field + "\" is not valid UTF-8");
+        }
+    }
+
+    private static boolean containsReplacementCharacter(byte[] bytes) {
+        for (int i = 0; i + 2 < bytes.length; i++) {
+            if (bytes[i] == (byte) 0xEF
+                    && bytes[i + 1] == (byte) 0xBF
+                    && bytes[i + 2] == (byte) 0xBD) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean looksLikeJson(byte[] bytes) {

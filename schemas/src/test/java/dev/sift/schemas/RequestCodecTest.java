@@ -106,6 +106,37 @@ class RequestCodecTest {
     }
 
     @Test
+    void acceptsAReplacementCharacterTheProducerReallySent() throws Exception {
+        String text = "mojibake from an old mailer: caf\uFFFD";
+        TextRequest avro = TextRequest.newBuilder().setId("r").setText(text).build();
+
+        assertThat(((TextRequest) codec.decode(codec.encode(avro))).getText()).isEqualTo(text);
+        assertThat(
+                        ((TextRequest)
+                                        codec.decode(
+                                                json("{\"id\":\"j\",\"text\":\"" + text + "\"}")))
+                                .getText())
+                .isEqualTo(text);
+    }
+
+    @Test
+    void refusesAvroTextWhoseBytesAreNotUtf8() {
+        byte[] bytes = codec.encode(TextRequest.newBuilder().setId("r").setText("abc!").build());
+        for (int i = bytes.length - 1; i >= 0; i--) {
+            if (bytes[i] == '!') {
+                bytes[i] = (byte) 0xC3; // a lead byte with nothing to lead
+                break;
+            }
+        }
+
+        assertThatThrownBy(() -> codec.decode(bytes))
+                .isInstanceOf(RecordDecodingException.class)
+                .hasMessageContaining("\"text\" is not valid UTF-8")
+                .extracting(e -> ((RecordDecodingException) e).code())
+                .isEqualTo(ErrorCode.INVALID_UTF8);
+    }
+
+    @Test
     void refusesOtherSiftRecordsOnTheRequestTopic() {
         byte[] announcement =
                 RecordCodec.of(ModelAnnouncement.class)

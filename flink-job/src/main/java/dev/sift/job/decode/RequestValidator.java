@@ -84,17 +84,6 @@ public final class RequestValidator implements Serializable {
             throw new RecordDecodingException(
                     code, "Request " + id + " has a blank \"" + field + "\"");
         }
-        // Avro decodes malformed UTF-8 into U+FFFD; no producer means to send one.
-        if (text.indexOf('\uFFFD') >= 0) {
-            throw new RecordDecodingException(
-                    ErrorCode.INVALID_UTF8,
-                    "Request "
-                            + id
-                            + " field \""
-                            + field
-                            + "\" is not valid UTF-8 (decoded to"
-                            + " U+FFFD)");
-        }
         return text;
     }
 

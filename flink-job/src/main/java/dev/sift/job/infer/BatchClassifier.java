@@ -18,10 +18,10 @@ import java.util.Map;
 
 /**
  * Classifies a flushed buffer of requests with the models serving right now. Requests are grouped
- * by the encoder their models share; within a group they are sorted by token length and cut into
- * encoder batches of at most {@code maxBatchSize} inputs and {@code maxBatchTokens} padded tokens,
- * each padded only to its own longest input. Every head on that encoder reads the same pass.
- * Outcomes come back in the order the requests arrived.
+ * by the encoder their models share; within a group they are sorted by token length and cut by
+ * {@link BatchPlanner} into encoder batches of similar lengths (at most {@code maxBatchSize} inputs
+ * and {@code maxBatchTokens} padded tokens), each padded only to its own longest input. Every head
+ * on that encoder reads the same pass. Outcomes come back in the order the requests arrived.
  *
  * <p>Plain Java, no Flink: the operator holds buffers, timers and state and calls this.
  */
@@ -44,6 +44,12 @@ public final class BatchClassifier {
     /** Outcomes in arrival order, and the passes that produced them. */
     public record Flush(List<Outcome> outcomes, List<Pass> passes) {}
 
+    /**
+     * A request's tokens as computed on arrival (to count them against the token budget), for the
+     * encoder key they were computed for; reused at flush instead of tokenizing twice.
+     */
+    public record Tokens(String encoderKey, TokenizedInput input) {}
+
     private final int maxBatchSize;
     private final int maxBatchTokens;
 
@@ -59,6 +65,18 @@ public final class BatchClassifier {
      */
     public Flush classify(
             List<ClassifyRequest> requests,
+            Map<String, LoadedModel> models,
+            List<String> defaults,
+            Clock clock) {
+        return classify(requests, null, models, defaults, clock);
+    }
+
+    /**
+     * @param arrivalTokens per request, its tokens from arrival or null; null for none at all
+     */
+    public Flush classify(
+            List<ClassifyRequest> requests,
+            List<Tokens> arrivalTokens,
             Map<String, LoadedModel> models,
             List<String> defaults,
             Clock clock) {
@@ -96,8 +114,13 @@ public final class BatchClassifier {
                 byEncoder.computeIfAbsent(model.encoderKey(), k -> new ArrayList<>()).add(model);
             }
             for (var entry : byEncoder.entrySet()) {
+                Tokens known = arrivalTokens == null ? null : arrivalTokens.get(i);
+                TokenizedInput tokens =
+                        known != null && known.encoderKey().equals(entry.getKey())
+                                ? known.input()
+                                : null;
                 groups.computeIfAbsent(entry.getKey(), k -> new ArrayList<>())
-                        .add(new Item(i, request, entry.getValue()));
+                        .add(new Item(i, request, entry.getValue(), tokens));
             }
         }
 
@@ -117,7 +140,8 @@ public final class BatchClassifier {
         return new Flush(List.of(outcomes), passes);
     }
 
-    private record Item(int index, ClassifyRequest request, List<LoadedModel> models) {}
+    private record Item(
+            int index, ClassifyRequest request, List<LoadedModel> models, TokenizedInput tokens) {}
 
     private record Tokenized(Item item, TokenizedInput input) {}
 
@@ -129,26 +153,15 @@ public final class BatchClassifier {
         LoadedModel first = group.get(0).models().get(0);
         List<Tokenized> inputs = new ArrayList<>(group.size());
         for (Item item : group) {
-            ClassifyRequest r = item.request();
             TokenizedInput input =
-                    r.isPair()
-                            ? first.tokenizer().encodePair(r.text, r.textB)
-                            : first.tokenizer().encode(r.text);
+                    item.tokens() != null ? item.tokens() : tokenize(first, item.request());
             inputs.add(new Tokenized(item, input));
         }
         inputs.sort(Comparator.comparingInt(t -> t.input().length()));
-        int from = 0;
-        while (from < inputs.size()) {
-            int to = from;
-            int longest = 0;
-            while (to < inputs.size() && to - from < maxBatchSize) {
-                int length = Math.max(longest, inputs.get(to).input().length());
-                if (to > from && length * (to - from + 1) > maxBatchTokens) {
-                    break; // the next input would push the padded batch over the token budget
-                }
-                longest = length;
-                to++;
-            }
+        int[] lengths = inputs.stream().mapToInt(t -> t.input().length()).toArray();
+        for (int[] range : BatchPlanner.plan(lengths, maxBatchSize, maxBatchTokens)) {
+            int from = range[0];
+            int to = range[1];
             List<Tokenized> batch = inputs.subList(from, to);
             long start = System.nanoTime();
             EncodedBatch encoded =
@@ -167,8 +180,14 @@ public final class BatchClassifier {
                     results.get(item.index()).add(result(item.request(), model, h, now));
                 }
             }
-            from = to;
         }
+    }
+
+    /** Tokens of {@code request} as {@code model} reads them. */
+    public static TokenizedInput tokenize(LoadedModel model, ClassifyRequest request) {
+        return request.isPair()
+                ? model.tokenizer().encodePair(request.text, request.textB)
+                : model.tokenizer().encode(request.text);
     }
 
     static ClassificationResult result(

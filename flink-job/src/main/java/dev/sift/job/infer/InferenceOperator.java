@@ -75,6 +75,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
     private transient InferenceMetrics metrics;
     private transient Map<String, LoadedModel> serving;
     private transient List<ClassifyRequest> buffer;
+    private transient List<BatchClassifier.Tokens> bufferTokens;
     private transient int bufferedTokens;
     private transient long flushDeadline;
     private transient ExecutorService loadExecutor;
@@ -102,6 +103,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         classifier = new BatchClassifier(settings.maxBatchSize(), settings.maxBatchTokens());
         serving = new HashMap<>();
         buffer = new ArrayList<>();
+        bufferTokens = new ArrayList<>();
         loaded = new ConcurrentLinkedQueue<>();
         resultCodec = RecordCodec.of(ClassificationResult.class);
         announcementCodec = RecordCodec.of(ModelAnnouncement.class);
@@ -176,8 +178,10 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                             + settings.maxWaitMillis();
             getProcessingTimeService().registerTimer(flushDeadline, this);
         }
+        BatchClassifier.Tokens tokens = tokenize(request);
         buffer.add(request);
-        bufferedTokens += tokenCount(request);
+        bufferTokens.add(tokens);
+        bufferedTokens += tokens == null ? 0 : tokens.input().length();
         if (buffer.size() >= settings.maxBatchSize()
                 || bufferedTokens >= settings.maxBatchTokens()) {
             flush();
@@ -331,7 +335,8 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         }
         long start = System.nanoTime();
         BatchClassifier.Flush flush =
-                classifier.classify(buffer, serving, settings.defaultModels(), Clock.systemUTC());
+                classifier.classify(
+                        buffer, bufferTokens, serving, settings.defaultModels(), Clock.systemUTC());
         for (BatchClassifier.Outcome outcome : flush.outcomes()) {
             if (outcome.refused()) {
                 metrics.deadLetter(outcome.errorCode());
@@ -361,6 +366,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         }
         metrics.batchLatencyMs.update((System.nanoTime() - start) / 1_000_000);
         buffer.clear();
+        bufferTokens.clear();
         bufferedTokens = 0;
         flushDeadline = Long.MAX_VALUE;
     }
@@ -410,22 +416,22 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         LOG.info("Now serving {} (was {})", model, previous);
     }
 
-    private int tokenCount(ClassifyRequest request) {
-        LoadedModel model =
-                serving.get(
-                        !request.models.isEmpty()
-                                ? request.models.get(0)
-                                : !settings.defaultModels().isEmpty()
-                                        ? settings.defaultModels().get(0)
-                                        : serving.isEmpty()
-                                                ? ""
-                                                : serving.keySet().iterator().next());
-        if (model == null) {
-            return 0; // dead-lettered at flush; costs no encoder time
-        }
-        return request.isPair()
-                ? model.tokenizer().encodePair(request.text, request.textB).length()
-                : model.tokenizer().encode(request.text).length();
+    /**
+     * Tokens of the request for the first model it will run on, counted against the token budget
+     * and kept for the flush; null when that model is unknown (dead-lettered at flush).
+     */
+    private BatchClassifier.Tokens tokenize(ClassifyRequest request) {
+        String name =
+                !request.models.isEmpty()
+                        ? request.models.get(0)
+                        : !settings.defaultModels().isEmpty()
+                                ? settings.defaultModels().get(0)
+                                : serving.keySet().stream().sorted().findFirst().orElse("");
+        LoadedModel model = serving.get(name);
+        return model == null
+                ? null
+                : new BatchClassifier.Tokens(
+                        model.encoderKey(), BatchClassifier.tokenize(model, request));
     }
 
     private void removeState(String name) {
