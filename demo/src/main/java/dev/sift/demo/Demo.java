@@ -213,7 +213,7 @@ public final class Demo {
                         MODEL,
                         registry,
                         encoder,
-                        pooling,
+                        List.of(pooling),
                         64,
                         32,
                         0.1,

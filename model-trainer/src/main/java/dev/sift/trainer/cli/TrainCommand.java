@@ -44,8 +44,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(
             names = "--pooling",
-            defaultValue = "cls",
-            description = "cls, pooler or mean (default ${DEFAULT-VALUE}).")
+            defaultValue = "auto",
+            description =
+                    "cls, pooler, mean, or auto: train all three and keep the lowest validation"
+                            + " loss (default ${DEFAULT-VALUE}).")
     String pooling;
 
     @Option(
@@ -104,7 +106,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Pooling chosen = Pooling.of(pooling);
+        List<Pooling> poolings =
+                pooling.equals("auto") ? List.of(Pooling.values()) : List.of(Pooling.of(pooling));
         ModelRegistry models = registry.open();
         ModelRegistry.checkName(model);
         EncoderBundle bundle = resolveEncoder(models, encoder);
@@ -132,7 +135,7 @@ final class TrainCommand implements Callable<Integer> {
                                 model,
                                 models,
                                 bundle,
-                                chosen,
+                                poolings,
                                 maxLen,
                                 encodeBatch,
                                 validationFraction,
@@ -147,7 +150,7 @@ final class TrainCommand implements Callable<Integer> {
                 "%s (%s): accuracy %.4f, macro-F1 %.4f, log-loss %.4f, ECE %.4f on %d test"
                         + " examples; features %.1f s, head %.1f s (best epoch %d)%n",
                 model,
-                chosen.id(),
+                outcome.pooling().id(),
                 e.accuracy(),
                 e.macroF1(),
                 e.logLoss(),
@@ -156,6 +159,9 @@ final class TrainCommand implements Callable<Integer> {
                 outcome.featureTime().toMillis() / 1000.0,
                 outcome.trainTime().toMillis() / 1000.0,
                 outcome.training().bestEpoch());
+        if (outcome.poolingSelection() != null) {
+            System.out.println("validation loss by pooling: " + outcome.poolingSelection());
+        }
         if (outcome.baseline() != null) {
             Evaluation b = outcome.baseline().evaluation();
             System.out.printf(

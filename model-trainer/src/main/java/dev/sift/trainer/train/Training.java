@@ -35,12 +35,16 @@ import java.util.Optional;
  */
 public final class Training {
 
-    /** Everything a run needs. */
+    /**
+     * Everything a run needs. With several {@code poolings}, a head is trained for each (one
+     * encoder pass yields them all) and the one with the lowest validation loss is kept; the test
+     * set plays no part in that choice.
+     */
     public record Settings(
             String model,
             ModelRegistry registry,
             EncoderBundle encoder,
-            Pooling pooling,
+            List<Pooling> poolings,
             int maxSeqLen,
             int encodeBatchSize,
             double validationFraction,
@@ -53,6 +57,8 @@ public final class Training {
     /** What a run produced and how long its parts took. */
     public record Outcome(
             Path runDir,
+            Pooling pooling,
+            String poolingSelection,
             Evaluation evaluation,
             HtmlReport.Baseline baseline,
             HeadTrainer.Result training,
@@ -78,35 +84,55 @@ public final class Training {
                         settings.options().seed());
 
         Instant featureStart = Instant.now();
-        float[][] train;
-        float[][] validation;
-        float[][] test;
+        Map<Pooling, float[][][]> features = new LinkedHashMap<>(); // train, validation, test
         HtmlReport.Baseline baseline;
         Optional<ModelBundle> current = settings.registry().openLatest(settings.model());
-        try (FeatureExtractor features =
+        try (FeatureExtractor extractor =
                 new FeatureExtractor(
                         settings.encoder(),
                         settings.maxSeqLen(),
                         settings.encodeBatchSize(),
                         settings.featureCache(),
                         settings.progress())) {
-            train = features.vectors(splits.train(), settings.pooling());
-            validation = features.vectors(splits.validation(), settings.pooling());
-            test = features.vectors(splits.test(), settings.pooling());
-            baseline = baseline(current, features, splits.test(), labels, settings);
+            // Encode the whole data set at once: one length-sorted pass fills every pooling.
+            extractor.vectors(data.examples(), settings.poolings().get(0));
+            for (Pooling pooling : settings.poolings()) {
+                features.put(
+                        pooling,
+                        new float[][][] {
+                            extractor.vectors(splits.train(), pooling),
+                            extractor.vectors(splits.validation(), pooling),
+                            extractor.vectors(splits.test(), pooling)
+                        });
+            }
+            baseline = baseline(current, extractor, splits.test(), labels, settings);
         }
         Duration featureTime = Duration.between(featureStart, Instant.now());
 
         Instant trainStart = Instant.now();
-        HeadTrainer.Result result =
-                HeadTrainer.train(
-                        train,
-                        indices(splits.train(), labels),
-                        validation,
-                        indices(splits.validation(), labels),
-                        labels,
-                        settings.options());
+        Pooling chosen = null;
+        HeadTrainer.Result result = null;
+        StringBuilder selection = new StringBuilder();
+        for (Pooling pooling : settings.poolings()) {
+            float[][][] x = features.get(pooling);
+            HeadTrainer.Result candidate =
+                    HeadTrainer.train(
+                            x[0],
+                            indices(splits.train(), labels),
+                            x[1],
+                            indices(splits.validation(), labels),
+                            labels,
+                            settings.options());
+            double loss = candidate.history().get(candidate.bestEpoch() - 1).validationLoss();
+            selection.append(String.format(Locale.ROOT, "%s %.4f ", pooling.id(), loss));
+            if (result == null
+                    || loss < result.history().get(result.bestEpoch() - 1).validationLoss()) {
+                chosen = pooling;
+                result = candidate;
+            }
+        }
         Duration trainTime = Duration.between(trainStart, Instant.now());
+        float[][] test = features.get(chosen)[2];
         Evaluation evaluation =
                 Evaluation.of(
                         result.head(), test, indices(splits.test(), labels), groups(splits.test()));
@@ -118,11 +144,14 @@ public final class Training {
         training.put("testFraction", Double.toString(settings.testFraction()));
         training.put("trainExamples", Integer.toString(splits.train().size()));
         training.put("bestEpoch", Integer.toString(result.bestEpoch()));
+        if (settings.poolings().size() > 1) {
+            training.put("poolingByValidationLoss", selection.toString().strip());
+        }
         RunManifest manifest =
                 new RunManifest(
                         settings.model(),
                         settings.encoder().contentHash(),
-                        settings.pooling(),
+                        chosen,
                         settings.maxSeqLen(),
                         labels,
                         evaluation.asMetrics(),
@@ -157,16 +186,30 @@ public final class Training {
                 settings.encoder().manifest().name()
                         + " "
                         + settings.encoder().contentHash().substring(0, 12));
-        facts.put("pooling", settings.pooling().id());
+        facts.put("pooling", chosen.id());
         facts.put("max_seq_len", Integer.toString(settings.maxSeqLen()));
         facts.put("features", featureTime.toMillis() + " ms");
         facts.put("head training", trainTime.toMillis() + " ms");
-        training.forEach(facts::put);
+        training.forEach(
+                (key, value) -> {
+                    if (!key.equals("bestEpoch")) { // the report shows "best epoch N of M"
+                        facts.put(key, value);
+                    }
+                });
         Files.writeString(
                 dir.resolve(RunManifest.REPORT_FILE),
                 HtmlReport.render(settings.model(), facts, result, evaluation, baseline),
                 StandardCharsets.UTF_8);
-        return new Outcome(dir, evaluation, baseline, result, splits, featureTime, trainTime);
+        return new Outcome(
+                dir,
+                chosen,
+                settings.poolings().size() > 1 ? selection.toString().strip() : null,
+                evaluation,
+                baseline,
+                result,
+                splits,
+                featureTime,
+                trainTime);
     }
 
     /** SHA-256 of the data file, recorded in every version trained on it. */

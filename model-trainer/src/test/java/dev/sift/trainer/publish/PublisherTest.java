@@ -113,7 +113,7 @@ class PublisherTest {
                         "spam",
                         registry,
                         encoder,
-                        Pooling.CLS,
+                        List.of(Pooling.CLS),
                         32,
                         16,
                         0.1,
