@@ -1,8 +1,8 @@
 package dev.sift.model.bundle;
 
 import java.io.IOException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -25,10 +25,16 @@ public final class Directories {
         }
         try {
             Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (DirectoryNotEmptyException e) {
-            // rename(2) onto a non-empty folder: another writer got there between our check and
-            // move
-            throw new FileAlreadyExistsException(target.toString());
+        } catch (FileAlreadyExistsException e) {
+            throw e;
+        } catch (FileSystemException e) {
+            // rename(2) onto a folder another writer filled between our check and our move fails
+            // with ENOTEMPTY, which Java reports as a bare FileSystemException ("Directory not
+            // empty"), not as DirectoryNotEmptyException. Either way: we lost the race.
+            if (Files.exists(target)) {
+                throw new FileAlreadyExistsException(target.toString());
+            }
+            throw e;
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,7 +53,8 @@ class ModelRegistryTest {
                 .isEqualTo(Digests.sha256(second.dir().resolve("manifest.json")));
     }
 
-    @Test
+    /** Repeated: the race it covers (two renames onto one version) does not happen every time. */
+    @RepeatedTest(10)
     void concurrentPublishersGetDistinctVersions() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
