@@ -31,7 +31,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -175,17 +174,10 @@ public final class Demo {
     }
 
     private static EncoderBundle encoder(ModelRegistry registry) throws IOException {
-        Path root = registry.encodersDir();
-        if (Files.isDirectory(root)) {
-            try (Stream<Path> dirs = Files.list(root)) {
-                for (Path dir : (Iterable<Path>) dirs::iterator) {
-                    if (Files.exists(dir.resolve("manifest.json"))) {
-                        return EncoderBundle.open(dir);
-                    }
-                }
-            }
-        }
-        return BertImporter.importUncasedBaseFromClasspath(root);
+        List<EncoderBundle> encoders = registry.encoders();
+        return encoders.isEmpty()
+                ? BertImporter.importUncasedBaseFromClasspath(registry.encodersDir())
+                : encoders.get(0);
     }
 
     /** Trains on {@code perGroup} mails of each corpus group and publishes the result. */

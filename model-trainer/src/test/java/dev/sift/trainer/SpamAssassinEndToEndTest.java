@@ -23,15 +23,10 @@ class SpamAssassinEndToEndTest {
 
     @Test
     void trainsAUsefulSpamClassifierOnARealSubset(@TempDir Path dir) throws Exception {
-        String encoder = RealBert.bundle().contentHash();
         Path data = dir.resolve("spam.jsonl");
         Path run = dir.resolve("run");
         Path models = dir.resolve("registry");
-        // A registry of this test's own, linking to the encoder imported once per machine
-        // rather than copying its 420 MB.
-        java.nio.file.Files.createDirectories(models.resolve("_encoders"));
-        java.nio.file.Files.createSymbolicLink(
-                models.resolve("_encoders").resolve(encoder), RealBert.bundle().dir());
+        RealBert.registryAt(models);
 
         assertThat(
                         SiftTrainer.run(

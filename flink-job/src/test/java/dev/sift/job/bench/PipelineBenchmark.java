@@ -75,10 +75,7 @@ public final class PipelineBenchmark {
         List<String> texts = stream(records);
         Path registryDir = Files.createTempDirectory("sift-bench");
         EncoderBundle encoder = RealBert.bundle();
-        ModelRegistry registry = ModelRegistry.at(registryDir);
-        Files.createDirectories(registry.encodersDir());
-        Files.createSymbolicLink(
-                registry.encodersDir().resolve(encoder.contentHash()), encoder.dir());
+        ModelRegistry registry = RealBert.registryAt(registryDir);
         ModelBundle model = registry.publish(draft(encoder.contentHash()));
 
         System.out.printf(

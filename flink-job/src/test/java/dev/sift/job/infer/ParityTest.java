@@ -16,7 +16,6 @@ import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.trainer.data.Example;
 import dev.sift.trainer.features.FeatureExtractor;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -51,10 +50,7 @@ class ParityTest {
     @EnumSource(Pooling.class)
     void jobProbabilitiesEqualTheTrainers(Pooling pooling) throws Exception {
         EncoderBundle encoder = RealBert.bundle();
-        ModelRegistry registry = ModelRegistry.at(dir.resolve("registry"));
-        Files.createDirectories(registry.encodersDir());
-        Files.createSymbolicLink(
-                registry.encodersDir().resolve(encoder.contentHash()), encoder.dir());
+        ModelRegistry registry = RealBert.registryAt(dir.resolve("registry"));
         ModelBundle model = registry.publish(draft(encoder.contentHash(), pooling));
 
         float[][] trainerVectors;

@@ -111,6 +111,23 @@ public final class ModelRegistry {
         return root.resolve(checkName(name)).resolve(Long.toString(version));
     }
 
+    /** Every encoder installed in this registry (manifests read, files not re-hashed). */
+    public List<EncoderBundle> encoders() throws IOException {
+        Path root = encodersDir();
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        List<EncoderBundle> encoders = new ArrayList<>();
+        try (Stream<Path> dirs = Files.list(root)) {
+            for (Path dir : dirs.sorted().toList()) {
+                if (Files.exists(dir.resolve(Manifests.FILE_NAME))) {
+                    encoders.add(EncoderBundle.open(dir));
+                }
+            }
+        }
+        return encoders;
+    }
+
     public EncoderBundle encoder(String contentHash) throws BundleException {
         Path dir = encodersDir().resolve(contentHash);
         if (!Files.isDirectory(dir)) {

@@ -3,6 +3,7 @@ package dev.sift.model.testing;
 import dev.sift.model.SiftHome;
 import dev.sift.model.bert.BertImporter;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.registry.ModelRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -24,6 +25,18 @@ public final class RealBert {
     /** The registry folder holding the imported encoder; tests add their own models elsewhere. */
     public static Path encodersRoot() {
         return SiftHome.dir().resolve("test-registry").resolve("_encoders");
+    }
+
+    /**
+     * A fresh registry at {@code root} whose encoder store links to the imported BERT-base instead
+     * of copying its 420 MB; tests publish their own models there.
+     */
+    public static ModelRegistry registryAt(Path root) throws IOException {
+        EncoderBundle bert = bundle();
+        ModelRegistry registry = ModelRegistry.at(root);
+        Files.createDirectories(registry.encodersDir());
+        Files.createSymbolicLink(registry.encodersDir().resolve(bert.contentHash()), bert.dir());
+        return registry;
     }
 
     public static synchronized EncoderBundle bundle() {

@@ -11,12 +11,10 @@ import dev.sift.trainer.eval.Evaluation;
 import dev.sift.trainer.train.Training;
 import dev.sift.trainer.train.TrainingOptions;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -188,29 +186,21 @@ final class TrainCommand implements Callable<Integer> {
         if (hash != null) {
             return models.encoder(hash);
         }
-        List<String> hashes;
-        Path root = models.encodersDir();
-        if (!Files.isDirectory(root)) {
-            hashes = List.of();
-        } else {
-            try (Stream<Path> dirs = Files.list(root)) {
-                hashes =
-                        dirs.filter(d -> Files.exists(d.resolve("manifest.json")))
-                                .map(d -> d.getFileName().toString())
-                                .toList();
-            }
-        }
-        if (hashes.size() != 1) {
+        List<EncoderBundle> encoders = models.encoders();
+        if (encoders.size() != 1) {
             throw new IllegalArgumentException(
                     "The registry at "
                             + models.root()
                             + " holds "
-                            + hashes.size()
+                            + encoders.size()
                             + " encoders; "
-                            + (hashes.isEmpty()
+                            + (encoders.isEmpty()
                                     ? "import one with 'sift-trainer import-bert'"
-                                    : "choose one with --encoder " + hashes));
+                                    : "choose one with --encoder "
+                                            + encoders.stream()
+                                                    .map(EncoderBundle::contentHash)
+                                                    .toList()));
         }
-        return models.encoder(hashes.get(0));
+        return encoders.get(0);
     }
 }
