@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -123,15 +122,26 @@ public final class Demo {
                 new MailProducer(
                         kafka.clientProperties(), REQUESTS, mails, options.ratePerSecond());
         producer.start();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime()
-                .addShutdownHook(
-                        new Thread(
-                                () -> {
-                                    producer.stop();
-                                    stopped.countDown();
-                                },
-                                "demo-stop"));
+        // Ctrl-C runs shutdown hooks and then exits without waiting for main, so the hook itself
+        // stops everything; the --duration path calls the same, once.
+        Runnable stop =
+                once(
+                        () -> {
+                            out.println("Stopping: cancelling the job, closing Kafka.");
+                            producer.stop();
+                            try {
+                                job.cancel().get(30, java.util.concurrent.TimeUnit.SECONDS);
+                            } catch (Exception e) {
+                                out.println("  job cancel: " + e.getMessage());
+                            }
+                            printer.stop();
+                            try {
+                                kafka.close();
+                            } catch (Exception e) {
+                                out.println("  kafka close: " + e.getMessage());
+                            }
+                        });
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "demo-stop"));
 
         step(out, "Streaming real mail; labeled events follow");
         sleep(options.beforeSwap());
@@ -162,15 +172,21 @@ public final class Demo {
                     + " this demo keeps printing them here.%nDashboard: http://localhost:%d   Stop:"
                     + " Ctrl-C%n",
                 kafka.bootstrapServers(), REQUESTS, kafka.bootstrapServers(), RESULTS, port);
-        if (options.duration() != null) {
-            sleep(options.duration());
-        } else {
-            stopped.await();
+        if (options.duration() == null) {
+            Thread.currentThread().join(); // serve until Ctrl-C; the shutdown hook stops us
         }
-        out.println("Stopping: cancelling the job, closing Kafka.");
-        job.cancel().get();
-        printer.stop();
-        kafka.close();
+        sleep(options.duration());
+        stop.run();
+    }
+
+    private static Runnable once(Runnable action) {
+        java.util.concurrent.atomic.AtomicBoolean done =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (done.compareAndSet(false, true)) {
+                action.run();
+            }
+        };
     }
 
     private static EncoderBundle encoder(ModelRegistry registry) throws IOException {
