@@ -115,8 +115,9 @@ public final class SiftOptions {
                     .enumType(DeliveryGuarantee.class)
                     .defaultValue(DeliveryGuarantee.EXACTLY_ONCE)
                     .withDescription(
-                            "EXACTLY_ONCE (transactions; read results with"
-                                    + " isolation.level=read_committed) or AT_LEAST_ONCE.");
+                            "exactly-once (Kafka transactions; read results with"
+                                    + " isolation.level=read_committed), at-least-once or"
+                                    + " none.");
 
     public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
             ConfigOptions.key("sift.sink.transaction-timeout")

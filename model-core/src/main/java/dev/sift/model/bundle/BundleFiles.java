@@ -1,7 +1,6 @@
 package dev.sift.model.bundle;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.SortedMap;
@@ -43,9 +42,5 @@ public final class BundleFiles {
         if (!condition) {
             throw new BundleException(dir + ": " + problem);
         }
-    }
-
-    public static boolean isRegularFile(Path dir, String name) {
-        return name != null && Files.isRegularFile(dir.resolve(name));
     }
 }

@@ -1,0 +1,71 @@
+package dev.sift.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job's command line: a config file, flags that win over it, and errors that say what to fix.
+ */
+class SiftJobTest {
+
+    @Test
+    void flagsOverrideTheConfigFileAndDefaultsFillTheRest(@TempDir Path dir) throws Exception {
+        Path file =
+                Files.writeString(
+                        dir.resolve("sift.properties"),
+                        "sift.kafka.bootstrap-servers=file:9092\nsift.batch.max-size=8\n");
+
+        Configuration config =
+                SiftJob.parseArgs(
+                        "--config",
+                        file.toString(),
+                        "--sift.batch.max-size=16",
+                        "--sift.sink.delivery-guarantee",
+                        "at-least-once");
+
+        assertThat(config.get(SiftOptions.BOOTSTRAP_SERVERS)).isEqualTo("file:9092");
+        assertThat(config.get(SiftOptions.MAX_BATCH_SIZE)).isEqualTo(16);
+        assertThat(config.get(SiftOptions.DELIVERY_GUARANTEE))
+                .isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
+        assertThat(config.get(SiftOptions.MAX_WAIT)).isEqualTo(Duration.ofMillis(50));
+        assertThat(config.get(SiftOptions.TRANSACTION_TIMEOUT)).isLessThan(Duration.ofMinutes(15));
+    }
+
+    @Test
+    void anUnknownOptionNamesTheValidOnes() {
+        assertThatThrownBy(() -> SiftJob.parseArgs("--sift.batch.size=3"))
+                .hasMessageContaining("Unknown option 'sift.batch.size'")
+                .hasMessageContaining("sift.batch.max-size");
+    }
+
+    @Test
+    void aBadValueNamesTheOption() {
+        assertThatThrownBy(() -> SiftJob.parseArgs("--sift.batch.max-size=many"))
+                .hasMessageContaining("Bad value for sift.batch.max-size");
+        assertThatThrownBy(() -> SiftJob.parseArgs("--sift.batch.max-size"))
+                .hasMessageContaining("Option --sift.batch.max-size needs a value");
+        assertThatThrownBy(() -> SiftJob.parseArgs("sift.parallelism=2"))
+                .hasMessageContaining("options start with --");
+    }
+
+    @Test
+    void theBrokerAddressIsRequired() throws Exception {
+        Configuration config = SiftJob.parseArgs("--sift.registry=/tmp/r");
+
+        assertThatThrownBy(
+                        () ->
+                                SiftJob.wire(
+                                        StreamExecutionEnvironment.getExecutionEnvironment(),
+                                        config))
+                .hasMessageContaining("Missing sift.kafka.bootstrap-servers");
+    }
+}
