@@ -230,6 +230,8 @@ public final class Demo {
                         SiftHome.dir().resolve("features"),
                         run,
                         progress));
+        // Forced: the demo's point is the live switch, not whether a larger sample beats the
+        // starter head on a different test split; the trainer CLI enforces that rule.
         return Publisher.publish(registry, run, "macro_f1", 1.0, true);
     }
 

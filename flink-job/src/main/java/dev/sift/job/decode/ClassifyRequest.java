@@ -27,6 +27,7 @@ public final class ClassifyRequest {
 
     public int partition;
     public long offset;
+    public byte[] originalKey;
     public byte[] originalValue;
 
     public ClassifyRequest() {}

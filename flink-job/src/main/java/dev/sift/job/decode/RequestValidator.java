@@ -40,6 +40,7 @@ public final class RequestValidator implements Serializable {
         request.topic = raw.topic;
         request.partition = raw.partition;
         request.offset = raw.offset;
+        request.originalKey = raw.key;
         request.originalValue = raw.value;
         Instant eventTime;
         if (decoded instanceof TextRequest text) {

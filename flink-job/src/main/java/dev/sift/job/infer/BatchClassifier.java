@@ -59,20 +59,10 @@ public final class BatchClassifier {
     }
 
     /**
+     * @param arrivalTokens per request, its tokens from arrival or null; null for none at all
      * @param models the serving models by name
      * @param defaults models applied when a request names none; all serving models, by name, when
      *     empty
-     */
-    public Flush classify(
-            List<ClassifyRequest> requests,
-            Map<String, LoadedModel> models,
-            List<String> defaults,
-            Clock clock) {
-        return classify(requests, null, models, defaults, clock);
-    }
-
-    /**
-     * @param arrivalTokens per request, its tokens from arrival or null; null for none at all
      */
     public Flush classify(
             List<ClassifyRequest> requests,

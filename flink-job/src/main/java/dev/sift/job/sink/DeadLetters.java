@@ -6,7 +6,6 @@ import dev.sift.schemas.DeadLetter;
 import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.RecordCodec;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 /** Builds dead-letter records: the original bytes, where they came from, a code and a reason. */
@@ -33,6 +32,7 @@ public final class DeadLetters {
         return new OutRecord(topic, raw.key, CODEC.encode(letter));
     }
 
+    /** A request refused after decoding (an unknown model): its original record, kept whole. */
     public static OutRecord of(
             ClassifyRequest request, ErrorCode code, String reason, String topic) {
         RawRecord raw =
@@ -41,7 +41,7 @@ public final class DeadLetters {
                         request.partition,
                         request.offset,
                         request.eventTimeMillis,
-                        request.id.getBytes(StandardCharsets.UTF_8),
+                        request.originalKey,
                         request.originalValue);
         return of(raw, code, reason, request.id, topic);
     }

@@ -67,6 +67,8 @@ public final class PipelineBenchmark {
 
     private static final int LATENCY_RECORDS = 150;
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final RecordCodec<ClassificationResult> RESULTS =
+            RecordCodec.of(ClassificationResult.class);
 
     private PipelineBenchmark() {}
 
@@ -220,8 +222,7 @@ public final class PipelineBenchmark {
 
     private static long[] emittedAndDone(OutRecord record) throws Exception {
         long done = System.currentTimeMillis();
-        ClassificationResult result =
-                RecordCodec.of(ClassificationResult.class).decode(record.value);
+        ClassificationResult result = RESULTS.decode(record.value);
         return new long[] {result.getEventTime().toEpochMilli(), done};
     }
 

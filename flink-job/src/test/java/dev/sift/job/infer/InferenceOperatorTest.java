@@ -14,6 +14,7 @@ import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -190,6 +191,8 @@ class InferenceOperatorTest {
         assertThat(first.getErrorCode()).isEqualTo(ErrorCode.UNKNOWN_MODEL);
         assertThat(first.getReason()).contains("names [sentiment]");
         assertThat(first.getRequestId()).isEqualTo("a");
+        assertThat(first.getKey().array()).isEqualTo("key-a".getBytes(StandardCharsets.UTF_8));
+        assertThat(first.getValue().array()).isEqualTo("hello".getBytes(StandardCharsets.UTF_8));
         assertThat(DeadLetters.decode(out.get(1).value).getErrorCode())
                 .isEqualTo(ErrorCode.UNKNOWN_MODEL);
     }
@@ -279,7 +282,9 @@ class InferenceOperatorTest {
     }
 
     private static StreamRecord<ClassifyRequest> request(String id, String text, String... models) {
-        return new StreamRecord<>(TestModels.text(id, text, models));
+        ClassifyRequest request = TestModels.text(id, text, models);
+        request.originalKey = ("key-" + id).getBytes(StandardCharsets.UTF_8);
+        return new StreamRecord<>(request);
     }
 
     private static StreamRecord<byte[]> announce(ModelBundle bundle, ModelAction action) {
