@@ -39,7 +39,7 @@ public final class BatchClassifier {
     }
 
     /** One encoder pass, for metrics. */
-    public record Pass(int size, int paddedLength, double paddingEfficiency, long nanos) {}
+    public record Pass(int size, double paddingEfficiency) {}
 
     /** Outcomes in arrival order, and the passes that produced them. */
     public record Flush(List<Outcome> outcomes, List<Pass> passes) {}
@@ -153,15 +153,9 @@ public final class BatchClassifier {
             int from = range[0];
             int to = range[1];
             List<Tokenized> batch = inputs.subList(from, to);
-            long start = System.nanoTime();
             EncodedBatch encoded =
                     first.encoder().encode(batch.stream().map(Tokenized::input).toList());
-            passes.add(
-                    new Pass(
-                            batch.size(),
-                            encoded.batch().length(),
-                            encoded.batch().paddingEfficiency(),
-                            System.nanoTime() - start));
+            passes.add(new Pass(batch.size(), encoded.batch().paddingEfficiency()));
             Instant now = clock.instant(); // after the pass: latency includes inference
             for (int b = 0; b < batch.size(); b++) {
                 Item item = batch.get(b).item();

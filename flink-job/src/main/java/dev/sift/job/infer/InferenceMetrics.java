@@ -2,7 +2,9 @@ package dev.sift.job.infer;
 
 import dev.sift.schemas.ErrorCode;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import org.apache.flink.metrics.Counter;
@@ -28,6 +30,7 @@ final class InferenceMetrics {
     final Histogram endToEndLatencyMs;
     final Histogram paddingEfficiencyPct;
     private final Map<ErrorCode, Counter> deadLetters = new EnumMap<>(ErrorCode.class);
+    private final Set<String> registeredModels = new HashSet<>();
     private final MetricGroup group;
 
     InferenceMetrics(MetricGroup group, IntSupplier queueDepth) {
@@ -57,6 +60,4 @@ final class InferenceMetrics {
             group.addGroup("model", model).gauge("activeVersion", version::getAsLong);
         }
     }
-
-    private final java.util.Set<String> registeredModels = new java.util.HashSet<>();
 }

@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -47,13 +48,14 @@ public final class Digests {
     public static SortedMap<String, String> fileTree(Path root, String... excluded)
             throws IOException {
         SortedMap<String, String> files = new TreeMap<>();
+        Set<String> skip = Set.of(excluded);
         // A bundle folder may itself be a symbolic link (shared volumes, test fixtures); walk
         // what it points to, or the walk would see the link and nothing inside.
         Path real = root.toRealPath();
         try (Stream<Path> walk = Files.walk(real)) {
             for (Path file : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
                 String relative = relativeName(real, file);
-                if (!java.util.List.of(excluded).contains(relative)) {
+                if (!skip.contains(relative)) {
                     files.put(relative, sha256(file));
                 }
             }

@@ -61,19 +61,20 @@ public final class FeatureExtractor implements AutoCloseable {
     /** Vectors of {@code examples}, in their order, under {@code pooling}. */
     public float[][] vectors(List<Example> examples, Pooling pooling) throws IOException {
         FeatureCache cache = cache(pooling);
+        String[] keys = new String[examples.size()];
         Map<String, Example> missing = new LinkedHashMap<>();
-        for (Example example : examples) {
-            String key = FeatureCache.key(example.inputKey());
-            if (cache.get(key) == null) {
-                missing.put(key, example);
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = FeatureCache.key(examples.get(i).inputKey());
+            if (cache.get(keys[i]) == null) {
+                missing.put(keys[i], examples.get(i));
             }
         }
         if (!missing.isEmpty()) {
             encode(missing);
         }
-        float[][] vectors = new float[examples.size()][];
-        for (int i = 0; i < vectors.length; i++) {
-            vectors[i] = cache.get(FeatureCache.key(examples.get(i).inputKey()));
+        float[][] vectors = new float[keys.length][];
+        for (int i = 0; i < keys.length; i++) {
+            vectors[i] = cache.get(keys[i]);
         }
         return vectors;
     }
