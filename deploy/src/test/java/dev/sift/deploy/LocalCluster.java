@@ -1,0 +1,209 @@
+package dev.sift.deploy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Drives {@code deploy/local-cluster.sh}, the way a user would, and reads the cluster's REST API.
+ * Every command's output is echoed, so a test log shows the cluster's own words.
+ */
+final class LocalCluster implements AutoCloseable {
+
+    private static final Pattern JOB_ID = Pattern.compile("JobID ([0-9a-f]{32})");
+    private static final Pattern SAVEPOINT = Pattern.compile("Savepoint completed\\. Path: (\\S+)");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path script;
+    private final Path workDir;
+    private final int restPort;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private boolean started;
+
+    LocalCluster(Path script, Path workDir) {
+        this.script = script;
+        this.workDir = workDir;
+        this.restPort = freePort();
+    }
+
+    Path workDir() {
+        return workDir;
+    }
+
+    String dashboard() {
+        return "http://localhost:" + restPort;
+    }
+
+    void start() {
+        started = true;
+        run("start");
+    }
+
+    /** Submits the job jar detached and returns the job id. */
+    String submit(List<String> jobArgs) {
+        return jobId(run(concat(List.of("submit"), jobArgs)));
+    }
+
+    /** Stops the job with a savepoint and returns the savepoint's path. */
+    String stopWithSavepoint(String jobId) {
+        Matcher matcher = SAVEPOINT.matcher(run("stop-job", jobId));
+        if (!matcher.find()) {
+            throw new IllegalStateException("stop-job printed no savepoint path");
+        }
+        return matcher.group(1);
+    }
+
+    String resume(String savepoint, List<String> jobArgs) {
+        return jobId(run(concat(List.of("resume", savepoint), jobArgs)));
+    }
+
+    @Override
+    public void close() {
+        if (started) {
+            run("stop");
+            started = false;
+        }
+    }
+
+    /** Waits until every task of the job runs. */
+    void awaitRunning(String jobId, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            JsonNode job = get("/jobs/" + jobId);
+            last = job.path("state").asText();
+            if (last.equals("RUNNING") && allVerticesRunning(job)) {
+                return;
+            }
+            if (last.equals("FAILED")) {
+                throw new IllegalStateException(
+                        "Job " + jobId + " failed: " + get("/jobs/" + jobId + "/exceptions"));
+            }
+            Thread.sleep(250);
+        }
+        throw new IllegalStateException(
+                "Job " + jobId + " not running after " + timeout + ": " + last);
+    }
+
+    private static boolean allVerticesRunning(JsonNode job) {
+        for (JsonNode vertex : job.path("vertices")) {
+            if (!vertex.path("status").asText().equals("RUNNING")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    JsonNode get(String path) {
+        HttpRequest request =
+                HttpRequest.newBuilder(URI.create(dashboard() + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .build();
+        try {
+            HttpResponse<String> response =
+                    http.send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException(
+                        "GET "
+                                + path
+                                + " answered "
+                                + response.statusCode()
+                                + ": "
+                                + response.body());
+            }
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException("GET " + path, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String run(String... args) {
+        return run(List.of(args));
+    }
+
+    private String run(List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add("bash");
+        command.add(script.toString());
+        command.addAll(args);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("SIFT_CLUSTER_DIR", workDir.toString());
+        builder.environment().put("SIFT_REST_PORT", Integer.toString(restPort));
+        builder.environment().put("SIFT_FLINK_CONF", TEST_CONF);
+        try {
+            Process process = builder.start();
+            String output =
+                    new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(5, TimeUnit.MINUTES)) {
+                process.destroyForcibly();
+            }
+            System.out.printf("$ local-cluster.sh %s%n%s", String.join(" ", args), output);
+            if (process.exitValue() != 0) {
+                throw new IllegalStateException(
+                        "local-cluster.sh "
+                                + args
+                                + " exited "
+                                + process.exitValue()
+                                + ":\n"
+                                + output);
+            }
+            return output;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The test's cluster: the shipped configuration with a smaller TaskManager (the tiny test
+     * encoder needs no BERT-sized budget) and quick checkpoints, so read_committed results come
+     * fast.
+     */
+    private static final String TEST_CONF =
+            String.join(
+                    "\n",
+                    "taskmanager.memory.process.size: 1200m",
+                    "taskmanager.memory.task.off-heap.size: 256m",
+                    "execution.checkpointing.interval: 1s");
+
+    private static String jobId(String output) {
+        Matcher matcher = JOB_ID.matcher(output);
+        if (!matcher.find()) {
+            throw new IllegalStateException("No job id in:\n" + output);
+        }
+        return matcher.group(1);
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

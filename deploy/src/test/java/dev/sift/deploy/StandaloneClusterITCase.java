@@ -1,0 +1,284 @@
+package dev.sift.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sift.job.TestModels;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.registry.ModelBundle;
+import dev.sift.schemas.ClassificationResult;
+import dev.sift.schemas.ModelAction;
+import dev.sift.schemas.RecordCodec;
+import dev.sift.schemas.RecordDecodingException;
+import dev.sift.schemas.RequestCodec;
+import dev.sift.schemas.TextRequest;
+import dev.sift.testing.kafka.KafkaTestCluster;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Sift on a real standalone Flink cluster: {@code deploy/local-cluster.sh} starts a JobManager and
+ * two TaskManagers as their own JVMs on the jars Maven resolved, and submits the packaged job jar
+ * with Flink's own client, against a real Kafka broker.
+ *
+ * <p>The job classifies, picks up an announced model version, shows Sift's metrics in the
+ * dashboard's REST API, is stopped with a savepoint while requests keep arriving, and is resumed
+ * from it in the same TaskManagers: nothing is lost or duplicated, the restored job serves the
+ * version its state names rather than the registry's newest, and a second job in the same JVMs
+ * proves the native libraries are loaded by the cluster's classloader, not the job's.
+ */
+class StandaloneClusterITCase {
+
+    private static final RecordCodec<ClassificationResult> RESULTS =
+            RecordCodec.of(ClassificationResult.class);
+    private static final Path DIST = Path.of(System.getProperty("sift.flink.dist", "target/flink"));
+    private static final Path SCRIPT = DIST.resolve("../../local-cluster.sh").normalize();
+
+    /** Sift's own metrics; of a histogram, the statistics the Grafana dashboard shows. */
+    private static final Pattern SIFT_METRICS =
+            Pattern.compile(
+                    "infer\\.(requestsIn|resultsOut|modelsRefused|queueDepth|.*deadLetters"
+                            + "|model\\..*\\.activeVersion"
+                            + "|(batchSize|batchLatencyMs|endToEndLatencyMs|paddingEfficiencyPct)"
+                            + "_(median|p99|max))");
+
+    /** Counted per subtask, so summed; gauges and histograms report their largest subtask. */
+    private static final Pattern COUNTERS =
+            Pattern.compile("requestsIn|resultsOut|Refused|deadLetters");
+
+    /** Read until the time is up. */
+    private static final int ALL = Integer.MAX_VALUE;
+
+    @TempDir Path registryDir;
+    @TempDir Path clusterDir;
+
+    private int probes;
+
+    @Test
+    void classifiesSwapsModelsAndResumesFromASavepointWithNothingLostOrDuplicated()
+            throws Exception {
+        KafkaTestCluster kafka = KafkaTestCluster.shared();
+        String requests = kafka.newTopic("requests", 2);
+        String results = kafka.newTopic("results", 2);
+        String deadLetters = kafka.newTopic("dead-letters", 1);
+        String models = kafka.newTopic("models", 1);
+        TestModels registry = new TestModels(registryDir);
+        registry.publish("spam", 1, Pooling.CLS);
+        List<String> jobArgs =
+                List.of(
+                        "--sift.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                        "--sift.topics.requests=" + requests,
+                        "--sift.topics.results=" + results,
+                        "--sift.topics.dead-letters=" + deadLetters,
+                        "--sift.topics.models=" + models,
+                        "--sift.kafka.group-id=" + requests,
+                        "--sift.registry=" + registryDir,
+                        "--sift.parallelism=2",
+                        "--sift.checkpoint.interval=1 s",
+                        "--sift.batch.max-size=8",
+                        "--sift.batch.max-wait=20 ms");
+
+        try (LocalCluster cluster = new LocalCluster(SCRIPT, clusterDir)) {
+            cluster.start();
+            Set<String> taskManagers = taskManagerIds(cluster);
+            assertThat(taskManagers).hasSize(2);
+
+            String job = cluster.submit(jobArgs);
+            cluster.awaitRunning(job, Duration.ofMinutes(2));
+            kafka.send(requests, requests(0, 100));
+            assertThat(readResults(kafka, results, 100, Duration.ofMinutes(2))).hasSize(100);
+
+            ModelBundle v2 = registry.publish("spam", 2, Pooling.MEAN);
+            kafka.send(
+                    models,
+                    List.of(TestModels.encode(TestModels.announcement(v2, ModelAction.ACTIVATE))));
+            awaitVersion(kafka, requests, results, 2);
+            kafka.send(requests, requests(100, 150));
+            awaitIds(kafka, results, 150);
+
+            Map<String, String> metrics = awaitSiftMetrics(cluster, job);
+            System.out.println("Sift metrics in the dashboard of job " + job + ":");
+            metrics.forEach((name, value) -> System.out.printf("  %s = %s%n", name, value));
+            assertThat(metrics.keySet())
+                    .contains(
+                            "infer.requestsIn",
+                            "infer.resultsOut",
+                            "infer.batchSize_median",
+                            "infer.batchLatencyMs_p99",
+                            "infer.endToEndLatencyMs_p99",
+                            "infer.paddingEfficiencyPct_median",
+                            "infer.queueDepth",
+                            "infer.model.spam.activeVersion");
+            assertThat(metrics.get("infer.model.spam.activeVersion")).isEqualTo("2.0");
+            assertThat(Double.parseDouble(metrics.get("infer.requestsIn"))).isGreaterThan(150);
+
+            String savepoint = cluster.stopWithSavepoint(job);
+            // While the job is down: requests keep arriving, and the registry gets a v3 nobody
+            // announced. A restored job must serve v2, which its state names; only a job that
+            // lost its state would start on the registry's newest.
+            kafka.send(requests, requests(150, 250));
+            registry.publish("spam", 3, Pooling.CLS);
+
+            String resumed = cluster.resume(savepoint, jobArgs);
+            cluster.awaitRunning(resumed, Duration.ofMinutes(2));
+            assertThat(taskManagerIds(cluster))
+                    .as("the same TaskManager JVMs run the resumed job")
+                    .isEqualTo(taskManagers);
+
+            List<ClassificationResult> all = awaitIds(kafka, results, 250);
+            Map<String, Long> perId =
+                    all.stream()
+                            .filter(r -> r.getId().startsWith("r-"))
+                            .collect(
+                                    Collectors.groupingBy(
+                                            ClassificationResult::getId, Collectors.counting()));
+            assertThat(perId).hasSize(250).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+            Map<String, ClassificationResult> byId =
+                    all.stream()
+                            .collect(
+                                    Collectors.toMap(
+                                            ClassificationResult::getId,
+                                            Function.identity(),
+                                            (a, b) -> a));
+            assertThat(byId.get("r-0").getModelVersion()).isEqualTo(1L);
+            assertThat(byId.get("r-120").getModelVersion()).isEqualTo(2L);
+            assertThat(byId.get("r-240").getModelVersion())
+                    .as("the resumed job serves the version its state names")
+                    .isEqualTo(2L);
+            System.out.printf(
+                    "After the restart: %d distinct requests answered, each exactly once; r-240"
+                            + " served by v%d%n",
+                    perId.size(), byId.get("r-240").getModelVersion());
+        }
+    }
+
+    private static Set<String> taskManagerIds(LocalCluster cluster) {
+        Set<String> ids = new TreeSet<>();
+        for (JsonNode taskManager : cluster.get("/taskmanagers").path("taskmanagers")) {
+            ids.add(taskManager.path("id").asText());
+        }
+        return ids;
+    }
+
+    /** The dashboard fetches metrics from the TaskManagers every few seconds: waits for ours. */
+    private static Map<String, String> awaitSiftMetrics(LocalCluster cluster, String job)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        Map<String, String> metrics = siftMetrics(cluster, job);
+        while (!metrics.containsKey("infer.model.spam.activeVersion")
+                && System.nanoTime() < deadline) {
+            Thread.sleep(1_000);
+            metrics = siftMetrics(cluster, job);
+        }
+        return metrics;
+    }
+
+    /**
+     * The inference operator's metrics as the dashboard shows them, summed over subtasks: the REST
+     * endpoint the Flink web UI reads.
+     */
+    private static Map<String, String> siftMetrics(LocalCluster cluster, String job) {
+        Map<String, String> values = new TreeMap<>();
+        for (JsonNode vertex : cluster.get("/jobs/" + job).path("vertices")) {
+            String base = "/jobs/" + job + "/vertices/" + vertex.path("id").asText();
+            List<String> names = new ArrayList<>();
+            for (JsonNode metric : cluster.get(base + "/subtasks/metrics")) {
+                String id = metric.path("id").asText();
+                if (SIFT_METRICS.matcher(id).matches()) {
+                    names.add(id);
+                }
+            }
+            if (names.isEmpty()) {
+                continue;
+            }
+            String query = base + "/subtasks/metrics?get=" + String.join(",", names);
+            for (JsonNode metric : cluster.get(query)) {
+                String id = metric.path("id").asText();
+                boolean counter = COUNTERS.matcher(id).find();
+                values.put(id, metric.path(counter ? "sum" : "max").asText());
+            }
+        }
+        return values;
+    }
+
+    /** Sends probes until one is answered by {@code version}. */
+    private void awaitVersion(KafkaTestCluster kafka, String requests, String results, long version)
+            throws Exception {
+        RequestCodec codec = new RequestCodec();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            String id = "probe-" + probes++;
+            kafka.send(
+                    requests,
+                    List.of(
+                            codec.encode(
+                                    TextRequest.newBuilder().setId(id).setText("probe").build())));
+            Thread.sleep(500);
+            for (ClassificationResult result :
+                    readResults(kafka, results, ALL, Duration.ofSeconds(2))) {
+                if (result.getId().equals(id) && result.getModelVersion() == version) {
+                    return;
+                }
+            }
+        }
+        throw new AssertionError("v" + version + " never served");
+    }
+
+    /** Reads until {@code distinct} request ids ("r-") have results, then a little longer. */
+    private List<ClassificationResult> awaitIds(KafkaTestCluster kafka, String topic, int distinct)
+            throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        List<ClassificationResult> results = List.of();
+        while (System.nanoTime() < deadline) {
+            results = readResults(kafka, topic, ALL, Duration.ofSeconds(3));
+            long answered =
+                    results.stream()
+                            .map(ClassificationResult::getId)
+                            .filter(id -> id.startsWith("r-"))
+                            .distinct()
+                            .count();
+            if (answered >= distinct) {
+                // One more checkpoint's worth, so a duplicate committed late would show.
+                Thread.sleep(2_000);
+                return readResults(kafka, topic, ALL, Duration.ofSeconds(3));
+            }
+            Thread.sleep(500);
+        }
+        return results;
+    }
+
+    /**
+     * What is committed on {@code topic}: until {@code expected} records arrived or {@code wait}.
+     */
+    private static List<ClassificationResult> readResults(
+            KafkaTestCluster kafka, String topic, int expected, Duration wait)
+            throws RecordDecodingException {
+        List<ClassificationResult> results = new ArrayList<>();
+        for (var record : kafka.readCommitted(topic, expected, wait)) {
+            results.add(RESULTS.decode(record.value()));
+        }
+        return results;
+    }
+
+    private static List<byte[]> requests(int from, int to) {
+        RequestCodec codec = new RequestCodec();
+        List<byte[]> values = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            String text = (i % 2 == 0 ? "win free cash now " : "meeting notes for tomorrow ") + i;
+            values.add(
+                    codec.encode(TextRequest.newBuilder().setId("r-" + i).setText(text).build()));
+        }
+        return values;
+    }
+}
