@@ -17,6 +17,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.test.JaasUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
@@ -30,6 +31,11 @@ public abstract class KafkaTestCluster implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaTestCluster.class);
     private static KafkaTestCluster shared;
+
+    /** An ordinary user of a {@link #startWithSasl()} broker, and its password. */
+    public static final String SASL_USER = JaasUtils.KAFKA_PLAIN_USER1;
+
+    public static final String SASL_PASSWORD = JaasUtils.KAFKA_PLAIN_USER1_PASSWORD;
 
     /** The JVM-wide cluster, started on first use and stopped when the JVM exits. */
     public static synchronized KafkaTestCluster shared() {
@@ -50,6 +56,30 @@ public abstract class KafkaTestCluster implements AutoCloseable {
         }
         LOG.info("No Docker engine; starting an in-process KRaft broker");
         return new InProcessKafka(brokerConfig);
+    }
+
+    /**
+     * An in-process broker whose clients must authenticate with SASL_PLAINTEXT and PLAIN. Its
+     * {@link #clientProperties()} log in as the broker's admin; {@link #SASL_USER} and {@link
+     * #SASL_PASSWORD} are an ordinary user.
+     */
+    public static KafkaTestCluster startWithSasl() {
+        return new InProcessKafka(Map.of(), true);
+    }
+
+    /** Client properties that log in with SASL_PLAINTEXT and PLAIN as {@code user}. */
+    public static Properties saslPlain(String user, String password) {
+        Properties properties = new Properties();
+        properties.put("security.protocol", "SASL_PLAINTEXT");
+        properties.put("sasl.mechanism", "PLAIN");
+        properties.put(
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                        + user
+                        + "\" password=\""
+                        + password
+                        + "\";");
+        return properties;
     }
 
     private static boolean dockerAnswers() {
