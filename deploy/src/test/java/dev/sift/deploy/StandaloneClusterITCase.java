@@ -3,6 +3,7 @@ package dev.sift.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sift.job.TestModels;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.registry.ModelBundle;
@@ -13,6 +14,13 @@ import dev.sift.schemas.RecordDecodingException;
 import dev.sift.schemas.RequestCodec;
 import dev.sift.schemas.TextRequest;
 import dev.sift.testing.kafka.KafkaTestCluster;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +30,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -56,6 +65,76 @@ class StandaloneClusterITCase {
     /** Counted per subtask, so summed; gauges and histograms report their largest subtask. */
     private static final Pattern COUNTERS =
             Pattern.compile("requestsIn|resultsOut|Refused|deadLetters");
+
+    /** A Prometheus metric name as Flink's reporter writes them. */
+    private static final Pattern SERIES = Pattern.compile("flink_[A-Za-z0-9_]+");
+
+    private static final Set<String> DASHBOARD_SERIES = dashboardSeries();
+
+    /** The metric names in the expressions of deploy/grafana/dashboards/sift.json. */
+    private static Set<String> dashboardSeries() {
+        Path dashboard = DIST.resolve("../../grafana/dashboards/sift.json").normalize();
+        Set<String> names = new TreeSet<>();
+        try {
+            for (JsonNode panel : new ObjectMapper().readTree(dashboard.toFile()).path("panels")) {
+                for (JsonNode target : panel.path("targets")) {
+                    Matcher matcher = SERIES.matcher(target.path("expr").asText());
+                    while (matcher.find()) {
+                        names.add(matcher.group());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return names;
+    }
+
+    /**
+     * Scrapes every port of the reporter's range (each Flink process took one) until all {@code
+     * wanted} series appear; returns the Sift series found, with their sample lines.
+     */
+    private static Map<String, List<String>> awaitPrometheusSeries(Set<String> wanted)
+            throws InterruptedException {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        Map<String, List<String>> found = new TreeMap<>();
+        while (System.nanoTime() < deadline) {
+            found.clear();
+            for (int port = 9249; port <= 9259; port++) {
+                String body;
+                try {
+                    body =
+                            http.send(
+                                            HttpRequest.newBuilder(
+                                                            URI.create(
+                                                                    "http://localhost:"
+                                                                            + port
+                                                                            + "/metrics"))
+                                                    .timeout(Duration.ofSeconds(5))
+                                                    .build(),
+                                            HttpResponse.BodyHandlers.ofString())
+                                    .body();
+                } catch (IOException e) {
+                    continue; // nothing on this port
+                }
+                for (String line : body.split("\n")) {
+                    Matcher matcher = SERIES.matcher(line);
+                    if (!line.startsWith("#") && matcher.lookingAt()) {
+                        String name = matcher.group();
+                        if (wanted.contains(name)) {
+                            found.computeIfAbsent(name, n -> new ArrayList<>()).add(line);
+                        }
+                    }
+                }
+            }
+            if (found.keySet().containsAll(wanted)) {
+                break;
+            }
+            Thread.sleep(1_000);
+        }
+        return found;
+    }
 
     /** Read until the time is up. */
     private static final int ALL = Integer.MAX_VALUE;
@@ -97,7 +176,9 @@ class StandaloneClusterITCase {
             String job = cluster.submit(jobArgs);
             cluster.awaitRunning(job, Duration.ofMinutes(2));
             kafka.send(requests, requests(0, 100));
+            kafka.send(requests, List.of("not a request".getBytes(StandardCharsets.UTF_8)));
             assertThat(readResults(kafka, results, 100, Duration.ofMinutes(2))).hasSize(100);
+            assertThat(kafka.readCommitted(deadLetters, 1, Duration.ofMinutes(1))).hasSize(1);
 
             ModelBundle v2 = registry.publish("spam", 2, Pooling.MEAN);
             kafka.send(
@@ -122,6 +203,15 @@ class StandaloneClusterITCase {
                             "infer.model.spam.activeVersion");
             assertThat(metrics.get("infer.model.spam.activeVersion")).isEqualTo("2.0");
             assertThat(Double.parseDouble(metrics.get("infer.requestsIn"))).isGreaterThan(150);
+
+            // What Prometheus scrapes from the same processes: every series the Grafana
+            // dashboard queries must be one the reporter really exports.
+            Map<String, List<String>> exported = awaitPrometheusSeries(DASHBOARD_SERIES);
+            System.out.println("Prometheus series the Sift dashboard reads, as exported:");
+            exported.forEach(
+                    (name, samples) ->
+                            System.out.printf("  %s (%d samples)%n", name, samples.size()));
+            assertThat(exported.keySet()).containsAll(DASHBOARD_SERIES);
 
             String savepoint = cluster.stopWithSavepoint(job);
             // While the job is down: requests keep arriving, and the registry gets a v3 nobody
