@@ -29,13 +29,15 @@ final class LocalCluster implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path script;
+    private final Path dist;
     private final Path workDir;
     private final int restPort;
     private final HttpClient http = HttpClient.newHttpClient();
     private boolean started;
 
-    LocalCluster(Path script, Path workDir) {
+    LocalCluster(Path script, Path dist, Path workDir) {
         this.script = script;
+        this.dist = dist;
         this.workDir = workDir;
         this.restPort = freePort();
     }
@@ -76,6 +78,23 @@ final class LocalCluster implements AutoCloseable {
         if (started) {
             run("stop");
             started = false;
+        }
+    }
+
+    /** Prints the end of every process's log: what a failed test needs to be understood. */
+    void printLogTails(int lines) {
+        try (var logs = java.nio.file.Files.list(workDir.resolve("log"))) {
+            for (Path log : logs.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
+                List<String> all = java.nio.file.Files.readAllLines(log);
+                System.out.printf(
+                        "--- %s (last %d lines)%n%s%n",
+                        log.getFileName(),
+                        lines,
+                        String.join(
+                                "\n", all.subList(Math.max(0, all.size() - lines), all.size())));
+            }
+        } catch (IOException e) {
+            System.out.println("No logs to show: " + e);
         }
     }
 
@@ -144,6 +163,7 @@ final class LocalCluster implements AutoCloseable {
         command.add(script.toString());
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("SIFT_FLINK_DIST", dist.toString());
         builder.environment().put("SIFT_CLUSTER_DIR", workDir.toString());
         builder.environment().put("SIFT_REST_PORT", Integer.toString(restPort));
         builder.environment().put("SIFT_FLINK_CONF", TEST_CONF);

@@ -43,16 +43,22 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>The job classifies, picks up an announced model version, shows Sift's metrics in the
  * dashboard's REST API, is stopped with a savepoint while requests keep arriving, and is resumed
- * from it in the same TaskManagers: nothing is lost or duplicated, the restored job serves the
- * version its state names rather than the registry's newest, and a second job in the same JVMs
- * proves the native libraries are loaded by the cluster's classloader, not the job's.
+ * from it in the same TaskManagers: nothing is lost or duplicated, and the restored job serves the
+ * version its state names rather than the registry's newest.
+ *
+ * <p>The resume runs a second job classloader in TaskManagers whose TensorFlow is already loaded.
+ * That works only because TensorFlow sits in the cluster's lib/: tried with DJL and TensorFlow
+ * bundled into the job jar instead, the resumed job killed both TaskManager JVMs (TensorFlow's
+ * protobuf descriptors registered twice, "File already exists in database", then abort).
  */
 class StandaloneClusterITCase {
 
     private static final RecordCodec<ClassificationResult> RESULTS =
             RecordCodec.of(ClassificationResult.class);
     private static final Path DIST = Path.of(System.getProperty("sift.flink.dist", "target/flink"));
-    private static final Path SCRIPT = DIST.resolve("../../local-cluster.sh").normalize();
+    private static final Path DEPLOY =
+            Path.of(System.getProperty("sift.repo.root", "..")).resolve("deploy").normalize();
+    private static final Path SCRIPT = DEPLOY.resolve("local-cluster.sh");
 
     /** Sift's own metrics; of a histogram, the statistics the Grafana dashboard shows. */
     private static final Pattern SIFT_METRICS =
@@ -69,25 +75,37 @@ class StandaloneClusterITCase {
     /** A Prometheus metric name as Flink's reporter writes them. */
     private static final Pattern SERIES = Pattern.compile("flink_[A-Za-z0-9_]+");
 
+    private static final Pattern QUANTILE =
+            Pattern.compile("(flink_[A-Za-z0-9_]+)\\{quantile=\"([0-9.]+)\"\\}");
+
     private static final Set<String> DASHBOARD_SERIES = dashboardSeries();
 
     /** The metric names in the expressions of deploy/grafana/dashboards/sift.json. */
     private static Set<String> dashboardSeries() {
-        Path dashboard = DIST.resolve("../../grafana/dashboards/sift.json").normalize();
         Set<String> names = new TreeSet<>();
+        Matcher matcher = SERIES.matcher(dashboardExpressions());
+        while (matcher.find()) {
+            names.add(matcher.group());
+        }
+        return names;
+    }
+
+    /** Every query of the Sift dashboard, one per line. */
+    private static String dashboardExpressions() {
+        List<String> expressions = new ArrayList<>();
         try {
-            for (JsonNode panel : new ObjectMapper().readTree(dashboard.toFile()).path("panels")) {
+            JsonNode dashboard =
+                    new ObjectMapper()
+                            .readTree(DEPLOY.resolve("grafana/dashboards/sift.json").toFile());
+            for (JsonNode panel : dashboard.path("panels")) {
                 for (JsonNode target : panel.path("targets")) {
-                    Matcher matcher = SERIES.matcher(target.path("expr").asText());
-                    while (matcher.find()) {
-                        names.add(matcher.group());
-                    }
+                    expressions.add(target.path("expr").asText());
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return names;
+        return String.join("\n", expressions);
     }
 
     /**
@@ -168,88 +186,106 @@ class StandaloneClusterITCase {
                         "--sift.batch.max-size=8",
                         "--sift.batch.max-wait=20 ms");
 
-        try (LocalCluster cluster = new LocalCluster(SCRIPT, clusterDir)) {
-            cluster.start();
-            Set<String> taskManagers = taskManagerIds(cluster);
-            assertThat(taskManagers).hasSize(2);
+        try (LocalCluster cluster = new LocalCluster(SCRIPT, DIST, clusterDir)) {
+            try {
+                cluster.start();
+                Set<String> taskManagers = taskManagerIds(cluster);
+                assertThat(taskManagers).hasSize(2);
 
-            String job = cluster.submit(jobArgs);
-            cluster.awaitRunning(job, Duration.ofMinutes(2));
-            kafka.send(requests, requests(0, 100));
-            kafka.send(requests, List.of("not a request".getBytes(StandardCharsets.UTF_8)));
-            assertThat(readResults(kafka, results, 100, Duration.ofMinutes(2))).hasSize(100);
-            assertThat(kafka.readCommitted(deadLetters, 1, Duration.ofMinutes(1))).hasSize(1);
+                String job = cluster.submit(jobArgs);
+                cluster.awaitRunning(job, Duration.ofMinutes(2));
+                kafka.send(requests, requests(0, 100));
+                kafka.send(requests, List.of("not a request".getBytes(StandardCharsets.UTF_8)));
+                assertThat(readResults(kafka, results, 100, Duration.ofMinutes(2))).hasSize(100);
+                assertThat(kafka.readCommitted(deadLetters, 1, Duration.ofMinutes(1))).hasSize(1);
 
-            ModelBundle v2 = registry.publish("spam", 2, Pooling.MEAN);
-            kafka.send(
-                    models,
-                    List.of(TestModels.encode(TestModels.announcement(v2, ModelAction.ACTIVATE))));
-            awaitVersion(kafka, requests, results, 2);
-            kafka.send(requests, requests(100, 150));
-            awaitIds(kafka, results, 150);
+                ModelBundle v2 = registry.publish("spam", 2, Pooling.MEAN);
+                kafka.send(
+                        models,
+                        List.of(
+                                TestModels.encode(
+                                        TestModels.announcement(v2, ModelAction.ACTIVATE))));
+                awaitVersion(kafka, requests, results, 2);
+                kafka.send(requests, requests(100, 150));
+                awaitIds(kafka, results, 150);
 
-            Map<String, String> metrics = awaitSiftMetrics(cluster, job);
-            System.out.println("Sift metrics in the dashboard of job " + job + ":");
-            metrics.forEach((name, value) -> System.out.printf("  %s = %s%n", name, value));
-            assertThat(metrics.keySet())
-                    .contains(
-                            "infer.requestsIn",
-                            "infer.resultsOut",
-                            "infer.batchSize_median",
-                            "infer.batchLatencyMs_p99",
-                            "infer.endToEndLatencyMs_p99",
-                            "infer.paddingEfficiencyPct_median",
-                            "infer.queueDepth",
-                            "infer.model.spam.activeVersion");
-            assertThat(metrics.get("infer.model.spam.activeVersion")).isEqualTo("2.0");
-            assertThat(Double.parseDouble(metrics.get("infer.requestsIn"))).isGreaterThan(150);
+                Map<String, String> metrics = awaitSiftMetrics(cluster, job);
+                System.out.println("Sift metrics in the dashboard of job " + job + ":");
+                metrics.forEach((name, value) -> System.out.printf("  %s = %s%n", name, value));
+                assertThat(metrics.keySet())
+                        .contains(
+                                "infer.requestsIn",
+                                "infer.resultsOut",
+                                "infer.batchSize_median",
+                                "infer.batchLatencyMs_p99",
+                                "infer.endToEndLatencyMs_p99",
+                                "infer.paddingEfficiencyPct_median",
+                                "infer.queueDepth",
+                                "infer.model.spam.activeVersion");
+                assertThat(metrics.get("infer.model.spam.activeVersion")).isEqualTo("2.0");
+                assertThat(Double.parseDouble(metrics.get("infer.requestsIn"))).isGreaterThan(150);
 
-            // What Prometheus scrapes from the same processes: every series the Grafana
-            // dashboard queries must be one the reporter really exports.
-            Map<String, List<String>> exported = awaitPrometheusSeries(DASHBOARD_SERIES);
-            System.out.println("Prometheus series the Sift dashboard reads, as exported:");
-            exported.forEach(
-                    (name, samples) ->
-                            System.out.printf("  %s (%d samples)%n", name, samples.size()));
-            assertThat(exported.keySet()).containsAll(DASHBOARD_SERIES);
+                // What Prometheus scrapes from the same processes: every series the Grafana
+                // dashboard queries must be one the reporter really exports.
+                Map<String, List<String>> exported = awaitPrometheusSeries(DASHBOARD_SERIES);
+                System.out.println("Prometheus series the Sift dashboard reads, as exported:");
+                exported.forEach(
+                        (name, samples) ->
+                                System.out.printf("  %s (%d samples)%n", name, samples.size()));
+                assertThat(exported.keySet()).containsAll(DASHBOARD_SERIES);
+                // Histograms are summaries: the quantiles the panels pick must be exported too.
+                Matcher quantiles = QUANTILE.matcher(dashboardExpressions());
+                while (quantiles.find()) {
+                    String quantile = "quantile=\"" + quantiles.group(2) + "\"";
+                    assertThat(exported.get(quantiles.group(1)))
+                            .as(quantiles.group())
+                            .anySatisfy(sample -> assertThat(sample).contains(quantile));
+                }
 
-            String savepoint = cluster.stopWithSavepoint(job);
-            // While the job is down: requests keep arriving, and the registry gets a v3 nobody
-            // announced. A restored job must serve v2, which its state names; only a job that
-            // lost its state would start on the registry's newest.
-            kafka.send(requests, requests(150, 250));
-            registry.publish("spam", 3, Pooling.CLS);
+                String savepoint = cluster.stopWithSavepoint(job);
+                // While the job is down: requests keep arriving, and the registry gets a v3 nobody
+                // announced. A restored job must serve v2, which its state names; only a job that
+                // lost its state would start on the registry's newest.
+                kafka.send(requests, requests(150, 250));
+                registry.publish("spam", 3, Pooling.CLS);
 
-            String resumed = cluster.resume(savepoint, jobArgs);
-            cluster.awaitRunning(resumed, Duration.ofMinutes(2));
-            assertThat(taskManagerIds(cluster))
-                    .as("the same TaskManager JVMs run the resumed job")
-                    .isEqualTo(taskManagers);
+                String resumed = cluster.resume(savepoint, jobArgs);
+                cluster.awaitRunning(resumed, Duration.ofMinutes(2));
+                assertThat(taskManagerIds(cluster))
+                        .as("the same TaskManager JVMs run the resumed job")
+                        .isEqualTo(taskManagers);
 
-            List<ClassificationResult> all = awaitIds(kafka, results, 250);
-            Map<String, Long> perId =
-                    all.stream()
-                            .filter(r -> r.getId().startsWith("r-"))
-                            .collect(
-                                    Collectors.groupingBy(
-                                            ClassificationResult::getId, Collectors.counting()));
-            assertThat(perId).hasSize(250).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
-            Map<String, ClassificationResult> byId =
-                    all.stream()
-                            .collect(
-                                    Collectors.toMap(
-                                            ClassificationResult::getId,
-                                            Function.identity(),
-                                            (a, b) -> a));
-            assertThat(byId.get("r-0").getModelVersion()).isEqualTo(1L);
-            assertThat(byId.get("r-120").getModelVersion()).isEqualTo(2L);
-            assertThat(byId.get("r-240").getModelVersion())
-                    .as("the resumed job serves the version its state names")
-                    .isEqualTo(2L);
-            System.out.printf(
-                    "After the restart: %d distinct requests answered, each exactly once; r-240"
-                            + " served by v%d%n",
-                    perId.size(), byId.get("r-240").getModelVersion());
+                List<ClassificationResult> all = awaitIds(kafka, results, 250);
+                Map<String, Long> perId =
+                        all.stream()
+                                .filter(r -> r.getId().startsWith("r-"))
+                                .collect(
+                                        Collectors.groupingBy(
+                                                ClassificationResult::getId,
+                                                Collectors.counting()));
+                assertThat(perId)
+                        .hasSize(250)
+                        .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+                Map<String, ClassificationResult> byId =
+                        all.stream()
+                                .collect(
+                                        Collectors.toMap(
+                                                ClassificationResult::getId,
+                                                Function.identity(),
+                                                (a, b) -> a));
+                assertThat(byId.get("r-0").getModelVersion()).isEqualTo(1L);
+                assertThat(byId.get("r-120").getModelVersion()).isEqualTo(2L);
+                assertThat(byId.get("r-240").getModelVersion())
+                        .as("the resumed job serves the version its state names")
+                        .isEqualTo(2L);
+                System.out.printf(
+                        "After the restart: %d distinct requests answered, each exactly once; r-240"
+                                + " served by v%d%n",
+                        perId.size(), byId.get("r-240").getModelVersion());
+            } catch (Throwable failure) {
+                cluster.printLogTails(80); // what CI shows when this fails
+                throw failure;
+            }
         }
     }
 
