@@ -51,7 +51,6 @@ JAVA_MODULE_OPTIONS=(
 )
 # Flink looks for metric reporter and filesystem plugins here; this cluster has none.
 export FLINK_PLUGINS_DIR=$WORK/plugins
-REST_URL=http://localhost:$REST_PORT
 
 usage() {
     sed -n '3,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -135,8 +134,12 @@ launch() {
     echo "started $name (pid $!)"
 }
 
+# GET on the REST API with bash alone (no curl on a bare machine); prints the response body.
 rest_get() {
-    curl --silent --fail --max-time 5 "$REST_URL$1"
+    timeout 5 bash -c '
+        exec 3<>"/dev/tcp/localhost/$1" || exit 1
+        printf "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$2" >&3
+        sed "1,/^\r\{0,1\}$/d" <&3' rest_get "$REST_PORT" "$1" 2>/dev/null
 }
 
 wait_for_task_managers() {
@@ -145,7 +148,7 @@ wait_for_task_managers() {
         if overview=$(rest_get /overview) &&
             [[ $overview =~ \"taskmanagers\":([0-9]+) ]] &&
             ((BASH_REMATCH[1] >= TASK_MANAGERS)); then
-            echo "cluster ready: $TASK_MANAGERS TaskManagers; dashboard at $REST_URL"
+            echo "cluster ready: $TASK_MANAGERS TaskManagers; dashboard at http://localhost:$REST_PORT"
             return 0
         fi
         running jobmanager || die "the JobManager exited; see $WORK/log/jobmanager.log"
