@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sift.job.TestModels;
+import dev.sift.job.VersionProbe;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ClassificationResult;
@@ -160,8 +161,6 @@ class StandaloneClusterITCase {
     @TempDir Path registryDir;
     @TempDir Path clusterDir;
 
-    private int probes;
-
     @Test
     void classifiesSwapsModelsAndResumesFromASavepointWithNothingLostOrDuplicated()
             throws Exception {
@@ -205,7 +204,7 @@ class StandaloneClusterITCase {
                         List.of(
                                 TestModels.encode(
                                         TestModels.announcement(v2, ModelAction.ACTIVATE))));
-                awaitVersion(kafka, requests, results, 2);
+                new VersionProbe(kafka, requests, results).await("spam", 2, Duration.ofSeconds(90));
                 kafka.send(requests, requests(100, 150));
                 awaitIds(kafka, results, 150);
 
@@ -336,29 +335,6 @@ class StandaloneClusterITCase {
             }
         }
         return values;
-    }
-
-    /** Sends probes until one is answered by {@code version}. */
-    private void awaitVersion(KafkaTestCluster kafka, String requests, String results, long version)
-            throws Exception {
-        RequestCodec codec = new RequestCodec();
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < deadline) {
-            String id = "probe-" + probes++;
-            kafka.send(
-                    requests,
-                    List.of(
-                            codec.encode(
-                                    TextRequest.newBuilder().setId(id).setText("probe").build())));
-            Thread.sleep(500);
-            for (ClassificationResult result :
-                    readResults(kafka, results, ALL, Duration.ofSeconds(2))) {
-                if (result.getId().equals(id) && result.getModelVersion() == version) {
-                    return;
-                }
-            }
-        }
-        throw new AssertionError("v" + version + " never served");
     }
 
     /** Reads until {@code distinct} request ids ("r-") have results, then a little longer. */

@@ -83,10 +83,12 @@ class SiftJobITCase {
             kafka.send(
                     topics.models,
                     List.of(TestModels.encode(TestModels.announcement(v2, ModelAction.ACTIVATE))));
-            waitForVersion(kafka, topics, config, 2);
+            VersionProbe probe = new VersionProbe(kafka, topics.requests, topics.results);
+            probe.await("spam", 2, Duration.ofSeconds(60));
 
             kafka.send(topics.requests, requests(100, 200));
-            List<ClassificationResult> results = readResults(kafka, topics.results, 200 + probes);
+            List<ClassificationResult> results =
+                    readResults(kafka, topics.results, 200 + probe.sent());
 
             Map<String, Long> perId =
                     results.stream()
@@ -146,30 +148,6 @@ class SiftJobITCase {
         } finally {
             job.cancel().get();
         }
-    }
-
-    private int probes;
-
-    /** Sends probe requests until one is answered by {@code version}. */
-    private void waitForVersion(
-            KafkaTestCluster kafka, Topics topics, Configuration config, long version)
-            throws Exception {
-        RequestCodec codec = new RequestCodec();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            String id = "probe-" + probes++;
-            kafka.send(
-                    topics.requests,
-                    List.of(
-                            codec.encode(
-                                    TextRequest.newBuilder().setId(id).setText("probe").build())));
-            for (ClassificationResult result : readResults(kafka, topics.results, 100 + probes)) {
-                if (result.getId().equals(id) && result.getModelVersion() == version) {
-                    return;
-                }
-            }
-        }
-        throw new AssertionError("v" + version + " never served");
     }
 
     private static JobClient start(Configuration config, MapFunction<RawRecord, RawRecord> tap)
