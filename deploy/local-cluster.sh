@@ -9,7 +9,8 @@
 # then:
 #
 #   deploy/local-cluster.sh start
-#   deploy/local-cluster.sh submit --sift.kafka.bootstrap-servers localhost:9092 --sift.registry registry
+#   deploy/local-cluster.sh submit --sift.kafka.bootstrap-servers=localhost:9092 \
+#       --sift.registry="$PWD/registry"
 #   deploy/local-cluster.sh stop-job <job-id>        # stop with a savepoint; prints its path
 #   deploy/local-cluster.sh resume <savepoint> <the job's arguments again>
 #   deploy/local-cluster.sh stop
@@ -174,13 +175,14 @@ start() {
 flink() {
     check_dist
     [[ -f $CONF/config.yaml ]] || die "no cluster configuration in $CONF; run start first"
-    FLINK_CONF_DIR=$CONF "$JAVA" "${JAVA_MODULE_OPTIONS[@]}" -Dlog4j.configurationFile="file:$CONF/log4j.properties" \
-        -Dlog.file="$WORK/log/client.log" -cp "$(classpath)" \
-        org.apache.flink.client.cli.CliFrontend "$@"
+    FLINK_CONF_DIR=$CONF "$JAVA" "${JAVA_MODULE_OPTIONS[@]}" \
+        -Dlog4j.configurationFile="file:$CONF/log4j.properties" \
+        -Dlog.file="$WORK/log/client.log" \
+        -cp "$(classpath)" org.apache.flink.client.cli.CliFrontend "$@"
 }
 
 stop() {
-    local name pid
+    local name pid stopped=0
     for pid_file in "$WORK"/pids/taskmanager-*.pid "$WORK"/pids/jobmanager.pid; do
         [[ -f $pid_file ]] || continue
         name=$(basename "$pid_file" .pid)
@@ -196,9 +198,11 @@ stop() {
                 kill -KILL "$pid"
             fi
             echo "stopped $name"
+            stopped=$((stopped + 1))
         fi
         rm -f "$pid_file"
     done
+    ((stopped > 0)) || echo "nothing was running (cluster folder $WORK)"
 }
 
 command=${1:-}
