@@ -445,9 +445,20 @@ class DeployManifestsITCase {
         return flatStrings(compose.at("/services/" + service + "/environment"));
     }
 
+    /**
+     * FLINK_PROPERTIES as the Flink image's entrypoint reads it: a line at a time, the key before
+     * the first colon, the rest trimmed and taken literally, so YAML quotes would end up in the
+     * value.
+     */
     private static Map<String, String> composeFlinkProperties() {
-        return flatStrings(
-                JSON.valueToTree(new Yaml().load(env("jobmanager").get("FLINK_PROPERTIES"))));
+        Map<String, String> properties = new LinkedHashMap<>();
+        for (String line : env("jobmanager").get("FLINK_PROPERTIES").split("\n")) {
+            int colon = line.indexOf(':');
+            if (!line.isBlank() && colon > 0) {
+                properties.put(line.substring(0, colon).trim(), line.substring(colon + 1).trim());
+            }
+        }
+        return properties;
     }
 
     /** The {@code sift-trainer} lines of bootstrap-model.sh, split into arguments. */
