@@ -37,7 +37,12 @@ public abstract class KafkaTestCluster implements AutoCloseable {
 
     public static final String SASL_PASSWORD = JaasUtils.KAFKA_PLAIN_USER1_PASSWORD;
 
-    /** The JVM-wide cluster, started on first use and stopped when the JVM exits. */
+    private boolean closed;
+
+    /**
+     * The JVM-wide cluster, started on first use. A JUnit run stops it when its session ends
+     * ({@link CloseSharedKafka}); anything else, when the JVM exits.
+     */
     public static synchronized KafkaTestCluster shared() {
         if (shared == null) {
             shared = start(Map.of());
@@ -46,6 +51,19 @@ public abstract class KafkaTestCluster implements AutoCloseable {
                     .addShutdownHook(new Thread(cluster::closeQuietly, "kafka-test-cluster-stop"));
         }
         return shared;
+    }
+
+    /**
+     * Stops the shared cluster now, if one runs; a later {@link #shared()} starts a new one.
+     * Stopping in a shutdown hook races Kafka's own hooks, which delete the broker's folders
+     * underneath it; a broker that loses its log directory halts the JVM with a non-zero code.
+     */
+    static synchronized void closeShared() {
+        if (shared != null) {
+            LOG.info("Stopping the shared Kafka test cluster");
+            shared.closeQuietly();
+            shared = null;
+        }
     }
 
     /** A new cluster with extra broker settings; the caller closes it. */
@@ -148,7 +166,11 @@ public abstract class KafkaTestCluster implements AutoCloseable {
         return records;
     }
 
-    void closeQuietly() {
+    synchronized void closeQuietly() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             close();
         } catch (Exception e) {
