@@ -20,7 +20,7 @@ import org.apache.kafka.common.test.TestKitNodes;
 
 /**
  * One KRaft broker and controller in this JVM, from Kafka's own test kit; with {@code sasl}, its
- * client listener takes SASL_PLAINTEXT with the PLAIN mechanism and the kit's users.
+ * listeners take SASL_PLAINTEXT with the PLAIN mechanism and the kit's users, and it authorizes.
  */
 final class InProcessKafka extends KafkaTestCluster {
 
