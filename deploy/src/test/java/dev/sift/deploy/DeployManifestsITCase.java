@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.ValidationMessage;
 import dev.sift.job.SiftJob;
@@ -12,6 +13,7 @@ import dev.sift.job.SiftOptions;
 import dev.sift.trainer.cli.SiftTrainer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,10 +92,8 @@ class DeployManifestsITCase {
 
         // The schema does reject mistakes: a misspelt service key, a bad depends_on condition.
         JsonNode broken = compose.deepCopy();
-        ((com.fasterxml.jackson.databind.node.ObjectNode) broken.path("services").path("kafka"))
-                .put("enviroment", "typo");
-        ((com.fasterxml.jackson.databind.node.ObjectNode)
-                        broken.at("/services/submitter/depends_on/trainer"))
+        ((ObjectNode) broken.path("services").path("kafka")).put("enviroment", "typo");
+        ((ObjectNode) broken.at("/services/submitter/depends_on/trainer"))
                 .put("condition", "service_finished");
         Set<ValidationMessage> errors = schema.validate(broken);
         assertThat(errors.toString())
@@ -472,7 +472,7 @@ class DeployManifestsITCase {
                 }
             }
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
         return commands;
     }

@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -83,9 +84,9 @@ final class LocalCluster implements AutoCloseable {
 
     /** Prints the end of every process's log: what a failed test needs to be understood. */
     void printLogTails(int lines) {
-        try (var logs = java.nio.file.Files.list(workDir.resolve("log"))) {
+        try (var logs = Files.list(workDir.resolve("log"))) {
             for (Path log : logs.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
-                List<String> all = java.nio.file.Files.readAllLines(log);
+                List<String> all = Files.readAllLines(log);
                 System.out.printf(
                         "--- %s (last %d lines)%n%s%n",
                         log.getFileName(),
