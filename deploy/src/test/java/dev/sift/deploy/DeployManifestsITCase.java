@@ -25,9 +25,16 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.HighAvailabilityOptions;
+import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MetricOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -538,15 +545,15 @@ class DeployManifestsITCase {
     private static final class FlinkKeys {
         private static final List<Class<?>> OPTION_CLASSES =
                 List.of(
-                        org.apache.flink.configuration.CoreOptions.class,
-                        org.apache.flink.configuration.CheckpointingOptions.class,
-                        org.apache.flink.configuration.StateBackendOptions.class,
-                        org.apache.flink.configuration.TaskManagerOptions.class,
-                        org.apache.flink.configuration.JobManagerOptions.class,
-                        org.apache.flink.configuration.RestOptions.class,
-                        org.apache.flink.configuration.RestartStrategyOptions.class,
-                        org.apache.flink.configuration.HighAvailabilityOptions.class,
-                        org.apache.flink.configuration.MetricOptions.class);
+                        CoreOptions.class,
+                        CheckpointingOptions.class,
+                        StateBackendOptions.class,
+                        TaskManagerOptions.class,
+                        JobManagerOptions.class,
+                        RestOptions.class,
+                        RestartStrategyOptions.class,
+                        HighAvailabilityOptions.class,
+                        MetricOptions.class);
 
         static void check(Map<String, String> config) {
             Map<String, ConfigOption<?>> known = new LinkedHashMap<>();
