@@ -468,12 +468,14 @@ class DeployManifestsITCase {
         return properties;
     }
 
+    private static final Pattern TRAINER_COMMAND = Pattern.compile("sift-trainer ([^|;&]+)");
+
     /** The {@code sift-trainer} lines of bootstrap-model.sh, split into arguments. */
     private static List<List<String>> bootstrapCommands() {
         List<List<String>> commands = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(DEPLOY.resolve("docker/bootstrap-model.sh"))) {
-                Matcher matcher = Pattern.compile("sift-trainer ([^|;&]+)").matcher(line);
+                Matcher matcher = TRAINER_COMMAND.matcher(line);
                 if (!line.trim().startsWith("#") && matcher.find()) {
                     commands.add(List.of(matcher.group(1).trim().split("\\s+")));
                 }
@@ -555,7 +557,11 @@ class DeployManifestsITCase {
                         HighAvailabilityOptions.class,
                         MetricOptions.class);
 
-        static void check(Map<String, String> config) {
+        private static final Pattern PROMETHEUS_KEY =
+                Pattern.compile("metrics\\.reporter\\.prom\\.(.+)");
+        private static final Map<String, ConfigOption<?>> KNOWN = knownOptions();
+
+        private static Map<String, ConfigOption<?>> knownOptions() {
             Map<String, ConfigOption<?>> known = new LinkedHashMap<>();
             for (Class<?> type : OPTION_CLASSES) {
                 for (var field : type.getFields()) {
@@ -569,17 +575,21 @@ class DeployManifestsITCase {
                     }
                 }
             }
+            return known;
+        }
+
+        static void check(Map<String, String> config) {
             Configuration parsed = Configuration.fromMap(config);
             for (String key : config.keySet()) {
-                Matcher reporter = Pattern.compile("metrics\\.reporter\\.prom\\.(.+)").matcher(key);
+                Matcher reporter = PROMETHEUS_KEY.matcher(key);
                 if (reporter.matches()) {
                     assertThat(reporter.group(1))
                             .as(key)
                             .isIn(MetricOptions.REPORTER_FACTORY_CLASS.key(), prometheusPortKey());
                     continue;
                 }
-                assertThat(known).as("a Flink option named %s", key).containsKey(key);
-                assertThatCode(() -> parsed.get(known.get(key)))
+                assertThat(KNOWN).as("a Flink option named %s", key).containsKey(key);
+                assertThatCode(() -> parsed.get(KNOWN.get(key)))
                         .as("%s: %s", key, config.get(key))
                         .doesNotThrowAnyException();
             }

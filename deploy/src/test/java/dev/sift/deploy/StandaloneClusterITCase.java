@@ -4,14 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sift.job.Results;
 import dev.sift.job.TestModels;
 import dev.sift.job.VersionProbe;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ModelAction;
-import dev.sift.schemas.RecordCodec;
-import dev.sift.schemas.RecordDecodingException;
 import dev.sift.schemas.RequestCodec;
 import dev.sift.schemas.TextRequest;
 import dev.sift.testing.kafka.KafkaTestCluster;
@@ -54,8 +53,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StandaloneClusterITCase {
 
-    private static final RecordCodec<ClassificationResult> RESULTS =
-            RecordCodec.of(ClassificationResult.class);
     private static final Path DIST = Path.of(System.getProperty("sift.flink.dist", "target/flink"));
     private static final Path DEPLOY =
             Path.of(System.getProperty("sift.repo.root", "..")).resolve("deploy").normalize();
@@ -79,19 +76,21 @@ class StandaloneClusterITCase {
     private static final Pattern QUANTILE =
             Pattern.compile("(flink_[A-Za-z0-9_]+)\\{quantile=\"([0-9.]+)\"\\}");
 
+    /** Every query of deploy/grafana/dashboards/sift.json, one per line. */
+    private static final String DASHBOARD_EXPRESSIONS = dashboardExpressions();
+
     private static final Set<String> DASHBOARD_SERIES = dashboardSeries();
 
-    /** The metric names in the expressions of deploy/grafana/dashboards/sift.json. */
+    /** The metric names in the dashboard's queries. */
     private static Set<String> dashboardSeries() {
         Set<String> names = new TreeSet<>();
-        Matcher matcher = SERIES.matcher(dashboardExpressions());
+        Matcher matcher = SERIES.matcher(DASHBOARD_EXPRESSIONS);
         while (matcher.find()) {
             names.add(matcher.group());
         }
         return names;
     }
 
-    /** Every query of the Sift dashboard, one per line. */
     private static String dashboardExpressions() {
         List<String> expressions = new ArrayList<>();
         try {
@@ -195,7 +194,7 @@ class StandaloneClusterITCase {
                 cluster.awaitRunning(job, Duration.ofMinutes(2));
                 kafka.send(requests, requests(0, 100));
                 kafka.send(requests, List.of("not a request".getBytes(StandardCharsets.UTF_8)));
-                assertThat(readResults(kafka, results, 100, Duration.ofMinutes(2))).hasSize(100);
+                assertThat(Results.read(kafka, results, 100, Duration.ofMinutes(2))).hasSize(100);
                 assertThat(kafka.readCommitted(deadLetters, 1, Duration.ofMinutes(1))).hasSize(1);
 
                 ModelBundle v2 = registry.publish("spam", 2, Pooling.MEAN);
@@ -233,7 +232,7 @@ class StandaloneClusterITCase {
                                 System.out.printf("  %s (%d samples)%n", name, samples.size()));
                 assertThat(exported.keySet()).containsAll(DASHBOARD_SERIES);
                 // Histograms are summaries: the quantiles the panels pick must be exported too.
-                Matcher quantiles = QUANTILE.matcher(dashboardExpressions());
+                Matcher quantiles = QUANTILE.matcher(DASHBOARD_EXPRESSIONS);
                 while (quantiles.find()) {
                     String quantile = "quantile=\"" + quantiles.group(2) + "\"";
                     assertThat(exported.get(quantiles.group(1)))
@@ -343,7 +342,7 @@ class StandaloneClusterITCase {
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         List<ClassificationResult> results = List.of();
         while (System.nanoTime() < deadline) {
-            results = readResults(kafka, topic, ALL, Duration.ofSeconds(3));
+            results = Results.read(kafka, topic, ALL, Duration.ofSeconds(3));
             long answered =
                     results.stream()
                             .map(ClassificationResult::getId)
@@ -353,22 +352,9 @@ class StandaloneClusterITCase {
             if (answered >= distinct) {
                 // One more checkpoint's worth, so a duplicate committed late would show.
                 Thread.sleep(2_000);
-                return readResults(kafka, topic, ALL, Duration.ofSeconds(3));
+                return Results.read(kafka, topic, ALL, Duration.ofSeconds(3));
             }
             Thread.sleep(500);
-        }
-        return results;
-    }
-
-    /**
-     * What is committed on {@code topic}: until {@code expected} records arrived or {@code wait}.
-     */
-    private static List<ClassificationResult> readResults(
-            KafkaTestCluster kafka, String topic, int expected, Duration wait)
-            throws RecordDecodingException {
-        List<ClassificationResult> results = new ArrayList<>();
-        for (var record : kafka.readCommitted(topic, expected, wait)) {
-            results.add(RESULTS.decode(record.value()));
         }
         return results;
     }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.model.encode.Pooling;
 import dev.sift.schemas.ClassificationResult;
-import dev.sift.schemas.RecordCodec;
 import dev.sift.schemas.RequestCodec;
 import dev.sift.schemas.TextRequest;
 import dev.sift.testing.kafka.KafkaTestCluster;
@@ -128,12 +127,9 @@ class SaslKafkaITCase {
     }
 
     private static List<Long> versions(String topic, int expected) throws Exception {
-        RecordCodec<ClassificationResult> codec = RecordCodec.of(ClassificationResult.class);
-        List<Long> versions = new ArrayList<>();
-        for (var record : kafka.readCommitted(topic, expected, Duration.ofSeconds(60))) {
-            versions.add(codec.decode(record.value()).getModelVersion());
-        }
-        return versions;
+        return Results.read(kafka, topic, expected, Duration.ofSeconds(60)).stream()
+                .map(ClassificationResult::getModelVersion)
+                .toList();
     }
 
     private static List<byte[]> requests(int from, int to) {

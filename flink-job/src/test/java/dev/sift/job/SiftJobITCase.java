@@ -9,7 +9,6 @@ import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.ModelAction;
-import dev.sift.schemas.RecordCodec;
 import dev.sift.schemas.RequestCodec;
 import dev.sift.schemas.TextRequest;
 import dev.sift.testing.kafka.KafkaTestCluster;
@@ -52,9 +51,6 @@ class SiftJobITCase {
                             .setNumberTaskManagers(1)
                             .setNumberSlotsPerTaskManager(2)
                             .build());
-
-    private static final RecordCodec<ClassificationResult> RESULTS =
-            RecordCodec.of(ClassificationResult.class);
 
     @TempDir Path registryDir;
 
@@ -217,11 +213,7 @@ class SiftJobITCase {
 
     private static List<ClassificationResult> readResults(
             KafkaTestCluster kafka, String topic, int expected) throws Exception {
-        List<ClassificationResult> results = new ArrayList<>();
-        for (var record : kafka.readCommitted(topic, expected, Duration.ofSeconds(120))) {
-            results.add(RESULTS.decode(record.value()));
-        }
-        return results;
+        return Results.read(kafka, topic, expected, Duration.ofSeconds(120));
     }
 
     private record Topics(String requests, String results, String deadLetters, String models) {

@@ -1,7 +1,6 @@
 package dev.sift.job;
 
 import dev.sift.schemas.ClassificationResult;
-import dev.sift.schemas.RecordCodec;
 import dev.sift.schemas.RecordDecodingException;
 import dev.sift.schemas.RequestCodec;
 import dev.sift.schemas.TextRequest;
@@ -14,9 +13,6 @@ import java.util.List;
  * model version: how a test knows a running job has picked up an announcement.
  */
 public final class VersionProbe {
-
-    private static final RecordCodec<ClassificationResult> RESULTS =
-            RecordCodec.of(ClassificationResult.class);
 
     private final KafkaTestCluster kafka;
     private final String requests;
@@ -46,9 +42,8 @@ public final class VersionProbe {
                             codec.encode(
                                     TextRequest.newBuilder().setId(id).setText("probe").build())));
             Thread.sleep(200);
-            for (var record :
-                    kafka.readCommitted(results, Integer.MAX_VALUE, Duration.ofSeconds(2))) {
-                ClassificationResult result = RESULTS.decode(record.value());
+            for (ClassificationResult result :
+                    Results.read(kafka, results, Integer.MAX_VALUE, Duration.ofSeconds(2))) {
                 if (result.getId().equals(id)
                         && result.getModel().equals(model)
                         && result.getModelVersion() == version) {
