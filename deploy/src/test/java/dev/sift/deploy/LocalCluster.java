@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -163,25 +162,31 @@ final class LocalCluster implements AutoCloseable {
         command.add("bash");
         command.add(script.toString());
         command.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("SIFT_FLINK_DIST", dist.toString());
-        builder.environment().put("SIFT_CLUSTER_DIR", workDir.toString());
-        builder.environment().put("SIFT_REST_PORT", Integer.toString(restPort));
-        builder.environment().put("SIFT_FLINK_CONF", TEST_CONF);
         try {
+            // Output to a file, not a pipe, so that the time limit below holds even if the
+            // script hangs without closing its output.
+            Path log = Files.createTempFile("local-cluster", ".out");
+            ProcessBuilder builder =
+                    new ProcessBuilder(command)
+                            .redirectErrorStream(true)
+                            .redirectOutput(log.toFile());
+            builder.environment().put("SIFT_FLINK_DIST", dist.toString());
+            builder.environment().put("SIFT_CLUSTER_DIR", workDir.toString());
+            builder.environment().put("SIFT_REST_PORT", Integer.toString(restPort));
+            builder.environment().put("SIFT_FLINK_CONF", TEST_CONF);
             Process process = builder.start();
-            String output =
-                    new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(5, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
+            boolean finished = process.waitFor(5, TimeUnit.MINUTES);
+            if (!finished) {
+                process.destroyForcibly().waitFor();
             }
+            String output = Files.readString(log);
+            Files.delete(log);
             System.out.printf("$ local-cluster.sh %s%n%s", String.join(" ", args), output);
-            if (process.exitValue() != 0) {
+            if (!finished || process.exitValue() != 0) {
                 throw new IllegalStateException(
                         "local-cluster.sh "
                                 + args
-                                + " exited "
-                                + process.exitValue()
+                                + (finished ? " exited " + process.exitValue() : " timed out")
                                 + ":\n"
                                 + output);
             }
