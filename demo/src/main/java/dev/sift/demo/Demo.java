@@ -87,6 +87,12 @@ public final class Demo {
                     MODEL, v1.version(), v1.manifest().metrics().get("accuracy"));
         }
         ModelBundle serving = registry.openLatest(MODEL).orElseThrow();
+        if (registry.recordedAnnouncement(MODEL).isEmpty()) {
+            // A job started without state serves what the registry recorded as announced.
+            Announcer.record(
+                    registry,
+                    Announcer.announcement(registry, serving, ModelAction.ACTIVATE, null));
+        }
 
         step(out, "Kafka (in-process KRaft broker)");
         KafkaTestCluster kafka = quietly(() -> KafkaTestCluster.start(Map.of()));
@@ -149,8 +155,9 @@ public final class Demo {
         step(out, "Training, publishing and announcing a new version while the job runs");
         ModelBundle next =
                 trainAndPublish(registry, encoder, mails, SECOND_PER_GROUP, Pooling.CLS, quiet());
-        Announcer.send(
-                Announcer.announcement(next, ModelAction.ACTIVATE, null),
+        Announcer.announce(
+                registry,
+                Announcer.announcement(registry, next, ModelAction.ACTIVATE, null),
                 MODELS,
                 kafka.clientProperties());
         out.printf(

@@ -312,7 +312,7 @@ class DeployManifestsITCase {
         List<List<String>> commands = bootstrapCommands();
         assertThat(commands)
                 .extracting(c -> c.get(0))
-                .contains("list", "import-bert", "corpus", "train", "publish");
+                .contains("list", "import-bert", "corpus", "train", "publish", "announce");
         for (List<String> args : commands) {
             assertThatCode(
                             () ->

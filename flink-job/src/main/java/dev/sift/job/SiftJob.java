@@ -2,6 +2,7 @@ package dev.sift.job;
 
 import dev.sift.job.decode.RawRecord;
 import dev.sift.job.decode.RawRecordDeserializer;
+import dev.sift.job.decode.RequestLimits;
 import dev.sift.job.infer.InferenceSettings;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.job.sink.OutRecordSerializer;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.ConfigOption;
@@ -68,10 +70,7 @@ public final class SiftJob {
                         .uid("sift-models")
                         .setParallelism(1);
         SiftPipeline.build(
-                        requests,
-                        announcements,
-                        inferenceSettings(config),
-                        config.get(SiftOptions.MAX_TEXT_BYTES))
+                        requests, announcements, inferenceSettings(config), requestLimits(config))
                 .sinkTo(sink(config))
                 .name("kafka-sink")
                 .uid("sift-sink");
@@ -128,15 +127,23 @@ public final class SiftJob {
 
     public static InferenceSettings inferenceSettings(Configuration config) throws IOException {
         String keyFile = config.get(SiftOptions.ANNOUNCEMENT_PUBLIC_KEY);
-        return new InferenceSettings(
-                config.get(SiftOptions.REGISTRY),
-                keyFile == null ? null : Files.readString(Path.of(keyFile)),
-                config.get(SiftOptions.MAX_BATCH_SIZE),
-                config.get(SiftOptions.MAX_BATCH_TOKENS),
-                config.get(SiftOptions.MAX_WAIT).toMillis(),
-                config.get(SiftOptions.DEFAULT_MODELS),
-                config.get(SiftOptions.RESULTS_TOPIC),
-                config.get(SiftOptions.DEAD_LETTER_TOPIC));
+        return InferenceSettings.builder()
+                .registry(config.get(SiftOptions.REGISTRY))
+                .announcementPublicKeyPem(
+                        keyFile == null ? null : Files.readString(Path.of(keyFile)))
+                .maxBatchSize(config.get(SiftOptions.MAX_BATCH_SIZE))
+                .maxBatchTokens(config.get(SiftOptions.MAX_BATCH_TOKENS))
+                .maxWaitMillis(config.get(SiftOptions.MAX_WAIT).toMillis())
+                .defaultModels(config.get(SiftOptions.DEFAULT_MODELS))
+                .servedModels(Set.copyOf(config.get(SiftOptions.SERVED_MODELS)))
+                .resultsTopic(config.get(SiftOptions.RESULTS_TOPIC))
+                .deadLetterTopic(config.get(SiftOptions.DEAD_LETTER_TOPIC))
+                .build();
+    }
+
+    public static RequestLimits requestLimits(Configuration config) {
+        return new RequestLimits(
+                config.get(SiftOptions.MAX_TEXT_BYTES), config.get(SiftOptions.MAX_ID_LENGTH));
     }
 
     static Properties kafkaProperties(Configuration config) throws IOException {

@@ -1,6 +1,10 @@
 package dev.sift.job;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -83,6 +87,16 @@ public final class SiftOptions {
                             "Models for requests that name none, ';'-separated; empty means every"
                                     + " serving model.");
 
+    public static final ConfigOption<List<String>> SERVED_MODELS =
+            ConfigOptions.key("sift.models.serve")
+                    .stringType()
+                    .asList()
+                    .defaultValues()
+                    .withDescription(
+                            "The only models this job serves, ';'-separated; announcements for"
+                                    + " others are ignored and requests naming them are"
+                                    + " dead-lettered. Empty serves every model in the registry.");
+
     public static final ConfigOption<Integer> MAX_BATCH_SIZE =
             ConfigOptions.key("sift.batch.max-size")
                     .intType()
@@ -109,6 +123,14 @@ public final class SiftOptions {
                     .intType()
                     .defaultValue(100_000)
                     .withDescription("Requests with more UTF-8 bytes of text are dead-lettered.");
+
+    public static final ConfigOption<Integer> MAX_ID_LENGTH =
+            ConfigOptions.key("sift.requests.max-id-length")
+                    .intType()
+                    .defaultValue(256)
+                    .withDescription(
+                            "Requests whose id has more characters are dead-lettered with"
+                                    + " ID_TOO_LONG; the id is echoed in every result and header.");
 
     public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE =
             ConfigOptions.key("sift.sink.delivery-guarantee")
@@ -151,25 +173,28 @@ public final class SiftOptions {
                     .defaultValue(1)
                     .withDescription("Parallelism of the job.");
 
-    /** Every option, for validation and {@code --help}. */
-    public static final List<ConfigOption<?>> ALL =
-            List.of(
-                    BOOTSTRAP_SERVERS,
-                    KAFKA_PROPERTIES,
-                    REQUESTS_TOPIC,
-                    RESULTS_TOPIC,
-                    DEAD_LETTER_TOPIC,
-                    MODELS_TOPIC,
-                    GROUP_ID,
-                    REGISTRY,
-                    ANNOUNCEMENT_PUBLIC_KEY,
-                    DEFAULT_MODELS,
-                    MAX_BATCH_SIZE,
-                    MAX_BATCH_TOKENS,
-                    MAX_WAIT,
-                    MAX_TEXT_BYTES,
-                    DELIVERY_GUARANTEE,
-                    TRANSACTION_TIMEOUT,
-                    CHECKPOINT_INTERVAL,
-                    PARALLELISM);
+    /**
+     * Every option, for validation and {@code --help}: each {@code public static final
+     * ConfigOption} of this class, found by reflection so that no option can be documented here and
+     * still be rejected as unknown.
+     */
+    public static final List<ConfigOption<?>> ALL = declaredOptions();
+
+    private static List<ConfigOption<?>> declaredOptions() {
+        List<ConfigOption<?>> options = new ArrayList<>();
+        for (Field field : SiftOptions.class.getDeclaredFields()) {
+            int modifiers = field.getModifiers();
+            if (Modifier.isPublic(modifiers)
+                    && Modifier.isStatic(modifiers)
+                    && ConfigOption.class.isAssignableFrom(field.getType())) {
+                try {
+                    options.add((ConfigOption<?>) field.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException("A public field is readable", e);
+                }
+            }
+        }
+        options.sort(Comparator.comparing(ConfigOption::key));
+        return List.copyOf(options);
+    }
 }

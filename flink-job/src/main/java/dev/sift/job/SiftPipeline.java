@@ -3,6 +3,7 @@ package dev.sift.job;
 import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.decode.DecodeFunction;
 import dev.sift.job.decode.RawRecord;
+import dev.sift.job.decode.RequestLimits;
 import dev.sift.job.infer.InferenceOperator;
 import dev.sift.job.infer.InferenceSettings;
 import dev.sift.job.sink.OutRecord;
@@ -23,7 +24,8 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * </pre>
  *
  * <pre>{@code
- * DataStream<OutRecord> out = SiftPipeline.build(requests, announcements, settings, 1 << 20);
+ * DataStream<OutRecord> out =
+ *         SiftPipeline.build(requests, announcements, settings, RequestLimits.DEFAULTS);
  * out.sinkTo(kafkaSink);
  * }</pre>
  */
@@ -35,9 +37,9 @@ public final class SiftPipeline {
             DataStream<RawRecord> requests,
             DataStream<byte[]> announcements,
             InferenceSettings inference,
-            int maxTextBytes) {
+            RequestLimits limits) {
         SingleOutputStreamOperator<ClassifyRequest> decoded =
-                requests.process(new DecodeFunction(maxTextBytes, inference.deadLetterTopic()))
+                requests.process(new DecodeFunction(limits, inference.deadLetterTopic()))
                         .name("decode")
                         .uid("sift-decode");
         SingleOutputStreamOperator<OutRecord> classified =

@@ -171,7 +171,11 @@ class SiftJobITCase {
                                 WatermarkStrategy.noWatermarks(),
                                 "models")
                         .setParallelism(1);
-        SiftPipeline.build(requests, announcements, SiftJob.inferenceSettings(config), 10_000)
+        SiftPipeline.build(
+                        requests,
+                        announcements,
+                        SiftJob.inferenceSettings(config),
+                        SiftJob.requestLimits(config))
                 .sinkTo(SiftJob.sink(config));
         JobClient client = env.executeAsync("sift-it");
         while (client.getJobStatus().get() != JobStatus.RUNNING) {

@@ -15,9 +15,13 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** A registry on the tiny test encoder, with helpers to publish heads and announce them. */
 public final class TestModels {
+
+    /** Announcement times of this JVM, strictly growing: a job refuses one not newer. */
+    private static final AtomicLong LAST_ANNOUNCED = new AtomicLong();
 
     private final ModelRegistry registry;
     private final String encoderHash;
@@ -31,8 +35,25 @@ public final class TestModels {
         return registry;
     }
 
-    /** Publishes a deterministic random head for {@code name}, seeded by {@code seed}. */
+    /**
+     * Publishes a deterministic random head for {@code name}, seeded by {@code seed}, and records
+     * its activation in the registry, as {@code sift-trainer publish --activate} does: a job
+     * started without state serves it.
+     */
     public ModelBundle publish(String name, long seed, Pooling pooling) throws IOException {
+        ModelBundle bundle = publishUnannounced(name, seed, pooling);
+        record(announcement(bundle, ModelAction.ACTIVATE));
+        return bundle;
+    }
+
+    /** Records {@code announcement} as the one a job started without state obeys. */
+    public void record(ModelAnnouncement announcement) throws IOException {
+        registry.recordAnnouncement(announcement.getName(), encode(announcement));
+    }
+
+    /** Publishes like {@link #publish} but announces nothing. */
+    public ModelBundle publishUnannounced(String name, long seed, Pooling pooling)
+            throws IOException {
         Random random = new Random(seed);
         float[] w = new float[TinyBertEncoder.HIDDEN_SIZE * 2];
         for (int i = 0; i < w.length; i++) {
@@ -61,8 +82,15 @@ public final class TestModels {
                 .setAction(action)
                 .setBundleUri(bundle.dir().toUri().toString())
                 .setManifestSha256(bundle.manifestSha256())
-                .setAnnouncedAt(Instant.now())
+                .setAnnouncedAt(nextAnnouncementTime())
                 .build();
+    }
+
+    /** Now, or a millisecond after the last announcement of this JVM if the clock has not moved. */
+    public static Instant nextAnnouncementTime() {
+        return Instant.ofEpochMilli(
+                LAST_ANNOUNCED.updateAndGet(
+                        last -> Math.max(last + 1, System.currentTimeMillis())));
     }
 
     public static byte[] encode(ModelAnnouncement announcement) {

@@ -18,9 +18,12 @@ import java.util.Base64;
 
 /**
  * Ed25519 signatures over model announcements, so a job configured with the trainer's public key
- * loads only versions the trainer announced. The signed message is the UTF-8 of {@code name \n
- * version \n action \n bundleUri \n manifestSha256}; the announcement time is left out so a
- * signature can be prepared ahead of sending.
+ * loads only versions the trainer announced. The signed message is the UTF-8 of {@code
+ * sift-announcement/2 \n name \n version \n action \n bundleUri \n manifestSha256 \n announcedAt}
+ * (epoch milliseconds). The time is signed so that it can order announcements: a job refuses any
+ * announcement not newer than the last one it accepted for that model, which makes a captured
+ * signed announcement useless to replay. The first line keeps signatures of the first message
+ * format (which had no time) from verifying.
  *
  * <p>Keys are PEM files: PKCS#8 {@code PRIVATE KEY} and X.509 {@code PUBLIC KEY}, as {@code openssl
  * genpkey -algorithm ed25519} and {@code openssl pkey -pubout} write them.
@@ -28,6 +31,7 @@ import java.util.Base64;
 public final class AnnouncementSignatures {
 
     private static final String ALGORITHM = "Ed25519";
+    private static final String FORMAT = "sift-announcement/2";
 
     private AnnouncementSignatures() {}
 
@@ -35,11 +39,13 @@ public final class AnnouncementSignatures {
         String canonical =
                 String.join(
                         "\n",
+                        FORMAT,
                         announcement.getName(),
                         Long.toString(announcement.getVersion()),
                         announcement.getAction().name(),
                         announcement.getBundleUri(),
-                        announcement.getManifestSha256());
+                        announcement.getManifestSha256(),
+                        Long.toString(announcement.getAnnouncedAt().toEpochMilli()));
         return canonical.getBytes(StandardCharsets.UTF_8);
     }
 

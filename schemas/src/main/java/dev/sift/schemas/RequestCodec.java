@@ -2,6 +2,7 @@ package dev.sift.schemas;
 
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -32,7 +33,9 @@ import org.apache.avro.specific.SpecificRecord;
  */
 public final class RequestCodec {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Rejects {@code {...} junk}: a request is one JSON value, not a prefix of the record. */
+    private static final ObjectMapper JSON =
+            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final RecordCodec<TextRequest> texts = RecordCodec.of(TextRequest.class);
     private final RecordCodec<PairRequest> pairs = RecordCodec.of(PairRequest.class);

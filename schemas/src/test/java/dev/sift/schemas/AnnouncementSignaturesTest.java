@@ -47,9 +47,16 @@ class AnnouncementSignaturesTest {
         ModelAnnouncement otherVersion = ModelAnnouncement.newBuilder(signed).setVersion(4).build();
         ModelAnnouncement otherUri =
                 ModelAnnouncement.newBuilder(signed).setBundleUri("/evil/spam/3").build();
+        ModelAnnouncement otherTime =
+                ModelAnnouncement.newBuilder(signed)
+                        .setAnnouncedAt(Instant.EPOCH.plusMillis(1))
+                        .build();
 
         assertThat(AnnouncementSignatures.verify(otherVersion, keys.getPublic())).isFalse();
         assertThat(AnnouncementSignatures.verify(otherUri, keys.getPublic())).isFalse();
+        assertThat(AnnouncementSignatures.verify(otherTime, keys.getPublic()))
+                .as("the time orders announcements, so it is signed")
+                .isFalse();
         assertThat(
                         AnnouncementSignatures.verify(
                                 signed, AnnouncementSignatures.generateKeyPair().getPublic()))

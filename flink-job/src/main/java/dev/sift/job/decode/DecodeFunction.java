@@ -2,6 +2,7 @@ package dev.sift.job.decode;
 
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
+import dev.sift.job.util.ThrottledLog;
 import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.RecordDecodingException;
 import java.util.EnumMap;
@@ -11,6 +12,8 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Validates raw requests. Good ones continue as {@link ClassifyRequest}; bad ones leave through the
@@ -26,18 +29,22 @@ public final class DecodeFunction extends ProcessFunction<RawRecord, ClassifyReq
                     "dead-letters",
                     org.apache.flink.api.common.typeinfo.TypeInformation.of(OutRecord.class));
 
+    private static final Logger LOG = LoggerFactory.getLogger(DecodeFunction.class);
+
     private final RequestValidator validator;
     private final String deadLetterTopic;
     private transient Map<ErrorCode, Counter> deadLetters;
+    private transient ThrottledLog unexpected;
 
-    public DecodeFunction(int maxTextBytes, String deadLetterTopic) {
-        this.validator = new RequestValidator(maxTextBytes);
+    public DecodeFunction(RequestLimits limits, String deadLetterTopic) {
+        this.validator = new RequestValidator(limits);
         this.deadLetterTopic = deadLetterTopic;
     }
 
     @Override
     public void open(OpenContext openContext) {
         deadLetters = new EnumMap<>(ErrorCode.class);
+        unexpected = new ThrottledLog(LOG, 60_000);
     }
 
     @Override
@@ -47,7 +54,17 @@ public final class DecodeFunction extends ProcessFunction<RawRecord, ClassifyReq
         } catch (RecordDecodingException e) {
             reject(raw, e.code(), e.getMessage(), ctx);
         } catch (RuntimeException e) {
-            // A decoder bug must not take the job down with the record that triggered it.
+            // A decoder bug must not take the job down with the record that triggered it, nor
+            // hide: the dead letter says what happened, the log says where.
+            unexpected.error(
+                    "Unexpected failure decoding "
+                            + raw.topic
+                            + "-"
+                            + raw.partition
+                            + "@"
+                            + raw.offset
+                            + "; dead-lettered as OTHER",
+                    e);
             reject(raw, ErrorCode.OTHER, "Unexpected " + e, ctx);
         }
     }

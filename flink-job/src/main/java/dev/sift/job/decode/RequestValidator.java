@@ -10,25 +10,27 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
  * Turns a raw Kafka record into a {@link ClassifyRequest} or says, with a dead-letter code, why it
- * cannot be one: undecodable bytes, an unknown schema, no id, blank text, a missing pair half, text
- * over the byte limit, or text that was not valid UTF-8. Which models exist is not known here; the
- * inference operator checks that.
+ * cannot be one: undecodable bytes, an unknown schema, no id, an id over the length limit, blank
+ * text, a missing pair half, text over the byte limit, or text that was not valid UTF-8. A model
+ * named twice is answered once. Which models exist is not known here; the inference operator checks
+ * that.
  */
 public final class RequestValidator implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    private final int maxTextBytes;
+    private final RequestLimits limits;
     private transient RequestCodec codec;
 
-    public RequestValidator(int maxTextBytes) {
-        this.maxTextBytes = maxTextBytes;
+    public RequestValidator(RequestLimits limits) {
+        this.limits = limits;
     }
 
     public ClassifyRequest validate(RawRecord raw) throws RecordDecodingException {
@@ -42,15 +44,32 @@ public final class RequestValidator implements Serializable {
         request.offset = raw.offset;
         request.originalKey = raw.key;
         request.originalValue = raw.value;
+        // The id first: every later message quotes it, so it must be present and short.
+        request.id =
+                decoded instanceof TextRequest text
+                        ? text.getId()
+                        : ((PairRequest) decoded).getId();
+        if (request.id == null || request.id.isBlank()) {
+            throw new RecordDecodingException(ErrorCode.MISSING_ID, "The request has a blank id");
+        }
+        if (request.id.length() > limits.maxIdLength()) {
+            throw new RecordDecodingException(
+                    ErrorCode.ID_TOO_LONG,
+                    "The request id has "
+                            + request.id.length()
+                            + " characters; the limit is "
+                            + limits.maxIdLength()
+                            + " (it starts \""
+                            + request.id.substring(0, Math.min(32, limits.maxIdLength()))
+                            + "\")");
+        }
         Instant eventTime;
         if (decoded instanceof TextRequest text) {
-            request.id = text.getId();
             request.text = requireText(text.getText(), "text", text.getId(), ErrorCode.EMPTY_TEXT);
             copy(text.getModels(), text.getAttributes(), request);
             eventTime = text.getEventTime();
         } else {
             PairRequest pair = (PairRequest) decoded;
-            request.id = pair.getId();
             request.text =
                     requireText(
                             pair.getTextA(), "textA", pair.getId(), ErrorCode.MISSING_PAIR_HALF);
@@ -60,12 +79,9 @@ public final class RequestValidator implements Serializable {
             copy(pair.getModels(), pair.getAttributes(), request);
             eventTime = pair.getEventTime();
         }
-        if (request.id == null || request.id.isBlank()) {
-            throw new RecordDecodingException(ErrorCode.MISSING_ID, "The request has a blank id");
-        }
         int bytes =
                 utf8Length(request.text) + (request.textB == null ? 0 : utf8Length(request.textB));
-        if (bytes > maxTextBytes) {
+        if (bytes > limits.maxTextBytes()) {
             throw new RecordDecodingException(
                     ErrorCode.TEXT_TOO_LONG,
                     "Request "
@@ -73,7 +89,7 @@ public final class RequestValidator implements Serializable {
                             + " carries "
                             + bytes
                             + " bytes of text; the limit is "
-                            + maxTextBytes);
+                            + limits.maxTextBytes());
         }
         request.eventTimeMillis = eventTime != null ? eventTime.toEpochMilli() : raw.timestamp;
         return request;
@@ -90,7 +106,7 @@ public final class RequestValidator implements Serializable {
 
     private static void copy(
             List<String> models, Map<String, String> attributes, ClassifyRequest request) {
-        request.models = new ArrayList<>(models);
+        request.models = new ArrayList<>(new LinkedHashSet<>(models));
         request.attributes = new HashMap<>(attributes);
     }
 

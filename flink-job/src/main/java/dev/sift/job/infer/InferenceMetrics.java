@@ -4,9 +4,9 @@ import dev.sift.schemas.ErrorCode;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
-import java.util.function.IntSupplier;
-import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
@@ -33,7 +33,10 @@ final class InferenceMetrics {
     private final Set<String> registeredModels = new HashSet<>();
     private final MetricGroup group;
 
-    InferenceMetrics(MetricGroup group, IntSupplier queueDepth) {
+    /** Written by the operator thread, read by reporters: volatile, not the buffer itself. */
+    private volatile int queueDepth;
+
+    InferenceMetrics(MetricGroup group) {
         this.group = group;
         requestsIn = group.counter("requestsIn");
         resultsOut = group.counter("resultsOut");
@@ -45,7 +48,7 @@ final class InferenceMetrics {
                 group.histogram("endToEndLatencyMs", new DescriptiveStatisticsHistogram(WINDOW));
         paddingEfficiencyPct =
                 group.histogram("paddingEfficiencyPct", new DescriptiveStatisticsHistogram(WINDOW));
-        group.gauge("queueDepth", queueDepth::getAsInt);
+        group.gauge("queueDepth", () -> queueDepth);
     }
 
     void deadLetter(ErrorCode code) {
@@ -54,10 +57,18 @@ final class InferenceMetrics {
                 .inc();
     }
 
-    /** Registers the version gauge of a model the first time it serves. */
-    void modelServing(String model, LongSupplier version) {
+    void queueDepth(int depth) {
+        queueDepth = depth;
+    }
+
+    /**
+     * Registers the version gauge of a model the first time it serves. The gauge reads 0 while the
+     * model does not serve (retired, or refused on restore): Flink offers no way to unregister one
+     * metric of a group.
+     */
+    void modelServing(String model, Supplier<OptionalLong> version) {
         if (registeredModels.add(model)) {
-            group.addGroup("model", model).gauge("activeVersion", version::getAsLong);
+            group.addGroup("model", model).gauge("activeVersion", () -> version.get().orElse(0));
         }
     }
 }

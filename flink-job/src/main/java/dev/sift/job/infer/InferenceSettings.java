@@ -2,10 +2,17 @@ package dev.sift.job.infer;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * What the inference operator is configured with; plain values only, so the operator stays
- * serializable and loads everything native in {@code open()}.
+ * serializable and loads everything native in {@code open()}. Built with {@link #builder()}, which
+ * starts from the job's defaults:
+ *
+ * <pre>{@code
+ * InferenceSettings settings = InferenceSettings.builder().registry("registry").maxBatchSize(8).build();
+ * }</pre>
  *
  * @param registry model registry folder
  * @param announcementPublicKeyPem Ed25519 public key (PEM text) announcements must be signed with,
@@ -15,6 +22,7 @@ import java.util.List;
  *     limit of one encoder batch
  * @param maxWaitMillis flush when the oldest waiting request has waited this long
  * @param defaultModels models for requests that name none; empty means every serving model
+ * @param servedModels the only models this job serves; empty means every model in the registry
  * @param resultsTopic topic of classification results
  * @param deadLetterTopic topic of refused requests
  */
@@ -25,15 +33,117 @@ public record InferenceSettings(
         int maxBatchTokens,
         long maxWaitMillis,
         List<String> defaultModels,
+        Set<String> servedModels,
         String resultsTopic,
         String deadLetterTopic)
         implements Serializable {
 
     public InferenceSettings {
+        Objects.requireNonNull(registry, "registry");
+        Objects.requireNonNull(resultsTopic, "resultsTopic");
+        Objects.requireNonNull(deadLetterTopic, "deadLetterTopic");
         if (maxBatchSize < 1 || maxBatchTokens < 1 || maxWaitMillis < 0) {
             throw new IllegalArgumentException(
                     "Need maxBatchSize >= 1, maxBatchTokens >= 1 and maxWaitMillis >= 0");
         }
         defaultModels = List.copyOf(defaultModels);
+        servedModels = Set.copyOf(servedModels);
+        if (!servedModels.isEmpty() && !servedModels.containsAll(defaultModels)) {
+            throw new IllegalArgumentException(
+                    "Default models "
+                            + defaultModels
+                            + " must be among the served models "
+                            + servedModels);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder()
+                .registry(registry)
+                .announcementPublicKeyPem(announcementPublicKeyPem)
+                .maxBatchSize(maxBatchSize)
+                .maxBatchTokens(maxBatchTokens)
+                .maxWaitMillis(maxWaitMillis)
+                .defaultModels(defaultModels)
+                .servedModels(servedModels)
+                .resultsTopic(resultsTopic)
+                .deadLetterTopic(deadLetterTopic);
+    }
+
+    /** Starts from the defaults of {@code SiftOptions}. */
+    public static final class Builder {
+        private String registry = "registry";
+        private String announcementPublicKeyPem;
+        private int maxBatchSize = 32;
+        private int maxBatchTokens = 2048;
+        private long maxWaitMillis = 50;
+        private List<String> defaultModels = List.of();
+        private Set<String> servedModels = Set.of();
+        private String resultsTopic = "sift.results";
+        private String deadLetterTopic = "sift.dead-letters";
+
+        private Builder() {}
+
+        public Builder registry(String registry) {
+            this.registry = registry;
+            return this;
+        }
+
+        public Builder announcementPublicKeyPem(String pem) {
+            this.announcementPublicKeyPem = pem;
+            return this;
+        }
+
+        public Builder maxBatchSize(int maxBatchSize) {
+            this.maxBatchSize = maxBatchSize;
+            return this;
+        }
+
+        public Builder maxBatchTokens(int maxBatchTokens) {
+            this.maxBatchTokens = maxBatchTokens;
+            return this;
+        }
+
+        public Builder maxWaitMillis(long maxWaitMillis) {
+            this.maxWaitMillis = maxWaitMillis;
+            return this;
+        }
+
+        public Builder defaultModels(List<String> defaultModels) {
+            this.defaultModels = defaultModels;
+            return this;
+        }
+
+        public Builder servedModels(Set<String> servedModels) {
+            this.servedModels = servedModels;
+            return this;
+        }
+
+        public Builder resultsTopic(String resultsTopic) {
+            this.resultsTopic = resultsTopic;
+            return this;
+        }
+
+        public Builder deadLetterTopic(String deadLetterTopic) {
+            this.deadLetterTopic = deadLetterTopic;
+            return this;
+        }
+
+        public InferenceSettings build() {
+            return new InferenceSettings(
+                    registry,
+                    announcementPublicKeyPem,
+                    maxBatchSize,
+                    maxBatchTokens,
+                    maxWaitMillis,
+                    defaultModels,
+                    servedModels,
+                    resultsTopic,
+                    deadLetterTopic);
+        }
     }
 }

@@ -3,7 +3,9 @@ package dev.sift.job.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sift.job.SiftOptions;
 import dev.sift.job.SiftPipeline;
+import dev.sift.job.TestModels;
 import dev.sift.job.decode.RawRecord;
+import dev.sift.job.decode.RequestLimits;
 import dev.sift.job.infer.InferenceSettings;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.bundle.EncoderBundle;
@@ -20,6 +22,7 @@ import dev.sift.model.testing.RealBert;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;
 import dev.sift.schemas.ClassificationResult;
+import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.trainer.corpus.SpamAssassinCorpus;
 import dev.sift.trainer.data.Example;
@@ -79,6 +82,9 @@ public final class PipelineBenchmark {
         EncoderBundle encoder = RealBert.bundle();
         ModelRegistry registry = RealBert.registryAt(registryDir);
         ModelBundle model = registry.publish(draft(encoder.contentHash()));
+        registry.recordAnnouncement(
+                model.name(),
+                TestModels.encode(TestModels.announcement(model, ModelAction.ACTIVATE)));
 
         System.out.printf(
                 Locale.ROOT,
@@ -200,18 +206,23 @@ public final class PipelineBenchmark {
                                                 values.get((int) sent[1])
                                                         .getBytes(StandardCharsets.UTF_8)))
                         .returns(RawRecord.class);
-        // No announcements: the registry's newest version serves throughout. (An empty
+        // No announcements: the version the registry records as announced serves throughout. (An
+        // empty
         // collection is not a valid Flink source, hence the empty filter.)
         DataStream<byte[]> announcements =
                 env.fromSequence(0, 0)
                         .filter(x -> false)
                         .map(x -> new byte[0])
                         .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        // The job's defaults (batch size, token budget, deadline), as the job runs them.
         InferenceSettings settings =
-                new InferenceSettings(
-                        registry, null, 32, 4096, 50, List.of(), "results", "dead-letters");
+                InferenceSettings.builder()
+                        .registry(registry)
+                        .resultsTopic("results")
+                        .deadLetterTopic("dead-letters")
+                        .build();
         List<long[]> out = new ArrayList<>();
-        SiftPipeline.build(requests, announcements, settings, 1 << 20)
+        SiftPipeline.build(requests, announcements, settings, RequestLimits.DEFAULTS)
                 .filter(record -> record.topic.equals("results"))
                 .map(PipelineBenchmark::emittedAndDone)
                 .returns(TypeInformation.of(long[].class))

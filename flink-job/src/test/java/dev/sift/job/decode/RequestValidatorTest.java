@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class RequestValidatorTest {
 
-    private final RequestValidator validator = new RequestValidator(50);
+    private final RequestValidator validator = new RequestValidator(new RequestLimits(50, 16));
     private final RequestCodec codec = new RequestCodec();
 
     @Test

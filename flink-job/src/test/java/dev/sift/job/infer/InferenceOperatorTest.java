@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sift.job.TestModels;
 import dev.sift.job.decode.ClassifyRequest;
+import dev.sift.job.models.ModelManager;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.encode.Pooling;
@@ -122,13 +123,13 @@ class InferenceOperatorTest {
         ModelBundle v2 = models.publish("spam", 2, Pooling.MEAN);
 
         harness.processElement2(announce(v2, ModelAction.ACTIVATE));
-        operator(harness).awaitLoads();
+        awaitLoads(harness);
         harness.processElement1(request("a", "free cash"));
         harness.processElement2(announce(spamV1, ModelAction.ACTIVATE)); // stale: ignored
-        operator(harness).awaitLoads();
+        awaitLoads(harness);
         harness.processElement1(request("b", "free cash"));
         harness.processElement2(announce(spamV1, ModelAction.ROLL_BACK));
-        operator(harness).awaitLoads();
+        awaitLoads(harness);
         harness.processElement1(request("c", "free cash"));
 
         assertThat(results(harness))
@@ -146,15 +147,15 @@ class InferenceOperatorTest {
         Files.write(head, bytes);
 
         harness.processElement2(announce(v2, ModelAction.ACTIVATE));
-        operator(harness).awaitLoads();
+        awaitLoads(harness);
         harness.processElement1(request("a", "free cash"));
 
         assertThat(results(harness))
                 .singleElement()
                 .extracting(ClassificationResult::getModelVersion)
                 .isEqualTo(1L);
-        assertThat(operator(harness).servingVersions()).containsEntry("spam", 1L);
-        assertThat(operator(harness).activeVersions()).containsEntry("spam", 1L);
+        assertThat(servingVersions(harness)).containsEntry("spam", 1L);
+        assertThat(acceptedVersions(harness)).containsEntry("spam", 1L);
     }
 
     @Test
@@ -172,9 +173,9 @@ class InferenceOperatorTest {
                                 AnnouncementSignatures.sign(
                                         TestModels.announcement(v3, ModelAction.ACTIVATE),
                                         keys.getPrivate()))));
-        operator(harness).awaitLoads();
+        awaitLoads(harness);
 
-        assertThat(operator(harness).servingVersions()).containsEntry("spam", 3L);
+        assertThat(servingVersions(harness)).containsEntry("spam", 3L);
     }
 
     @Test
@@ -215,9 +216,9 @@ class InferenceOperatorTest {
         var harness = open(settings(1, 10_000, 1_000), null);
         ModelBundle v2 = models.publish("spam", 2, Pooling.CLS);
         harness.processElement2(announce(v2, ModelAction.ACTIVATE));
-        operator(harness).awaitLoads();
+        awaitLoads(harness);
         harness.processElement2(announce(spamV1, ModelAction.ROLL_BACK));
-        operator(harness).awaitLoads();
+        awaitLoads(harness);
         OperatorSubtaskState snapshot = harness.snapshot(1, 1);
         models.publish("spam", 3, Pooling.CLS); // newest, but the state says v1
 
@@ -237,33 +238,24 @@ class InferenceOperatorTest {
         models.publish("spam", 2, Pooling.CLS);
         var harness = open(settings(1, 10_000, 1_000), null);
 
-        assertThat(operator(harness).servingVersions()).isEqualTo(Map.of("spam", 2L));
+        assertThat(servingVersions(harness)).isEqualTo(Map.of("spam", 2L));
     }
 
     private InferenceSettings settings(int size, int tokens, long waitMillis) {
-        return new InferenceSettings(
-                dir.toString(),
-                null,
-                size,
-                tokens,
-                waitMillis,
-                List.of(),
-                "results",
-                "dead-letters");
+        return InferenceSettings.builder()
+                .registry(dir.toString())
+                .maxBatchSize(size)
+                .maxBatchTokens(tokens)
+                .maxWaitMillis(waitMillis)
+                .resultsTopic("results")
+                .deadLetterTopic("dead-letters")
+                .build();
     }
 
     private TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness(
             InferenceSettings settings, String publicKeyPem) throws Exception {
         InferenceSettings withKey =
-                new InferenceSettings(
-                        settings.registry(),
-                        publicKeyPem,
-                        settings.maxBatchSize(),
-                        settings.maxBatchTokens(),
-                        settings.maxWaitMillis(),
-                        settings.defaultModels(),
-                        settings.resultsTopic(),
-                        settings.deadLetterTopic());
+                settings.toBuilder().announcementPublicKeyPem(publicKeyPem).build();
         var harness = new TwoInputStreamOperatorTestHarness<>(new InferenceOperator(withKey));
         harnesses.add(harness);
         return harness;
@@ -279,6 +271,33 @@ class InferenceOperatorTest {
     private static InferenceOperator operator(
             TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness) {
         return (InferenceOperator) harness.getOperator();
+    }
+
+    /** Waits for the operator's background model loads and swaps them in, as records would. */
+    private static void awaitLoads(
+            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness)
+            throws InterruptedException {
+        ModelManager models = operator(harness).models();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (models.pendingLoads() > 0) {
+            assertThat(System.nanoTime()).as("model loads finish").isLessThan(deadline);
+            Thread.sleep(10);
+            models.applyFinishedLoads();
+        }
+    }
+
+    private static Map<String, Long> servingVersions(
+            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness) {
+        Map<String, Long> versions = new java.util.TreeMap<>();
+        operator(harness).models().serving().forEach((n, m) -> versions.put(n, m.version()));
+        return versions;
+    }
+
+    private static Map<String, Long> acceptedVersions(
+            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness) {
+        Map<String, Long> versions = new java.util.TreeMap<>();
+        operator(harness).models().accepted().forEach((n, a) -> versions.put(n, a.version));
+        return versions;
     }
 
     private static StreamRecord<ClassifyRequest> request(String id, String text, String... models) {

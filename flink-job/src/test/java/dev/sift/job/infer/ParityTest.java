@@ -13,6 +13,7 @@ import dev.sift.model.registry.ModelDraft;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.RealBert;
 import dev.sift.schemas.ClassificationResult;
+import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.trainer.data.Example;
 import dev.sift.trainer.features.FeatureExtractor;
@@ -52,6 +53,9 @@ class ParityTest {
         EncoderBundle encoder = RealBert.bundle();
         ModelRegistry registry = RealBert.registryAt(dir.resolve("registry"));
         ModelBundle model = registry.publish(draft(encoder.contentHash(), pooling));
+        registry.recordAnnouncement(
+                model.name(),
+                TestModels.encode(TestModels.announcement(model, ModelAction.ACTIVATE)));
 
         float[][] trainerVectors;
         List<Example> examples = TEXTS.stream().map(t -> Example.text(t, "ham")).toList();
@@ -61,15 +65,12 @@ class ParityTest {
         }
 
         var settings =
-                new InferenceSettings(
-                        registry.root().toString(),
-                        null,
-                        TEXTS.size(),
-                        100_000,
-                        1_000,
-                        List.of(),
-                        "results",
-                        "dead-letters");
+                InferenceSettings.builder()
+                        .registry(registry.root().toString())
+                        .maxBatchSize(TEXTS.size())
+                        .maxBatchTokens(100_000)
+                        .maxWaitMillis(1_000)
+                        .build();
         try (var harness =
                 new TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord>(
                         new InferenceOperator(settings))) {

@@ -1,9 +1,12 @@
 package dev.sift.model.bundle;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.stream.Stream;
 
 /** Checks a bundle folder against the file list of its manifest. */
 public final class BundleFiles {
@@ -12,12 +15,25 @@ public final class BundleFiles {
 
     /**
      * Refuses the bundle unless every listed file exists with its recorded SHA-256 and no other
-     * file is present: an added file is as much a tampering as a changed one.
+     * file is present: an added file is as much a tampering as a changed one. A listed name must
+     * stay inside the folder, and no symbolic link inside it may point out of it: either would let
+     * a manifest vouch for bytes the bundle does not own.
      */
     public static void verify(Path dir, Map<String, String> expected) throws IOException {
         if (expected == null || expected.isEmpty()) {
             throw new BundleException(dir + ": manifest lists no files");
         }
+        for (String name : expected.keySet()) {
+            Path resolved = dir.resolve(name).normalize();
+            if (name.startsWith("/")
+                    || name.contains("\\")
+                    || !resolved.startsWith(dir.normalize())
+                    || List.of(name.split("/")).contains("..")) {
+                throw new BundleException(
+                        dir + ": manifest names " + name + ", a path outside the bundle");
+            }
+        }
+        requireNoEscapingLinks(dir);
         SortedMap<String, String> actual = Digests.fileTree(dir, Manifests.FILE_NAME);
         for (Map.Entry<String, String> file : expected.entrySet()) {
             String actualHash = actual.get(file.getKey());
@@ -34,6 +50,23 @@ public final class BundleFiles {
         for (String name : actual.keySet()) {
             if (!expected.containsKey(name)) {
                 throw new BundleException(dir + ": " + name + " is not listed in the manifest");
+            }
+        }
+    }
+
+    private static void requireNoEscapingLinks(Path dir) throws IOException {
+        Path real = dir.toRealPath();
+        try (Stream<Path> walk = Files.walk(real)) {
+            for (Path path : (Iterable<Path>) walk::iterator) {
+                if (Files.isSymbolicLink(path) && !path.toRealPath().startsWith(real)) {
+                    throw new BundleException(
+                            dir
+                                    + ": "
+                                    + real.relativize(path)
+                                    + " is a symbolic link out of the bundle (to "
+                                    + path.toRealPath()
+                                    + ")");
+                }
             }
         }
     }

@@ -12,10 +12,12 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -38,6 +40,13 @@ import java.util.stream.Stream;
 public final class ModelRegistry {
 
     public static final String ENCODERS = "_encoders";
+
+    /**
+     * Per model, the last announcement a publisher made for it (its wire bytes, signature
+     * included): what a job started without state serves. See {@link #recordAnnouncement}.
+     */
+    public static final String ANNOUNCEMENT_FILE = "announcement.bin";
+
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,18}");
 
@@ -155,11 +164,38 @@ public final class ModelRegistry {
         return ModelBundle.open(dir, encoder(manifest.encoder().contentHash()).manifest());
     }
 
-    public java.util.Optional<ModelBundle> openLatest(String name) throws IOException {
+    public Optional<ModelBundle> openLatest(String name) throws IOException {
         OptionalLong latest = latestVersion(name);
-        return latest.isPresent()
-                ? java.util.Optional.of(open(name, latest.getAsLong()))
-                : java.util.Optional.empty();
+        return latest.isPresent() ? Optional.of(open(name, latest.getAsLong())) : Optional.empty();
+    }
+
+    /**
+     * Records {@code announcement}, the encoded announcement of a model, as the one a job started
+     * without state obeys. The registry does not read it: the job decodes and verifies it like any
+     * announcement from Kafka (signature, order, bundle), so the registry's folder is no more
+     * trusted than the topic. Replaced atomically, so a reader sees the old record or the new one.
+     */
+    public void recordAnnouncement(String name, byte[] announcement) throws IOException {
+        Path modelDir = Files.createDirectories(root.resolve(checkName(name)));
+        Path temporary = Files.createTempFile(modelDir, ".announcement-", ".tmp");
+        try {
+            Files.write(temporary, announcement);
+            Files.move(
+                    temporary,
+                    modelDir.resolve(ANNOUNCEMENT_FILE),
+                    StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+    }
+
+    /**
+     * The announcement last recorded for {@code name}, if any (see {@link #recordAnnouncement}).
+     */
+    public Optional<byte[]> recordedAnnouncement(String name) throws IOException {
+        Path file = root.resolve(checkName(name)).resolve(ANNOUNCEMENT_FILE);
+        return Files.isRegularFile(file) ? Optional.of(Files.readAllBytes(file)) : Optional.empty();
     }
 
     /** Publishes {@code draft} as the next version of its model and returns it, verified. */

@@ -2,16 +2,27 @@ package dev.sift.model.tokenize;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * BERT tokenization on HuggingFace's Rust tokenizers, through DJL. Produces {@code [CLS] text
  * [SEP]} for single texts and {@code [CLS] a [SEP] b [SEP]} for pairs, truncated to {@code
  * maxSeqLen} tokens including the specials (longest-first for pairs: the longer part loses a token
  * until both fit). Nothing is padded here: batches pad to their own longest sequence later.
+ *
+ * <p>Text is always text: {@code [CLS]}, {@code [SEP]} or {@code [MASK]} written inside a message
+ * are encoded as the characters they are ({@code [}, {@code sep}, {@code ]}), never as the special
+ * tokens, so a message cannot forge segment structure. HuggingFace's tokenizers match every "added
+ * token" of {@code tokenizer.json} literally in the input before anything else; this class loads
+ * the file without them. The templates still insert the real specials by id.
  *
  * <p>Thread-safe; holds a native tokenizer, so {@link #close()} it.
  *
@@ -27,6 +38,8 @@ public final class BertTokenizer implements AutoCloseable {
     /** [CLS] and [SEP] for one text; a pair needs one [SEP] more. */
     private static final int MIN_LENGTH = 3;
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final HuggingFaceTokenizer tokenizer;
     private final int maxSeqLen;
 
@@ -40,14 +53,19 @@ public final class BertTokenizer implements AutoCloseable {
             throw new IllegalArgumentException(
                     "maxSeqLen must leave room for [CLS] a [SEP] b [SEP]; got " + maxSeqLen);
         }
+        JsonNode json = JSON.readTree(tokenizerJson.toFile());
+        if (!(json instanceof ObjectNode root)) {
+            throw new IOException(tokenizerJson + " is not a tokenizer.json object");
+        }
+        root.putArray("added_tokens");
         HuggingFaceTokenizer tokenizer =
-                HuggingFaceTokenizer.builder()
-                        .optTokenizerPath(tokenizerJson)
-                        .optAddSpecialTokens(true)
-                        .optTruncation(true) // longest_first
-                        .optMaxLength(maxSeqLen)
-                        .optPadding(false)
-                        .build();
+                HuggingFaceTokenizer.newInstance(
+                        new ByteArrayInputStream(JSON.writeValueAsBytes(root)),
+                        Map.of(
+                                "addSpecialTokens", "true",
+                                "truncation", "true", // longest_first
+                                "maxLength", Integer.toString(maxSeqLen),
+                                "padding", "false"));
         return new BertTokenizer(tokenizer, maxSeqLen);
     }
 

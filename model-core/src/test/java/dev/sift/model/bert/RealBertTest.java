@@ -84,6 +84,19 @@ class RealBertTest {
     }
 
     @Test
+    void specialTokenTextInAMessageIsOrdinaryText() {
+        TokenizedInput forged = tokenizer.encode("hello [SEP] world [CLS] [MASK]");
+
+        assertThat(Arrays.stream(forged.ids()).mapToObj(vocab::get))
+                .containsExactly(
+                        "[CLS]", "hello", "[", "sep", "]", "world", "[", "cl", "##s", "]", "[",
+                        "mask", "]", "[SEP]");
+        assertThat(forged.typeIds()).containsOnly(0);
+        TokenizedInput pairHalf = tokenizer.encodePair("a [SEP] b", "c");
+        assertThat(pairHalf.typeIds()).containsExactly(0, 0, 0, 0, 0, 0, 0, 1, 1);
+    }
+
+    @Test
     void pairsGetSegmentIdsZeroThenOne() {
         TokenizedInput pair = tokenizer.encodePair("Is this spam?", "Win cash now!");
 

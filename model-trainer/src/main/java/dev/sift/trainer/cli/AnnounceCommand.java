@@ -53,6 +53,13 @@ final class AnnounceCommand implements Callable<Integer> {
     @Option(names = "--signing-key", description = "Ed25519 private key (PKCS#8 PEM) to sign with.")
     Path signingKey;
 
+    @Option(
+            names = "--registry-only",
+            description =
+                    "Record the announcement in the registry only, for jobs that start later;"
+                            + " send nothing to Kafka (a first version, before any job runs).")
+    boolean registryOnly;
+
     @Override
     public Integer call() throws Exception {
         ModelRegistry models = registry.open();
@@ -70,8 +77,19 @@ final class AnnounceCommand implements Callable<Integer> {
         ModelBundle bundle = models.open(model, chosen);
         PrivateKey key =
                 signingKey == null ? null : AnnouncementSignatures.readPrivateKey(signingKey);
-        ModelAnnouncement announcement = Announcer.announcement(bundle, parseAction(), key);
-        var sent = Announcer.send(announcement, topic, kafka.properties());
+        ModelAnnouncement announcement = Announcer.announcement(models, bundle, parseAction(), key);
+        if (registryOnly) {
+            Announcer.record(models, announcement);
+            System.out.printf(
+                    "recorded %s %s v%d%s in %s; jobs started from now on obey it%n",
+                    announcement.getAction(),
+                    model,
+                    chosen,
+                    key == null ? "" : " (signed)",
+                    models.root());
+            return 0;
+        }
+        var sent = Announcer.announce(models, announcement, topic, kafka.properties());
         System.out.printf(
                 "announced %s %s v%d%s on %s-%d@%d%n",
                 announcement.getAction(),

@@ -1,14 +1,18 @@
 package dev.sift.trainer.publish;
 
 import dev.sift.model.registry.ModelBundle;
+import dev.sift.model.registry.ModelRegistry;
 import dev.sift.schemas.AnnouncementSignatures;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
+import dev.sift.schemas.RecordDecodingException;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,15 +26,43 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Sends model announcements to the Kafka topic the streaming job reads, Avro single-object encoded
  * and keyed by model name (so one model's announcements stay in order on one partition), optionally
- * signed with Ed25519.
+ * signed with Ed25519, and records each one in the registry, where a job started without state
+ * reads what to serve.
+ *
+ * <p>A job refuses an announcement that is not newer than the last one it accepted for the model,
+ * so announcement times of one model must grow: each is made at least a millisecond after the one
+ * the registry recorded, whatever this machine's clock says.
  */
 public final class Announcer {
+
+    private static final RecordCodec<ModelAnnouncement> CODEC =
+            RecordCodec.of(ModelAnnouncement.class);
 
     private Announcer() {}
 
     public static ModelAnnouncement announcement(
-            ModelBundle bundle, ModelAction action, PrivateKey signingKey)
-            throws GeneralSecurityException {
+            ModelRegistry registry, ModelBundle bundle, ModelAction action, PrivateKey signingKey)
+            throws GeneralSecurityException, IOException {
+        Instant at = Instant.now();
+        Optional<byte[]> recorded = registry.recordedAnnouncement(bundle.name());
+        if (recorded.isPresent()) {
+            Instant last;
+            try {
+                last = CODEC.decode(recorded.get()).getAnnouncedAt();
+            } catch (RecordDecodingException e) {
+                throw new IOException(
+                        "The announcement recorded for "
+                                + bundle.name()
+                                + " in "
+                                + registry.root()
+                                + " is unreadable: "
+                                + e.getMessage(),
+                        e);
+            }
+            if (!at.isAfter(last)) {
+                at = last.plusMillis(1);
+            }
+        }
         ModelAnnouncement announcement =
                 ModelAnnouncement.newBuilder()
                         .setName(bundle.name())
@@ -38,11 +70,35 @@ public final class Announcer {
                         .setAction(action)
                         .setBundleUri(bundle.dir().toAbsolutePath().toUri().toString())
                         .setManifestSha256(bundle.manifestSha256())
-                        .setAnnouncedAt(Instant.now())
+                        .setAnnouncedAt(at)
                         .build();
         return signingKey == null
                 ? announcement
                 : AnnouncementSignatures.sign(announcement, signingKey);
+    }
+
+    /**
+     * Records {@code announcement} in the registry as the one a fresh job obeys, without telling
+     * running jobs: for a first version, before any job runs.
+     */
+    public static void record(ModelRegistry registry, ModelAnnouncement announcement)
+            throws IOException {
+        registry.recordAnnouncement(announcement.getName(), CODEC.encode(announcement));
+    }
+
+    /**
+     * Sends {@code announcement} to running jobs, waits for the broker's acknowledgement, then
+     * records it in the registry for jobs that start later.
+     */
+    public static RecordMetadata announce(
+            ModelRegistry registry,
+            ModelAnnouncement announcement,
+            String topic,
+            Properties kafkaConfig)
+            throws InterruptedException, ExecutionException, TimeoutException, IOException {
+        RecordMetadata sent = send(announcement, topic, kafkaConfig);
+        record(registry, announcement);
+        return sent;
     }
 
     /** Sends and waits for the broker's acknowledgement. */
@@ -59,7 +115,7 @@ public final class Announcer {
                             new ProducerRecord<>(
                                     topic,
                                     announcement.getName().getBytes(StandardCharsets.UTF_8),
-                                    RecordCodec.of(ModelAnnouncement.class).encode(announcement)))
+                                    CODEC.encode(announcement)))
                     .get(60, TimeUnit.SECONDS);
         }
     }

@@ -27,29 +27,14 @@ class AnnouncerTest {
     void roundTripsASignedAnnouncementThroughKafka(@TempDir Path dir) throws Exception {
         ModelRegistry registry = ModelRegistry.at(dir);
         String hash = TinyBertEncoder.buildInto(registry.encodersDir()).contentHash();
-        ModelBundle bundle =
-                registry.publish(
-                        new ModelDraft(
-                                "spam",
-                                hash,
-                                Pooling.CLS,
-                                64,
-                                new ClassificationHead(
-                                        new float[TinyBertEncoder.HIDDEN_SIZE * 2],
-                                        new float[2],
-                                        List.of("ham", "spam")),
-                                null,
-                                null,
-                                null,
-                                null,
-                                null));
+        ModelBundle bundle = registry.publish(draft(hash));
         var keys = AnnouncementSignatures.generateKeyPair();
         KafkaTestCluster kafka = KafkaTestCluster.shared();
         String topic = kafka.newTopic("sift-models", 1);
 
         ModelAnnouncement sent =
-                Announcer.announcement(bundle, ModelAction.ACTIVATE, keys.getPrivate());
-        Announcer.send(sent, topic, kafka.clientProperties());
+                Announcer.announcement(registry, bundle, ModelAction.ACTIVATE, keys.getPrivate());
+        Announcer.announce(registry, sent, topic, kafka.clientProperties());
 
         var records = kafka.readCommitted(topic, 1, Duration.ofSeconds(30));
         assertThat(records).hasSize(1);
@@ -61,5 +46,46 @@ class AnnouncerTest {
         assertThat(Path.of(java.net.URI.create(received.getBundleUri())))
                 .isEqualTo(bundle.dir().toAbsolutePath());
         assertThat(AnnouncementSignatures.verify(received, keys.getPublic())).isTrue();
+        assertThat(
+                        RecordCodec.of(ModelAnnouncement.class)
+                                .decode(registry.recordedAnnouncement("spam").orElseThrow()))
+                .as("recorded for jobs that start later")
+                .isEqualTo(sent);
+    }
+
+    @Test
+    void announcementTimesOfOneModelGrowEvenWithinOneMillisecond(@TempDir Path dir)
+            throws Exception {
+        ModelRegistry registry = ModelRegistry.at(dir);
+        String hash = TinyBertEncoder.buildInto(registry.encodersDir()).contentHash();
+        ModelBundle bundle = registry.publish(draft(hash));
+        ModelAnnouncement future =
+                ModelAnnouncement.newBuilder(
+                                Announcer.announcement(
+                                        registry, bundle, ModelAction.ACTIVATE, null))
+                        .setAnnouncedAt(java.time.Instant.now().plusSeconds(3600))
+                        .build();
+        Announcer.record(registry, future); // say, from a machine whose clock runs ahead
+
+        ModelAnnouncement next = Announcer.announcement(registry, bundle, ModelAction.RETIRE, null);
+
+        assertThat(next.getAnnouncedAt()).isEqualTo(future.getAnnouncedAt().plusMillis(1));
+    }
+
+    private static ModelDraft draft(String encoderHash) {
+        return new ModelDraft(
+                "spam",
+                encoderHash,
+                Pooling.CLS,
+                64,
+                new ClassificationHead(
+                        new float[TinyBertEncoder.HIDDEN_SIZE * 2],
+                        new float[2],
+                        List.of("ham", "spam")),
+                null,
+                null,
+                null,
+                null,
+                null);
     }
 }
