@@ -1,0 +1,84 @@
+package dev.sift.sql;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/**
+ * The {@code WITH} options of {@code CREATE MODEL ... WITH ('provider' = 'sift', ...)}. The factory
+ * derives its required and optional sets from {@link #REQUIRED} and {@link #OPTIONAL}, so an option
+ * listed here is both documented and accepted.
+ */
+public final class SiftModelOptions {
+
+    /** The value of {@link #VERSION} that follows the registry's newest version. */
+    public static final String LATEST = "latest";
+
+    public static final ConfigOption<String> REGISTRY =
+            ConfigOptions.key("registry")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Model registry folder, readable by every TaskManager (the job's"
+                                    + " sift.registry).");
+
+    public static final ConfigOption<String> MODEL =
+            ConfigOptions.key("model")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Name of the model in the registry, e.g. spam.");
+
+    public static final ConfigOption<String> VERSION =
+            ConfigOptions.key("version")
+                    .stringType()
+                    .defaultValue(LATEST)
+                    .withDescription(
+                            "A version number to pin, or 'latest' to serve the registry's newest"
+                                    + " version and switch to newer ones as they are published"
+                                    + " (checked every version.refresh-interval).");
+
+    public static final ConfigOption<Duration> VERSION_REFRESH_INTERVAL =
+            ConfigOptions.key("version.refresh-interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(30))
+                    .withDescription(
+                            "With version 'latest': how often the registry is checked for a newer"
+                                    + " version.");
+
+    public static final ConfigOption<Integer> BATCH_MAX_SIZE =
+            ConfigOptions.key("batch.max-size")
+                    .intType()
+                    .defaultValue(32)
+                    .withDescription(
+                            "Most rows in one encoder pass. ML_PREDICT hands the function at most"
+                                    + " 'max-concurrent-operations' rows at a time (default 10),"
+                                    + " so raise that to at least this size.");
+
+    public static final ConfigOption<Integer> BATCH_MAX_TOKENS =
+            ConfigOptions.key("batch.max-tokens")
+                    .intType()
+                    .defaultValue(2048)
+                    .withDescription(
+                            "Most padded tokens (rows x longest row) in one encoder pass.");
+
+    public static final ConfigOption<Duration> BATCH_MAX_WAIT =
+            ConfigOptions.key("batch.max-wait")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(50))
+                    .withDescription(
+                            "Longest a row waits for its batch to fill before the batch runs"
+                                    + " anyway.");
+
+    public static final List<ConfigOption<?>> REQUIRED = List.of(REGISTRY, MODEL);
+
+    public static final List<ConfigOption<?>> OPTIONAL =
+            List.of(
+                    VERSION,
+                    VERSION_REFRESH_INTERVAL,
+                    BATCH_MAX_SIZE,
+                    BATCH_MAX_TOKENS,
+                    BATCH_MAX_WAIT);
+
+    private SiftModelOptions() {}
+}

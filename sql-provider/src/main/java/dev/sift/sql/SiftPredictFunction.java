@@ -1,0 +1,117 @@
+package dev.sift.sql;
+
+import dev.sift.job.decode.ClassifyRequest;
+import dev.sift.job.infer.BatchClassifier;
+import dev.sift.job.models.LoadedModel;
+import dev.sift.schemas.ClassificationResult;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.functions.AsyncPredictFunction;
+import org.apache.flink.table.functions.FunctionContext;
+
+/**
+ * ML_PREDICT's function for a Sift model. Flink calls {@link #asyncPredict} once per row; the rows
+ * queue in a {@link MicroBatcher} and are classified in batches by the streaming job's own {@link
+ * BatchClassifier}: sorted by token length, cut into encoder passes at least padding cost, each
+ * padded only to its own longest row. So a row gets the same probabilities here as in the job.
+ *
+ * <p>Built on the client and shipped to the TaskManagers: fields hold settings only; the model, the
+ * batcher and their threads start in {@link #open} and stop in {@link #close}.
+ */
+public final class SiftPredictFunction extends AsyncPredictFunction {
+
+    private static final long serialVersionUID = 1L;
+
+    private final SiftModelSettings settings;
+    private final ModelSignature signature;
+
+    private transient ServedModel model;
+    private transient BatchClassifier classifier;
+    private transient MicroBatcher<ClassifyRequest, ClassificationResult> batcher;
+    private transient long requests;
+
+    public SiftPredictFunction(SiftModelSettings settings, ModelSignature signature) {
+        this.settings = settings;
+        this.signature = signature;
+    }
+
+    @Override
+    public void open(FunctionContext context) throws Exception {
+        super.open(context);
+        model = new ServedModel(settings);
+        model.start();
+        classifier = new BatchClassifier(settings.maxBatchSize(), settings.maxBatchTokens());
+        batcher =
+                new MicroBatcher<>(
+                        "sift-batch-" + settings.model(),
+                        settings.maxBatchSize(),
+                        settings.maxWait(),
+                        this::classify);
+        var metrics = context.getMetricGroup().addGroup("sift").addGroup("model", settings.model());
+        metrics.gauge("version", (Gauge<Long>) model::version);
+        metrics.gauge("queueDepth", (Gauge<Integer>) batcher::queued);
+    }
+
+    /**
+     * Queues one row. A row whose input is NULL yields no output row (it cannot be classified), as
+     * with Flink's own model providers.
+     */
+    @Override
+    public CompletableFuture<Collection<RowData>> asyncPredict(RowData input) {
+        if (input.isNullAt(0) || (signature.pair() && input.isNullAt(1))) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        ClassifyRequest request = new ClassifyRequest();
+        request.id = settings.model() + "-" + requests++;
+        request.text = input.getString(0).toString();
+        request.textB = signature.pair() ? input.getString(1).toString() : null;
+        request.eventTimeMillis = System.currentTimeMillis();
+        return batcher.submit(request).thenApply(result -> List.of(toRow(result)));
+    }
+
+    private List<ClassificationResult> classify(List<ClassifyRequest> batch) {
+        LoadedModel serving = model.forNextBatch();
+        BatchClassifier.Flush flush =
+                classifier.classify(
+                        batch,
+                        null,
+                        Map.of(serving.name(), serving),
+                        List.of(serving.name()),
+                        Clock.systemUTC());
+        List<ClassificationResult> results = new ArrayList<>(batch.size());
+        for (BatchClassifier.Outcome outcome : flush.outcomes()) {
+            if (outcome.refused()) {
+                throw new IllegalStateException(outcome.reason());
+            }
+            results.add(outcome.results().get(0));
+        }
+        return results;
+    }
+
+    private RowData toRow(ClassificationResult result) {
+        List<OutputColumn> outputs = signature.outputs();
+        GenericRowData row = new GenericRowData(outputs.size());
+        for (int i = 0; i < outputs.size(); i++) {
+            row.setField(i, outputs.get(i).value(result));
+        }
+        return row;
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (batcher != null) {
+            batcher.close();
+        }
+        if (model != null) {
+            model.close();
+        }
+        super.close();
+    }
+}
