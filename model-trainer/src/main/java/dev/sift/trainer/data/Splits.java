@@ -44,4 +44,22 @@ public record Splits(List<Example> train, List<Example> validation, List<Example
         Collections.shuffle(train, random);
         return new Splits(train, validation, test);
     }
+
+    /**
+     * Keeps a test set given with the data (a corpus' own split) and cuts the validation set from
+     * {@code examples}, stratified as in {@link #stratified}.
+     */
+    public static Splits withTest(
+            List<Example> examples, List<Example> test, double validationFraction, long seed) {
+        if (validationFraction <= 0 || validationFraction >= 1) {
+            throw new IllegalArgumentException(
+                    "Need 0 < validation < 1; got " + validationFraction);
+        }
+        if (test.isEmpty()) {
+            throw new IllegalArgumentException("The given test set is empty");
+        }
+        // Cut validation as a "test" fraction of the training data, then name the parts.
+        Splits cut = stratified(examples, 0, validationFraction, seed);
+        return new Splits(cut.train(), cut.test(), List.copyOf(test));
+    }
 }

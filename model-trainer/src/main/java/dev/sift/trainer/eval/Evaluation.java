@@ -104,6 +104,17 @@ public record Evaluation(
         return n;
     }
 
+    /** Per class, how many test examples truly have it (the confusion matrix's row sums). */
+    public int[] support() {
+        int[] support = new int[confusion.length];
+        for (int i = 0; i < confusion.length; i++) {
+            for (int c : confusion[i]) {
+                support[i] += c;
+            }
+        }
+        return support;
+    }
+
     /** Headline and per-class figures, as stored in a model manifest. */
     public Map<String, Double> asMetrics() {
         Map<String, Double> metrics = new LinkedHashMap<>();
@@ -112,10 +123,12 @@ public record Evaluation(
         metrics.put("log_loss", logLoss);
         metrics.put("ece", expectedCalibrationError);
         metrics.put("test_examples", (double) size());
+        int[] support = support();
         for (int j = 0; j < labels.size(); j++) {
             metrics.put("precision." + labels.get(j), precision[j]);
             metrics.put("recall." + labels.get(j), recall[j]);
             metrics.put("f1." + labels.get(j), f1[j]);
+            metrics.put("support." + labels.get(j), (double) support[j]);
         }
         return metrics;
     }

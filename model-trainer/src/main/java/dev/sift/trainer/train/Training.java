@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -68,7 +69,24 @@ public final class Training {
 
     private Training() {}
 
+    /**
+     * A test set that comes with the data (a corpus' own split) and the SHA-256 of its file. With
+     * one, {@link Settings#testFraction()} is not used: validation is cut from the data, and the
+     * test set is evaluated as given.
+     */
+    public record TestSet(Dataset data, String hash) {}
+
+    /** Splits {@code data} stratified into train, validation and test sets, and runs. */
     public static Outcome run(Dataset data, String dataHash, Settings settings)
+            throws IOException, DatasetException {
+        return run(data, dataHash, null, settings);
+    }
+
+    /**
+     * Trains on {@code data} and evaluates on {@code test}, or on a stratified cut of {@code data}
+     * when {@code test} is null.
+     */
+    public static Outcome run(Dataset data, String dataHash, TestSet test, Settings settings)
             throws IOException, DatasetException {
         ModelRegistry.checkName(settings.model());
         List<String> labels = data.labels();
@@ -76,12 +94,27 @@ public final class Training {
             throw new DatasetException(
                     data.source() + ": needs at least 2 labels, found " + labels);
         }
-        Splits splits =
-                Splits.stratified(
-                        data.examples(),
-                        settings.validationFraction(),
-                        settings.testFraction(),
-                        settings.options().seed());
+        Splits splits;
+        List<Example> everything;
+        if (test == null) {
+            splits =
+                    Splits.stratified(
+                            data.examples(),
+                            settings.validationFraction(),
+                            settings.testFraction(),
+                            settings.options().seed());
+            everything = data.examples();
+        } else {
+            checkTestSet(data, test.data());
+            splits =
+                    Splits.withTest(
+                            data.examples(),
+                            test.data().examples(),
+                            settings.validationFraction(),
+                            settings.options().seed());
+            everything = new ArrayList<>(data.examples());
+            everything.addAll(test.data().examples());
+        }
 
         Instant featureStart = Instant.now();
         Map<Pooling, float[][][]> features = new LinkedHashMap<>(); // train, validation, test
@@ -95,7 +128,7 @@ public final class Training {
                         settings.featureCache(),
                         settings.progress())) {
             // Encode the whole data set at once: one length-sorted pass fills every pooling.
-            extractor.vectors(data.examples(), settings.poolings().get(0));
+            extractor.vectors(everything, settings.poolings().get(0));
             for (Pooling pooling : settings.poolings()) {
                 features.put(
                         pooling,
@@ -132,16 +165,24 @@ public final class Training {
             }
         }
         Duration trainTime = Duration.between(trainStart, Instant.now());
-        float[][] test = features.get(chosen)[2];
+        float[][] testVectors = features.get(chosen)[2];
         Evaluation evaluation =
                 Evaluation.of(
-                        result.head(), test, indices(splits.test(), labels), groups(splits.test()));
+                        result.head(),
+                        testVectors,
+                        indices(splits.test(), labels),
+                        groups(splits.test()));
 
         Path dir = Files.createDirectories(settings.runDir());
         HeadFormat.write(result.head(), dir.resolve(RunManifest.HEAD_FILE));
         Map<String, String> training = new LinkedHashMap<>(settings.options().asMap());
         training.put("validationFraction", Double.toString(settings.validationFraction()));
-        training.put("testFraction", Double.toString(settings.testFraction()));
+        if (test == null) {
+            training.put("testFraction", Double.toString(settings.testFraction()));
+        } else {
+            training.put("testData", test.data().source());
+            training.put("testDataSha256", test.hash());
+        }
         training.put("trainExamples", Integer.toString(splits.train().size()));
         training.put("bestEpoch", Integer.toString(result.bestEpoch()));
         if (settings.poolings().size() > 1) {
@@ -173,6 +214,16 @@ public final class Training {
                         + " bad rows skipped)");
         facts.put("data SHA-256", dataHash);
         facts.put("labels", data.labelCounts().toString());
+        if (test != null) {
+            facts.put(
+                    "test data",
+                    test.data().source()
+                            + " ("
+                            + test.data().examples().size()
+                            + " examples, "
+                            + test.data().labelCounts()
+                            + ")");
+        }
         facts.put(
                 "split",
                 String.format(
@@ -210,6 +261,30 @@ public final class Training {
                 splits,
                 featureTime,
                 trainTime);
+    }
+
+    private static void checkTestSet(Dataset data, Dataset test) throws DatasetException {
+        if (test.isPairTask() != data.isPairTask()) {
+            throw new DatasetException(
+                    test.source()
+                            + " is a "
+                            + (test.isPairTask() ? "pair" : "single-text")
+                            + " data set, "
+                            + data.source()
+                            + " is not");
+        }
+        List<String> unknown =
+                test.labels().stream().filter(l -> !data.labels().contains(l)).toList();
+        if (!unknown.isEmpty()) {
+            throw new DatasetException(
+                    test.source()
+                            + " has labels "
+                            + unknown
+                            + " that "
+                            + data.source()
+                            + " never uses; the head only knows "
+                            + data.labels());
+        }
     }
 
     /** SHA-256 of the data file, recorded in every version trained on it. */

@@ -29,6 +29,19 @@ class SplitsTest {
                 .isNotEqualTo(Splits.stratified(examples, 0.1, 0.2, 7).test());
     }
 
+    @Test
+    void aGivenTestSetIsKeptAndValidationIsCutFromTheRest() {
+        List<Example> test = List.of(Example.text("held out", "spam"));
+
+        Splits splits = Splits.withTest(examples, test, 0.1, 7);
+
+        assertThat(splits.test()).isEqualTo(test);
+        assertThat(count(splits.validation(), "ham")).isEqualTo(30);
+        assertThat(count(splits.validation(), "spam")).isEqualTo(10);
+        assertThat(splits.train()).hasSize(360);
+        assertThat(splits.train()).doesNotContainAnyElementsOf(splits.validation());
+    }
+
     private static long count(List<Example> examples, String label) {
         return examples.stream().filter(e -> e.label().equals(label)).count();
     }

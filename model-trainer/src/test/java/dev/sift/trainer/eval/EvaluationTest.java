@@ -25,6 +25,10 @@ class EvaluationTest {
         assertThat(e.precision()[0]).isCloseTo(2 / 3.0, within(1e-12));
         assertThat(e.recall()[1]).isCloseTo(0.5, within(1e-12));
         assertThat(e.macroF1()).isCloseTo((2 / 3.0 + 0.5) / 2, within(1e-12));
+        assertThat(e.support()).containsExactly(3, 2);
+        assertThat(e.asMetrics())
+                .containsEntry("support.ham", 3.0)
+                .containsEntry("support.spam", 2.0);
         assertThat(e.errorsByGroup().get("hard")).containsExactly(1, 1);
         assertThat(e.errorsByGroup().get("easy")).containsExactly(2, 0);
         // Every prediction has confidence σ(3) ≈ 0.9526 and 60% are right.
