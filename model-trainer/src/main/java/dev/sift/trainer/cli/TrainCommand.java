@@ -12,6 +12,7 @@ import dev.sift.trainer.train.Training;
 import dev.sift.trainer.train.TrainingOptions;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -32,6 +33,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "JSONL, CSV, TSV or Avro file.")
     Path data;
 
+    @Option(
+            names = "--test-data",
+            description =
+                    "A test set of its own (e.g. a corpus' own split), same format and columns as"
+                            + " --data; --test is then not used and validation is cut from"
+                            + " --data.")
+    Path testData;
+
     @Option(names = "--model", required = true, description = "Model name, e.g. spam.")
     String model;
 
@@ -51,55 +60,84 @@ final class TrainCommand implements Callable<Integer> {
     @Option(
             names = "--max-len",
             defaultValue = "128",
-            description = "Tokens per input with specials.")
+            description = "Tokens per input with specials (default ${DEFAULT-VALUE}).")
     int maxLen;
 
-    @Option(names = "--text-column", defaultValue = "text", description = "Text column or field.")
+    @Option(
+            names = "--text-column",
+            defaultValue = "text",
+            description = "Text column or field (default ${DEFAULT-VALUE}).")
     String textColumn;
 
     @Option(
             names = "--text-b-column",
             defaultValue = "text_b",
-            description = "Second text of a pair.")
+            description = "Second text of a pair (default ${DEFAULT-VALUE}).")
     String textBColumn;
 
     @Option(
             names = "--label-column",
             defaultValue = "label",
-            description = "Label column or field.")
+            description = "Label column or field (default ${DEFAULT-VALUE}).")
     String labelColumn;
 
-    @Option(names = "--test", defaultValue = "0.2", description = "Test fraction (stratified).")
+    @Option(
+            names = "--test",
+            defaultValue = "0.2",
+            description = "Test fraction, stratified (default ${DEFAULT-VALUE}).")
     double testFraction;
 
-    @Option(names = "--validation", defaultValue = "0.1", description = "Validation fraction.")
+    @Option(
+            names = "--validation",
+            defaultValue = "0.1",
+            description = "Validation fraction, stratified (default ${DEFAULT-VALUE}).")
     double validationFraction;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed for splits and training.")
+    @Option(
+            names = "--seed",
+            defaultValue = "42",
+            description = "Seed for splits and training (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--epochs", defaultValue = "200", description = "Most epochs.")
+    @Option(
+            names = "--epochs",
+            defaultValue = "200",
+            description = "Most epochs (default ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--patience", defaultValue = "8", description = "Early-stopping patience.")
+    @Option(
+            names = "--patience",
+            defaultValue = "8",
+            description = "Early-stopping patience in epochs (default ${DEFAULT-VALUE}).")
     int patience;
 
-    @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate.")
+    @Option(
+            names = "--lr",
+            defaultValue = "0.001",
+            description = "Adam learning rate (default ${DEFAULT-VALUE}).")
     double learningRate;
 
-    @Option(names = "--l2", defaultValue = "0.001", description = "L2 on the weights.")
+    @Option(
+            names = "--l2",
+            defaultValue = "0.001",
+            description = "L2 on the weights (default ${DEFAULT-VALUE}).")
     double l2;
 
     @Option(names = "--class-weights", description = "Weigh classes inversely to their frequency.")
     boolean classWeights;
 
-    @Option(names = "--encode-batch", defaultValue = "32", description = "Encoder batch size.")
+    @Option(
+            names = "--encode-batch",
+            defaultValue = "32",
+            description = "Encoder batch size (default ${DEFAULT-VALUE}).")
     int encodeBatch;
 
     @Option(names = "--out", description = "Run folder (default runs/<model>-<time>).")
     Path out;
 
-    @Option(names = "--feature-cache", description = "Feature cache folder.")
+    @Option(
+            names = "--feature-cache",
+            description = "Feature cache folder (default ${DEFAULT-VALUE}).")
     Path featureCache = SiftHome.dir().resolve("features");
 
     @Override
@@ -109,16 +147,16 @@ final class TrainCommand implements Callable<Integer> {
         ModelRegistry models = registry.open();
         ModelRegistry.checkName(model);
         EncoderBundle bundle = resolveEncoder(models, encoder);
-        Dataset dataset =
-                new DatasetReader(new Columns(textColumn, textBColumn, labelColumn), 0.5)
-                        .read(data);
-        for (Dataset.BadRow bad :
-                dataset.badRows().subList(0, Math.min(10, dataset.badRows().size()))) {
-            System.err.println("skipped " + bad);
+        DatasetReader reader =
+                new DatasetReader(new Columns(textColumn, textBColumn, labelColumn), 0.5);
+        Dataset dataset = reader.read(data);
+        report(data, dataset);
+        Training.TestSet test = null;
+        if (testData != null) {
+            Dataset testSet = reader.read(testData);
+            report(testData, testSet);
+            test = new Training.TestSet(testSet, Training.dataHash(testData));
         }
-        System.out.printf(
-                "%s: %d examples %s, %d bad rows skipped%n",
-                data, dataset.examples().size(), dataset.labelCounts(), dataset.badRows().size());
         Path runDir =
                 out != null
                         ? out
@@ -129,6 +167,7 @@ final class TrainCommand implements Callable<Integer> {
                 Training.run(
                         dataset,
                         Training.dataHash(data),
+                        test,
                         new Training.Settings(
                                 model,
                                 models,
@@ -178,8 +217,34 @@ final class TrainCommand implements Callable<Integer> {
                                         group,
                                         counts[0],
                                         counts[1]));
-        System.out.println("run written to " + runDir + " (report.html inside)");
+        System.out.printf(
+                "  %-12s %7s %9s %7s %7s%n", "class", "support", "precision", "recall", "F1");
+        int[] support = e.support();
+        for (int j = 0; j < e.labels().size(); j++) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "  %-12s %7d %9.4f %7.4f %7.4f%n",
+                    e.labels().get(j),
+                    support[j],
+                    e.precision()[j],
+                    e.recall()[j],
+                    e.f1()[j]);
+        }
+        System.out.println("run written to " + runDir + " (head.bin, run.json, report.html)");
+        List<String> next = new ArrayList<>(List.of("--run", runDir.toString()));
+        next.addAll(registry.asArgs());
+        System.out.println(NextStep.line("publish", next));
         return 0;
+    }
+
+    private static void report(Path file, Dataset dataset) {
+        for (Dataset.BadRow bad :
+                dataset.badRows().subList(0, Math.min(10, dataset.badRows().size()))) {
+            System.err.println("skipped " + file + " " + bad);
+        }
+        System.out.printf(
+                "%s: %d examples %s, %d bad rows skipped%n",
+                file, dataset.examples().size(), dataset.labelCounts(), dataset.badRows().size());
     }
 
     static EncoderBundle resolveEncoder(ModelRegistry models, String hash) throws IOException {

@@ -2,16 +2,25 @@ package dev.sift.trainer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sift.model.registry.ModelRegistry;
+import dev.sift.model.testing.TinyBertEncoder;
+import dev.sift.trainer.TinyData;
+import dev.sift.trainer.data.Example;
+import dev.sift.trainer.data.JsonLines;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 
 class SiftTrainerTest {
 
@@ -40,6 +49,7 @@ class SiftTrainerTest {
                 "",
                 "corpus",
                 "corpus spamassassin",
+                "corpus reuters",
                 "corpus subject-body",
                 "import-bert",
                 "train",
@@ -99,6 +109,149 @@ class SiftTrainerTest {
         assertThat(code).isEqualTo(1);
         assertThat(err.toString())
                 .contains("holds 0 encoders; import one with 'sift-trainer import-bert'");
+    }
+
+    @Test
+    void everyOptionWithADefaultShowsItInHelp() {
+        List<String> missing = new ArrayList<>();
+        collectOptionsHidingTheirDefault(new CommandLine(new SiftTrainer()), missing);
+
+        assertThat(missing).isEmpty();
+    }
+
+    private static void collectOptionsHidingTheirDefault(
+            CommandLine command, List<String> missing) {
+        for (OptionSpec option : command.getCommandSpec().options()) {
+            boolean hasDefault = option.defaultValue() != null || option.initialValue() != null;
+            boolean flag = option.arity().max() == 0;
+            if (option.usageHelp() || option.versionHelp() || flag || !hasDefault) {
+                continue;
+            }
+            String value = option.defaultValueString();
+            if (!String.join(" ", option.renderedDescription()).contains(value)) {
+                missing.add(
+                        command.getCommandName() + " " + option.longestName() + " (" + value + ")");
+            }
+        }
+        command.getSubcommands()
+                .values()
+                .forEach(sub -> collectOptionsHidingTheirDefault(sub, missing));
+    }
+
+    @Test
+    void corpusReutersWritesBothSplitsFromAPathAndSaysWhatToRunNext(@TempDir Path dir) {
+        Path train = dir.resolve("topic-train.jsonl");
+        Path test = dir.resolve("topic-test.jsonl");
+
+        int code =
+                SiftTrainer.run(
+                        "corpus",
+                        "reuters",
+                        "--from",
+                        "src/test/resources/reuters",
+                        "--train-out",
+                        train.toString(),
+                        "--test-out",
+                        test.toString());
+
+        assertThat(code).as(err.toString()).isZero();
+        assertThat(train).isRegularFile();
+        assertThat(test).isRegularFile();
+        assertThat(out.toString())
+                .contains("4 training stories {corn=2, grain=1, other=1} written to " + train)
+                .contains("2 test stories {corn=1, grain=1} written to " + test)
+                .contains(
+                        "next: sift-trainer train --data "
+                                + train
+                                + " --test-data "
+                                + test
+                                + " --model topic");
+    }
+
+    @Test
+    void trainAndPublishSayWhereTheirOutputWentAndWhatToRunNext(@TempDir Path dir)
+            throws Exception {
+        Path registry = dir.resolve("my registry");
+        TinyBertEncoder.buildInto(ModelRegistry.at(registry).encodersDir());
+        Path data = dir.resolve("train.jsonl");
+        Path test = dir.resolve("test.jsonl");
+        JsonLines.write(data, TinyData.spamAndHam(40, 1));
+        JsonLines.write(test, TinyData.spamAndHam(7, 2));
+        Path run = dir.resolve("runs/spam");
+
+        int trained =
+                SiftTrainer.run(
+                        "train",
+                        "--data",
+                        data.toString(),
+                        "--test-data",
+                        test.toString(),
+                        "--model",
+                        "spam",
+                        "--pooling",
+                        "cls",
+                        "--max-len",
+                        "32",
+                        "--registry",
+                        registry.toString(),
+                        "--feature-cache",
+                        dir.resolve("features").toString(),
+                        "--out",
+                        run.toString());
+
+        assertThat(trained).as(err.toString()).isZero();
+        assertThat(out.toString())
+                .contains("on 14 test examples")
+                .containsPattern("  ham +7 +[01]\\.\\d{4} +[01]\\.\\d{4} +[01]\\.\\d{4}")
+                .contains("run written to " + run + " (head.bin, run.json, report.html)")
+                .contains(
+                        "next: sift-trainer publish --run "
+                                + run
+                                + " --registry '"
+                                + registry
+                                + "'");
+
+        int published =
+                SiftTrainer.run(
+                        "publish", "--run", run.toString(), "--registry", registry.toString());
+
+        assertThat(published).as(err.toString()).isZero();
+        assertThat(out.toString())
+                .contains("published spam v1 at " + registry.resolve("spam/1"))
+                .contains(
+                        "next: sift-trainer announce --model spam --version 1 --registry '"
+                                + registry
+                                + "' --bootstrap-servers HOST:PORT");
+    }
+
+    @Test
+    void aTestSetWithALabelTheTrainingDataLacksIsRefused(@TempDir Path dir) throws Exception {
+        Path registry = dir.resolve("registry");
+        TinyBertEncoder.buildInto(ModelRegistry.at(registry).encodersDir());
+        Path data = dir.resolve("train.jsonl");
+        Path test = dir.resolve("test.jsonl");
+        JsonLines.write(data, TinyData.spamAndHam(10, 1));
+        JsonLines.write(test, List.of(Example.text("win cash", "phishing")));
+
+        int code =
+                SiftTrainer.run(
+                        "train",
+                        "--data",
+                        data.toString(),
+                        "--test-data",
+                        test.toString(),
+                        "--model",
+                        "spam",
+                        "--max-len",
+                        "32",
+                        "--registry",
+                        registry.toString(),
+                        "--feature-cache",
+                        dir.resolve("features").toString());
+
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString())
+                .contains(test + " has labels [phishing] that " + data + " never uses");
     }
 
     @Test
