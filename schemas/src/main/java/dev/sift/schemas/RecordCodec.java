@@ -30,7 +30,7 @@ import org.apache.avro.specific.SpecificRecord;
  *
  * <p>Instances are thread-safe.
  */
-public final class RecordCodec<T extends SpecificRecord> {
+public final class RecordCodec<T extends SpecificRecord> implements TopicCodec<T> {
 
     /** Length of the single-object header: marker (2 bytes) plus fingerprint (8 bytes). */
     public static final int HEADER_LENGTH = 10;
@@ -77,6 +77,7 @@ public final class RecordCodec<T extends SpecificRecord> {
         return schema;
     }
 
+    @Override
     public byte[] encode(T record) {
         try {
             ByteBuffer buffer = encoder.encode(record);
@@ -93,6 +94,7 @@ public final class RecordCodec<T extends SpecificRecord> {
         return hasHeader(bytes) && fingerprints.contains(fingerprint(bytes));
     }
 
+    @Override
     public T decode(byte[] bytes) throws RecordDecodingException {
         if (!hasHeader(bytes)) {
             throw new RecordDecodingException(
