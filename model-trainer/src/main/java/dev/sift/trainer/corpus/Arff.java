@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.zip.GZIPInputStream;
@@ -58,7 +59,7 @@ public record Arff(String relation, List<Attribute> attributes, List<List<String
     public Arff {
         attributes = List.copyOf(attributes);
         // Rows hold null for missing values, which List.copyOf refuses.
-        rows = rows.stream().map(row -> java.util.Collections.unmodifiableList(row)).toList();
+        rows = rows.stream().map(Collections::unmodifiableList).toList();
     }
 
     /** Index of the attribute named {@code name} (case-sensitive), or an exception naming all. */
