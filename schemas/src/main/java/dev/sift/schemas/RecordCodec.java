@@ -5,9 +5,9 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.message.BadHeaderException;
@@ -42,7 +42,9 @@ public final class RecordCodec<T extends SpecificRecord> implements TopicCodec<T
     private final Schema schema;
     private final BinaryMessageEncoder<T> encoder;
     private final BinaryMessageDecoder<T> decoder;
-    private final Set<Long> fingerprints = new HashSet<>();
+
+    /** Every schema this codec reads, by fingerprint. */
+    private final Map<Long, Schema> writers = new HashMap<>();
 
     private RecordCodec(Class<T> type, List<Schema> extraWriterSchemas) {
         this.type = type;
@@ -50,12 +52,12 @@ public final class RecordCodec<T extends SpecificRecord> implements TopicCodec<T
         SpecificData model = SpecificData.getForSchema(schema);
         this.encoder = new BinaryMessageEncoder<>(model, schema);
         this.decoder = new BinaryMessageDecoder<>(model, schema);
-        fingerprints.add(SchemaNormalization.parsingFingerprint64(schema));
-        List<Schema> writers = new ArrayList<>(ReleasedSchemas.of(schema.getName()));
-        writers.addAll(extraWriterSchemas);
-        for (Schema writer : writers) {
+        writers.put(SchemaNormalization.parsingFingerprint64(schema), schema);
+        List<Schema> released = new ArrayList<>(ReleasedSchemas.of(schema.getName()));
+        released.addAll(extraWriterSchemas);
+        for (Schema writer : released) {
             decoder.addSchema(writer);
-            fingerprints.add(SchemaNormalization.parsingFingerprint64(writer));
+            writers.put(SchemaNormalization.parsingFingerprint64(writer), writer);
         }
     }
 
@@ -91,7 +93,7 @@ public final class RecordCodec<T extends SpecificRecord> implements TopicCodec<T
 
     /** Whether {@code bytes} carry a single-object header naming a schema this codec reads. */
     public boolean accepts(byte[] bytes) {
-        return hasHeader(bytes) && fingerprints.contains(fingerprint(bytes));
+        return hasHeader(bytes) && writers.containsKey(fingerprint(bytes));
     }
 
     @Override
@@ -101,6 +103,11 @@ public final class RecordCodec<T extends SpecificRecord> implements TopicCodec<T
                     ErrorCode.UNDECODABLE,
                     "Not Avro single-object encoded: expected the marker C3 01 and an 8-byte schema"
                             + " fingerprint");
+        }
+        Schema writer = writers.get(fingerprint(bytes));
+        if (writer != null) {
+            // Before Avro allocates what the body declares: see AvroBounds.
+            AvroBounds.check(writer, bytes, HEADER_LENGTH);
         }
         try {
             return decoder.decode(bytes);
