@@ -51,9 +51,13 @@ public final class SiftJob {
         env.execute("sift");
     }
 
-    /** Adds Sift to {@code env}: checkpointing, Kafka sources, the pipeline and the Kafka sink. */
+    /**
+     * Checks the job's topics ({@link TopicCheck}), then adds Sift to {@code env}: checkpointing,
+     * Kafka sources, the pipeline and the Kafka sink.
+     */
     public static void wire(StreamExecutionEnvironment env, Configuration config)
             throws IOException {
+        TopicCheck.of(config).run();
         env.setParallelism(config.get(SiftOptions.PARALLELISM));
         env.setBufferTimeout(config.get(SiftOptions.BUFFER_TIMEOUT).toMillis());
         env.enableCheckpointing(
@@ -102,7 +106,10 @@ public final class SiftJob {
                 .build();
     }
 
-    /** Results and dead letters, exactly-once unless configured otherwise. */
+    /**
+     * Results and dead letters, exactly-once unless configured otherwise, in the configured {@link
+     * SiftOptions#OUTPUT_FORMAT}.
+     */
     public static KafkaSink<OutRecord> sink(Configuration config) throws IOException {
         Properties producer = kafkaProperties(config);
         producer.setProperty(
@@ -113,7 +120,8 @@ public final class SiftJob {
                 KafkaSink.<OutRecord>builder()
                         .setBootstrapServers(require(config, SiftOptions.BOOTSTRAP_SERVERS))
                         .setKafkaProducerConfig(producer)
-                        .setRecordSerializer(new OutRecordSerializer())
+                        .setRecordSerializer(
+                                new OutRecordSerializer(config.get(SiftOptions.OUTPUT_FORMAT)))
                         .setDeliveryGuarantee(guarantee);
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             builder.setTransactionalIdPrefix(
@@ -215,7 +223,7 @@ public final class SiftJob {
         return config;
     }
 
-    private static <T> T require(Configuration config, ConfigOption<T> option) {
+    static <T> T require(Configuration config, ConfigOption<T> option) {
         T value = config.get(option);
         if (value == null) {
             throw new IllegalArgumentException(

@@ -1,5 +1,6 @@
 package dev.sift.job;
 
+import dev.sift.schemas.OutputFormat;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
@@ -57,6 +58,48 @@ public final class SiftOptions {
                     .stringType()
                     .defaultValue("sift.models")
                     .withDescription("Topic of model announcements from the trainer.");
+
+    public static final ConfigOption<Boolean> CREATE_MISSING_TOPICS =
+            ConfigOptions.key("sift.topics.create-missing")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "At start the job checks that its four topics (requests, results,"
+                                    + " dead letters, models) exist. Off: a missing topic stops the"
+                                    + " job once, with the kafka-topics.sh command that creates it."
+                                    + " On: the job creates the missing ones, the models topic with"
+                                    + " one partition so announcements keep their order. Off by"
+                                    + " default since topics are usually an operator's decision.");
+
+    public static final ConfigOption<Integer> TOPIC_PARTITIONS =
+            ConfigOptions.key("sift.topics.partitions")
+                    .intType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Partitions of the requests, results and dead-letter topics the job"
+                                    + " creates; unset takes the broker's num.partitions.");
+
+    public static final ConfigOption<Integer> TOPIC_REPLICATION_FACTOR =
+            ConfigOptions.key("sift.topics.replication-factor")
+                    .intType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Replication factor of the topics the job creates; unset takes the"
+                                    + " broker's default.replication.factor.");
+
+    public static final ConfigOption<OutputFormat> OUTPUT_FORMAT =
+            ConfigOptions.key("sift.output.format")
+                    .enumType(OutputFormat.class)
+                    .defaultValue(OutputFormat.JSON)
+                    .withDescription(
+                            "Encoding of results and dead letters: json (one JSON object per"
+                                + " record, the fields of the Avro schema, documented in the"
+                                + " schemas module) or avro (Avro single-object encoding, read with"
+                                + " Sift's schemas jar). json by default: it is what Kafka's"
+                                + " console consumer, Kafka Connect, ksqlDB and Flink SQL's json"
+                                + " format read as they are, while this Avro encoding is not the"
+                                + " Schema Registry wire format that generic Avro consumers expect."
+                                + " avro is smaller and faster for Java consumers.");
 
     public static final ConfigOption<String> GROUP_ID =
             ConfigOptions.key("sift.kafka.group-id")

@@ -3,12 +3,14 @@ package dev.sift.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sift.job.decode.RawRecord;
-import dev.sift.job.sink.DeadLetters;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ClassificationResult;
+import dev.sift.schemas.DeadLetter;
 import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.ModelAction;
+import dev.sift.schemas.OutputFormat;
+import dev.sift.schemas.OutputHeaders;
 import dev.sift.schemas.RequestCodec;
 import dev.sift.schemas.TextRequest;
 import dev.sift.testing.kafka.KafkaTestCluster;
@@ -33,6 +35,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The job end to end on a real Kafka broker and a Flink MiniCluster at parallelism 2, with the tiny
  * test encoder: every request comes out exactly once (read_committed) across a model swap, bad
- * records become dead letters, and an injected task failure loses and duplicates nothing.
+ * records become dead letters, and an injected task failure loses and duplicates nothing. The first
+ * run writes JSON with headers, the second Avro; each reads back only the format it configured.
  */
 class SiftJobITCase {
 
@@ -60,7 +64,7 @@ class SiftJobITCase {
         Topics topics = Topics.create(kafka);
         TestModels models = new TestModels(registryDir);
         models.publish("spam", 1, Pooling.CLS);
-        Configuration config = config(kafka, topics);
+        Configuration config = config(kafka, topics, OutputFormat.JSON);
 
         JobClient job = start(config, null);
         try {
@@ -72,8 +76,15 @@ class SiftJobITCase {
                             "{\"id\":\"blank\",\"text\":\"   \"}".getBytes(StandardCharsets.UTF_8),
                             "{\"id\":\"x\",\"text\":\"hi\",\"models\":[\"nope\"]}"
                                     .getBytes(StandardCharsets.UTF_8)));
-            assertThat(kafka.readCommitted(topics.results, 100, Duration.ofSeconds(90)))
-                    .hasSize(100);
+            List<ConsumerRecord<byte[], byte[]>> first =
+                    kafka.readCommitted(topics.results, 100, Duration.ofSeconds(90));
+            assertThat(first).hasSize(100);
+            ConsumerRecord<byte[], byte[]> one = first.get(0);
+            ClassificationResult decoded = OutputFormat.JSON.results().decode(one.value());
+            assertThat(headers(one))
+                    .containsEntry(OutputHeaders.MODEL, "spam")
+                    .containsEntry(OutputHeaders.MODEL_VERSION, "1")
+                    .containsEntry(OutputHeaders.REQUEST_ID, decoded.getId());
 
             ModelBundle v2 = models.publish("spam", 2, Pooling.MEAN);
             kafka.send(
@@ -84,7 +95,7 @@ class SiftJobITCase {
 
             kafka.send(topics.requests, requests(100, 200));
             List<ClassificationResult> results =
-                    readResults(kafka, topics.results, 200 + probe.sent());
+                    readResults(kafka, config, topics.results, 200 + probe.sent());
 
             Map<String, Long> perId =
                     results.stream()
@@ -104,10 +115,13 @@ class SiftJobITCase {
             var letters = kafka.readCommitted(topics.deadLetters, 3, Duration.ofSeconds(30));
             Map<ErrorCode, String> codes = new HashMap<>();
             for (ConsumerRecord<byte[], byte[]> letter : letters) {
-                var decoded = DeadLetters.decode(letter.value());
+                DeadLetter decodedLetter = OutputFormat.JSON.deadLetters().decode(letter.value());
                 codes.put(
-                        decoded.getErrorCode(),
-                        new String(decoded.getValue().array(), StandardCharsets.UTF_8));
+                        decodedLetter.getErrorCode(),
+                        new String(decodedLetter.getValue().array(), StandardCharsets.UTF_8));
+                assertThat(headers(letter))
+                        .containsEntry(
+                                OutputHeaders.ERROR_CODE, decodedLetter.getErrorCode().name());
             }
             assertThat(codes)
                     .containsEntry(ErrorCode.UNDECODABLE, "not a request")
@@ -123,13 +137,13 @@ class SiftJobITCase {
         KafkaTestCluster kafka = KafkaTestCluster.shared();
         Topics topics = Topics.create(kafka);
         new TestModels(registryDir).publish("spam", 1, Pooling.CLS);
-        Configuration config = config(kafka, topics);
+        Configuration config = config(kafka, topics, OutputFormat.AVRO);
         FailOnce.armed.set(true);
 
         kafka.send(topics.requests, requests(0, 300));
         JobClient job = start(config, new FailOnce(150));
         try {
-            List<ClassificationResult> results = readResults(kafka, topics.results, 300);
+            List<ClassificationResult> results = readResults(kafka, config, topics.results, 300);
 
             assertThat(FailOnce.armed).isFalse(); // the failure did happen
             Map<String, Long> perId =
@@ -184,8 +198,10 @@ class SiftJobITCase {
         return client;
     }
 
-    private Configuration config(KafkaTestCluster kafka, Topics topics) throws Exception {
+    private Configuration config(KafkaTestCluster kafka, Topics topics, OutputFormat format)
+            throws Exception {
         return SiftJob.parseArgs(
+                "--sift.output.format=" + format,
                 "--sift.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
                 "--sift.topics.requests=" + topics.requests,
                 "--sift.topics.results=" + topics.results,
@@ -215,9 +231,24 @@ class SiftJobITCase {
         return values;
     }
 
+    /** Results in the format the job was configured with, and only that format. */
     private static List<ClassificationResult> readResults(
-            KafkaTestCluster kafka, String topic, int expected) throws Exception {
-        return Results.read(kafka, topic, expected, Duration.ofSeconds(120));
+            KafkaTestCluster kafka, Configuration config, String topic, int expected)
+            throws Exception {
+        return Results.read(
+                kafka,
+                topic,
+                config.get(SiftOptions.OUTPUT_FORMAT),
+                expected,
+                Duration.ofSeconds(120));
+    }
+
+    private static Map<String, String> headers(ConsumerRecord<byte[], byte[]> record) {
+        Map<String, String> headers = new HashMap<>();
+        for (Header header : record.headers()) {
+            headers.put(header.key(), new String(header.value(), StandardCharsets.UTF_8));
+        }
+        return headers;
     }
 
     private record Topics(String requests, String results, String deadLetters, String models) {

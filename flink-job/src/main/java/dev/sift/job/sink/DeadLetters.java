@@ -4,11 +4,19 @@ import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.decode.RawRecord;
 import dev.sift.schemas.DeadLetter;
 import dev.sift.schemas.ErrorCode;
+import dev.sift.schemas.OutputFormat;
+import dev.sift.schemas.OutputHeaders;
 import dev.sift.schemas.RecordCodec;
+import dev.sift.schemas.RecordDecodingException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
-/** Builds dead-letter records: the original bytes, where they came from, a code and a reason. */
+/**
+ * Builds dead-letter records: the original bytes, where they came from, a code and a reason; the
+ * code and, where known, the request id also as headers.
+ */
 public final class DeadLetters {
 
     private static final RecordCodec<DeadLetter> CODEC = RecordCodec.of(DeadLetter.class);
@@ -29,7 +37,12 @@ public final class DeadLetters {
                         .setRequestId(requestId)
                         .setFailedAt(Instant.now())
                         .build();
-        return new OutRecord(topic, raw.key, CODEC.encode(letter));
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (requestId != null) {
+            headers.put(OutputHeaders.REQUEST_ID, requestId);
+        }
+        headers.put(OutputHeaders.ERROR_CODE, code.name());
+        return new OutRecord(topic, raw.key, CODEC.encode(letter), headers);
     }
 
     /** A request refused after decoding (an unknown model): its original record, kept whole. */
@@ -46,7 +59,8 @@ public final class DeadLetters {
         return of(raw, code, reason, request.id, topic);
     }
 
-    public static DeadLetter decode(byte[] value) throws Exception {
-        return CODEC.decode(value);
+    /** Decodes a dead letter in either output format. */
+    public static DeadLetter decode(byte[] value) throws RecordDecodingException {
+        return OutputFormat.of(value).deadLetters().decode(value);
     }
 }

@@ -1,0 +1,118 @@
+package dev.sift.job.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sift.job.decode.RawRecord;
+import dev.sift.schemas.ClassificationResult;
+import dev.sift.schemas.DeadLetter;
+import dev.sift.schemas.ErrorCode;
+import dev.sift.schemas.LabelProbability;
+import dev.sift.schemas.OutputFormat;
+import dev.sift.schemas.OutputHeaders;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.java.typeutils.PojoTypeInfo;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.junit.jupiter.api.Test;
+
+/** What the sink writes: each output format, decodable, with the headers on every record. */
+class OutRecordSerializerTest {
+
+    private static final ClassificationResult RESULT =
+            ClassificationResult.newBuilder()
+                    .setId("m-1")
+                    .setModel("spam")
+                    .setModelVersion(7)
+                    .setEncoderHash("ab".repeat(32))
+                    .setLabel("spam")
+                    .setLabelIndex(1)
+                    .setProbability(0.75f)
+                    .setProbabilities(
+                            List.of(
+                                    new LabelProbability("ham", 0.25f),
+                                    new LabelProbability("spam", 0.75f)))
+                    .setLatencyMillis(5)
+                    .setEventTime(Instant.ofEpochMilli(1_700_000_000_000L))
+                    .build();
+
+    @Test
+    void resultsAreWrittenInTheConfiguredFormatWithModelVersionAndRequestHeaders()
+            throws Exception {
+        OutRecord out = OutRecords.result(RESULT, "results");
+        for (OutputFormat format : OutputFormat.values()) {
+            ProducerRecord<byte[], byte[]> record = serialize(format, out);
+
+            assertThat(OutputFormat.of(record.value())).isEqualTo(format);
+            assertThat(format.results().decode(record.value())).isEqualTo(RESULT);
+            assertThat(record.topic()).isEqualTo("results");
+            assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo("m-1");
+            assertThat(headers(record))
+                    .containsExactlyInAnyOrderEntriesOf(
+                            Map.of(
+                                    OutputHeaders.MODEL, "spam",
+                                    OutputHeaders.MODEL_VERSION, "7",
+                                    OutputHeaders.REQUEST_ID, "m-1"));
+        }
+        assertThat(new String(serialize(OutputFormat.JSON, out).value(), StandardCharsets.UTF_8))
+                .startsWith("{\"id\":\"m-1\",\"model\":\"spam\"");
+    }
+
+    @Test
+    void deadLettersKeepTheOriginalBytesInEitherFormat() throws Exception {
+        byte[] original = {(byte) 0xC3, 0x01, 0x00, (byte) 0xFF};
+        OutRecord out =
+                DeadLetters.of(
+                        new RawRecord("requests", 1, 42, 0L, "k".getBytes(), original),
+                        ErrorCode.UNKNOWN_SCHEMA,
+                        "no such schema",
+                        "req-9",
+                        "dead");
+        for (OutputFormat format : OutputFormat.values()) {
+            ProducerRecord<byte[], byte[]> record = serialize(format, out);
+
+            DeadLetter letter = format.deadLetters().decode(record.value());
+            assertThat(letter.getValue().array()).isEqualTo(original);
+            assertThat(letter.getKey().array()).isEqualTo("k".getBytes());
+            assertThat(DeadLetters.decode(record.value())).isEqualTo(letter);
+            assertThat(headers(record))
+                    .containsEntry(OutputHeaders.ERROR_CODE, "UNKNOWN_SCHEMA")
+                    .containsEntry(OutputHeaders.REQUEST_ID, "req-9");
+        }
+    }
+
+    @Test
+    void headersSurviveFlinksPojoSerializer() throws Exception {
+        TypeInformation<OutRecord> type = TypeInformation.of(OutRecord.class);
+        assertThat(type).isInstanceOf(PojoTypeInfo.class);
+        TypeSerializer<OutRecord> serializer = type.createSerializer(new SerializerConfigImpl());
+        OutRecord out = OutRecords.result(RESULT, "results");
+
+        DataOutputSerializer bytes = new DataOutputSerializer(256);
+        serializer.serialize(out, bytes);
+        OutRecord back = serializer.deserialize(new DataInputDeserializer(bytes.getCopyOfBuffer()));
+
+        assertThat(back).isEqualTo(out);
+        assertThat(back.headers).containsEntry(OutputHeaders.MODEL_VERSION, "7");
+    }
+
+    private static ProducerRecord<byte[], byte[]> serialize(OutputFormat format, OutRecord out) {
+        return new OutRecordSerializer(format).serialize(out, null, 1L);
+    }
+
+    private static Map<String, String> headers(ProducerRecord<byte[], byte[]> record) {
+        Map<String, String> headers = new HashMap<>();
+        for (Header header : record.headers()) {
+            headers.put(header.key(), new String(header.value(), StandardCharsets.UTF_8));
+        }
+        return headers;
+    }
+}
