@@ -1,7 +1,7 @@
 #!/bin/sh
 # One-shot: give a fresh registry BERT-base and a first spam head, so the job has a model to serve.
 # A registry that already has a spam model is left alone, so re-running the stack is cheap.
-# Every sift-trainer line is checked against the trainer's own option parser by DeployManifestsTest.
+# Every sift-trainer line is checked against the trainer's own option parser by DeployManifestsITCase.
 set -eu
 
 if sift-trainer list --registry /var/lib/sift/registry | grep -q '^spam '; then

@@ -3,9 +3,14 @@ package dev.sift.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -55,6 +60,37 @@ class SiftJobTest {
                 .hasMessageContaining("Option --sift.batch.max-size needs a value");
         assertThatThrownBy(() -> SiftJob.parseArgs("sift.parallelism=2"))
                 .hasMessageContaining("options start with --");
+    }
+
+    @Test
+    void everyOptionTheClassDeclaresIsKnownAndParses() throws Exception {
+        List<ConfigOption<?>> declared = new ArrayList<>();
+        for (Field field : SiftOptions.class.getFields()) {
+            if (Modifier.isStatic(field.getModifiers()) && field.getType() == ConfigOption.class) {
+                declared.add((ConfigOption<?>) field.get(null));
+            }
+        }
+        assertThat(declared).hasSizeGreaterThan(15).contains(SiftOptions.BUFFER_TIMEOUT);
+
+        for (ConfigOption<?> option : declared) {
+            String flag = "--" + option.key() + "=" + sampleValue(option);
+            Configuration config = SiftJob.parseArgs(flag);
+            assertThat(config.contains(option)).as(flag).isTrue();
+            assertThat(config.get(option)).as(flag).isNotNull();
+        }
+    }
+
+    /** The option's default as Flink writes it, or a plausible value where it has none. */
+    private static String sampleValue(ConfigOption<?> option) {
+        if (!option.hasDefaultValue()) {
+            return option.key().contains("bootstrap") ? "broker:9092" : "/etc/sift/value";
+        }
+        Configuration written = new Configuration();
+        @SuppressWarnings("unchecked")
+        ConfigOption<Object> typed = (ConfigOption<Object>) option;
+        written.set(typed, typed.defaultValue());
+        String value = written.toMap().get(option.key());
+        return value.isEmpty() ? "spam" : value;
     }
 
     @Test
