@@ -3,6 +3,7 @@ package dev.sift.job.infer;
 import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.models.LoadedModel;
 import dev.sift.model.encode.EncodedBatch;
+import dev.sift.model.encode.Pooling;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.tokenize.TokenizedInput;
 import dev.sift.schemas.ClassificationResult;
@@ -12,16 +13,19 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Classifies a flushed buffer of requests with the models serving right now. Requests are grouped
  * by the encoder their models share; within a group they are sorted by token length and cut by
  * {@link BatchPlanner} into encoder batches of similar lengths (at most {@code maxBatchSize} inputs
- * and {@code maxBatchTokens} padded tokens), each padded only to its own longest input. Every head
- * on that encoder reads the same pass. Outcomes come back in the order the requests arrived.
+ * and {@code maxBatchTokens} padded tokens, weighing each pass at the encoder's measured overhead),
+ * each padded only to its own longest input. Every head on that encoder reads the same pass, which
+ * fetches only the poolings those heads use. Outcomes come back in the order the requests arrived.
  *
  * <p>Plain Java, no Flink: the operator holds buffers, timers and state and calls this.
  */
@@ -141,20 +145,25 @@ public final class BatchClassifier {
             List<Pass> passes,
             Clock clock) {
         LoadedModel first = group.get(0).models().get(0);
+        Set<Pooling> poolings = EnumSet.noneOf(Pooling.class);
         List<Tokenized> inputs = new ArrayList<>(group.size());
         for (Item item : group) {
+            for (LoadedModel model : item.models()) {
+                poolings.add(model.bundle().manifest().pooling());
+            }
             TokenizedInput input =
                     item.tokens() != null ? item.tokens() : tokenize(first, item.request());
             inputs.add(new Tokenized(item, input));
         }
         inputs.sort(Comparator.comparingInt(t -> t.input().length()));
         int[] lengths = inputs.stream().mapToInt(t -> t.input().length()).toArray();
-        for (int[] range : BatchPlanner.plan(lengths, maxBatchSize, maxBatchTokens)) {
+        int overhead = first.passCost().overheadTokens();
+        for (int[] range : BatchPlanner.plan(lengths, maxBatchSize, maxBatchTokens, overhead)) {
             int from = range[0];
             int to = range[1];
             List<Tokenized> batch = inputs.subList(from, to);
             EncodedBatch encoded =
-                    first.encoder().encode(batch.stream().map(Tokenized::input).toList());
+                    first.encoder().encode(batch.stream().map(Tokenized::input).toList(), poolings);
             passes.add(new Pass(batch.size(), encoded.batch().paddingEfficiency()));
             Instant now = clock.instant(); // after the pass: latency includes inference
             for (int b = 0; b < batch.size(); b++) {

@@ -4,26 +4,26 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Cuts a length-sorted list of inputs into encoder batches at least cost. On a CPU a forward pass
- * costs about a fixed overhead plus a price per padded token (BERT-base on this project's 2-core
- * machine: ~46 ms + ~0.55 ms per token, i.e. an overhead worth ~84 tokens), so the plan minimizes
- * {@code Σ (batch size × its longest input) + overhead × passes}, within the size and padded-token
- * limits. Mixing 15-token subject lines into a batch of 128-token mails would pad them eightfold;
- * running every input alone would pay the overhead each time. Dynamic programming over the sorted
- * lengths finds the best split exactly, in O(n · maxBatchSize).
+ * Cuts a length-sorted list of inputs into encoder batches at least cost. A forward pass costs
+ * about a fixed overhead plus a price per padded token (BERT-base on this project's 2-core machine:
+ * ~46 ms + ~0.55 ms per token, i.e. an overhead worth ~84 tokens; a GPU's overhead is worth
+ * thousands), so the plan minimizes {@code Σ (batch size × its longest input) + overhead × passes},
+ * within the size and padded-token limits. The overhead is the encoder's, measured when it loaded
+ * ({@link dev.sift.model.encode.PassCost}). Mixing 15-token subject lines into a batch of 128-token
+ * mails would pad them eightfold; running every input alone would pay the overhead each time.
+ * Dynamic programming over the sorted lengths finds the best split exactly, in O(n · maxBatchSize).
  */
 final class BatchPlanner {
-
-    /** A pass's fixed cost, in padded-token equivalents (measured, see the class comment). */
-    static final int PASS_OVERHEAD_TOKENS = 84;
 
     private BatchPlanner() {}
 
     /**
      * @param sortedLengths token lengths in ascending order
+     * @param passOverheadTokens a pass's fixed cost in padded-token equivalents
      * @return {@code [from, to)} index ranges covering every input, in order
      */
-    static List<int[]> plan(int[] sortedLengths, int maxBatchSize, int maxBatchTokens) {
+    static List<int[]> plan(
+            int[] sortedLengths, int maxBatchSize, int maxBatchTokens, int passOverheadTokens) {
         int n = sortedLengths.length;
         long[] cost = new long[n + 1];
         int[] cut = new int[n + 1];
@@ -36,7 +36,7 @@ final class BatchPlanner {
                 if (size > 1 && (long) size * longest > maxBatchTokens) {
                     break;
                 }
-                long candidate = cost[from] + (long) size * longest + PASS_OVERHEAD_TOKENS;
+                long candidate = cost[from] + (long) size * longest + passOverheadTokens;
                 if (candidate < cost[to]) {
                     cost[to] = candidate;
                     cut[to] = from;

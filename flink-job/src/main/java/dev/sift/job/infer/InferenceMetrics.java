@@ -1,5 +1,6 @@
 package dev.sift.job.infer;
 
+import dev.sift.model.encode.PassCost;
 import dev.sift.schemas.ErrorCode;
 import java.util.EnumMap;
 import java.util.HashSet;
@@ -16,7 +17,10 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
  * The inference operator's metrics, as they appear in the Flink dashboard under the operator:
  * {@code requestsIn}, {@code resultsOut}, {@code deadLetters} by {@code code}, {@code batchSize},
  * {@code batchLatencyMs}, {@code endToEndLatencyMs}, {@code paddingEfficiencyPct}, {@code
- * queueDepth}, {@code modelsRefused} and, per model, {@code activeVersion}.
+ * queueDepth}, {@code modelsRefused}, per model {@code activeVersion} and, per encoder ({@code
+ * encoder} = the first 12 characters of its content hash), {@code passOverheadTokens}: a forward
+ * pass's fixed cost in padded-token equivalents, as measured when the encoder loaded and used by
+ * the batch planner.
  */
 final class InferenceMetrics {
 
@@ -31,6 +35,7 @@ final class InferenceMetrics {
     final Histogram paddingEfficiencyPct;
     private final Map<ErrorCode, Counter> deadLetters = new EnumMap<>(ErrorCode.class);
     private final Set<String> registeredModels = new HashSet<>();
+    private final Set<String> registeredEncoders = new HashSet<>();
     private final MetricGroup group;
 
     /** Written by the operator thread, read by reporters: volatile, not the buffer itself. */
@@ -69,6 +74,18 @@ final class InferenceMetrics {
     void modelServing(String model, Supplier<OptionalLong> version) {
         if (registeredModels.add(model)) {
             group.addGroup("model", model).gauge("activeVersion", () -> version.get().orElse(0));
+        }
+    }
+
+    /**
+     * Registers the pass-overhead gauge of an encoder the first time a model on it serves. The
+     * figure is fixed for as long as the encoder stays loaded in this JVM.
+     */
+    void encoderServing(String contentHash, PassCost cost) {
+        String encoder = contentHash.substring(0, Math.min(12, contentHash.length()));
+        if (registeredEncoders.add(encoder)) {
+            int overhead = cost.overheadTokens();
+            group.addGroup("encoder", encoder).gauge("passOverheadTokens", () -> overhead);
         }
     }
 }

@@ -106,6 +106,10 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                             @Override
                             public void serving(String model) {
                                 metrics.modelServing(model, () -> models.servingVersion(model));
+                                var loaded = models.serving().get(model);
+                                metrics.encoderServing(
+                                        loaded.bundle().manifest().encoder().contentHash(),
+                                        loaded.passCost());
                             }
                         });
         flushDeadline = Long.MAX_VALUE;

@@ -1,6 +1,7 @@
 package dev.sift.job.models;
 
 import dev.sift.model.encode.Encoder;
+import dev.sift.model.encode.PassCost;
 import dev.sift.model.encode.SharedEncoders;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.tokenize.BertTokenizer;
@@ -35,6 +36,11 @@ public final class LoadedModel implements AutoCloseable {
 
     public Encoder encoder() {
         return encoder.encoder();
+    }
+
+    /** What a pass of its encoder costs on this machine, measured when the encoder loaded. */
+    public PassCost passCost() {
+        return encoder.passCost();
     }
 
     public BertTokenizer tokenizer() {

@@ -3,6 +3,7 @@ package dev.sift.model.encode;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
@@ -10,12 +11,17 @@ import dev.sift.model.bundle.TensorNames;
 
 /**
  * DJL's side of the encoder: turns a {@link PaddedBatch} into the SavedModel's three int32 inputs,
- * named as its serving signature wants, and its two outputs back into an {@link EncodedBatch}. The
- * batch is already a batch, so DJL's own batchifier stays out of the way.
+ * named as its serving signature wants, and copies to the heap only what the request's poolings
+ * read. The batch is already a batch, so DJL's own batchifier stays out of the way.
+ *
+ * <p>The sequence output {@code (B, T, d)} stays in TensorFlow's memory unless {@link Pooling#MEAN}
+ * is asked for: {@code h_CLS} is its row 0, sliced there ({@code StridedSlice}) so that only {@code
+ * (B, d)} crosses to Java. For BERT-base at 32 × 128 that is 98 KB instead of 12.6 MB per pass.
  */
-final class BertTranslator implements NoBatchifyTranslator<PaddedBatch, EncodedBatch> {
+final class BertTranslator implements NoBatchifyTranslator<EncodeRequest, EncodedBatch> {
 
-    private static final String BATCH = "sift.batch";
+    private static final String REQUEST = "sift.request";
+    private static final NDIndex FIRST_POSITION = new NDIndex(":, 0");
 
     private final TensorNames names;
     private final int hiddenSize;
@@ -26,8 +32,9 @@ final class BertTranslator implements NoBatchifyTranslator<PaddedBatch, EncodedB
     }
 
     @Override
-    public NDList processInput(TranslatorContext ctx, PaddedBatch batch) {
-        ctx.setAttachment(BATCH, batch);
+    public NDList processInput(TranslatorContext ctx, EncodeRequest request) {
+        ctx.setAttachment(REQUEST, request);
+        PaddedBatch batch = request.batch();
         NDManager manager = ctx.getNDManager();
         Shape shape = new Shape(batch.size(), batch.length());
         return new NDList(
@@ -38,10 +45,18 @@ final class BertTranslator implements NoBatchifyTranslator<PaddedBatch, EncodedB
 
     @Override
     public EncodedBatch processOutput(TranslatorContext ctx, NDList outputs) {
-        PaddedBatch batch = (PaddedBatch) ctx.getAttachment(BATCH);
+        EncodeRequest request = (EncodeRequest) ctx.getAttachment(REQUEST);
         NDArray sequence = require(outputs, names.sequenceOutput());
         NDArray pooled = require(outputs, names.pooledOutput());
-        return new EncodedBatch(batch, hiddenSize, sequence.toFloatArray(), pooled.toFloatArray());
+        float[] all = request.needsSequence() ? sequence.toFloatArray() : null;
+        // With the whole sequence at hand, h_CLS is read from it; otherwise sliced natively. The
+        // slice belongs to the context's manager, which DJL closes after the pass.
+        float[] cls =
+                all == null && request.poolings().contains(Pooling.CLS)
+                        ? sequence.get(FIRST_POSITION).toFloatArray()
+                        : null;
+        float[] pooler = request.poolings().contains(Pooling.POOLER) ? pooled.toFloatArray() : null;
+        return new EncodedBatch(request.batch(), hiddenSize, request.poolings(), cls, pooler, all);
     }
 
     private static NDArray named(NDArray array, String name) {

@@ -1,44 +1,64 @@
 package dev.sift.model.encode;
 
+import java.util.EnumSet;
+import java.util.Set;
+
 /**
- * What one encoder pass produced for a batch: the last layer's vectors {@code (B, T, d)} and BERT's
- * pooler output {@code (B, d)}. Any {@link Pooling} is derived from these without running the
- * encoder again, so heads with different poolings share one pass.
+ * What one encoder pass fetched for a batch: the {@code h_CLS} vectors {@code (B, d)}, BERT's
+ * pooler output {@code (B, d)} and, only when {@link Pooling#MEAN} was asked for, the last layer's
+ * vectors {@code (B, T, d)}. Any pooling that was asked for is derived from these without running
+ * the encoder again, so heads with different poolings share one pass.
  */
 public final class EncodedBatch {
 
     private final PaddedBatch batch;
     private final int hiddenSize;
-    private final float[] sequence; // (B, T, d) row-major
-    private final float[] pooled; // (B, d) row-major
+    private final Set<Pooling> poolings;
+    private final float[] cls; // (B, d) row-major, or null
+    private final float[] pooled; // (B, d) row-major, or null
+    private final float[] sequence; // (B, T, d) row-major, or null
 
-    EncodedBatch(PaddedBatch batch, int hiddenSize, float[] sequence, float[] pooled) {
-        int b = batch.size();
-        int t = batch.length();
-        if (sequence.length != b * t * hiddenSize) {
-            throw new IllegalStateException(
-                    "Encoder returned "
-                            + sequence.length
-                            + " sequence values; expected "
-                            + b
-                            + "×"
-                            + t
-                            + "×"
-                            + hiddenSize);
-        }
-        if (pooled.length != b * hiddenSize) {
-            throw new IllegalStateException(
-                    "Encoder returned "
-                            + pooled.length
-                            + " pooled values; expected "
-                            + b
-                            + "×"
-                            + hiddenSize);
-        }
+    EncodedBatch(
+            PaddedBatch batch,
+            int hiddenSize,
+            Set<Pooling> poolings,
+            float[] cls,
+            float[] pooled,
+            float[] sequence) {
         this.batch = batch;
         this.hiddenSize = hiddenSize;
-        this.sequence = sequence;
-        this.pooled = pooled;
+        this.poolings = Set.copyOf(EnumSet.copyOf(poolings));
+        int b = batch.size();
+        this.cls = checked("[CLS]", cls, b, 1, hiddenSize);
+        this.pooled = checked("pooled", pooled, b, 1, hiddenSize);
+        this.sequence = checked("sequence", sequence, b, batch.length(), hiddenSize);
+        for (Pooling pooling : this.poolings) {
+            boolean present =
+                    switch (pooling) {
+                        case CLS -> cls != null || sequence != null;
+                        case POOLER -> pooled != null;
+                        case MEAN -> sequence != null;
+                    };
+            if (!present) {
+                throw new IllegalStateException("The encoder fetched nothing for " + pooling);
+            }
+        }
+    }
+
+    private static float[] checked(String what, float[] values, int b, int t, int d) {
+        if (values != null && values.length != b * t * d) {
+            throw new IllegalStateException(
+                    "Encoder returned "
+                            + values.length
+                            + " "
+                            + what
+                            + " values; expected "
+                            + b
+                            + "×"
+                            + (t == 1 ? "" : t + "×")
+                            + d);
+        }
+        return values;
     }
 
     public int size() {
@@ -53,6 +73,20 @@ public final class EncodedBatch {
         return batch;
     }
 
+    /** The poolings this pass was asked for; {@link #vector} serves these only. */
+    public Set<Pooling> poolings() {
+        return poolings;
+    }
+
+    /** Bytes this pass copied from the engine to the Java heap. */
+    public long heapBytes() {
+        long floats = 0;
+        for (float[] part : new float[][] {cls, pooled, sequence}) {
+            floats += part == null ? 0 : part.length;
+        }
+        return Float.BYTES * floats;
+    }
+
     /** One {@code d}-vector per input, in input order. */
     public float[][] vectors(Pooling pooling) {
         float[][] out = new float[batch.size()][];
@@ -62,11 +96,24 @@ public final class EncodedBatch {
         return out;
     }
 
+    /**
+     * @throws IllegalStateException when the pass was not asked for {@code pooling}
+     */
     public float[] vector(int b, Pooling pooling) {
+        if (!poolings.contains(pooling)) {
+            throw new IllegalStateException(
+                    "This pass fetched " + poolings + ", not " + pooling + "; ask encode() for it");
+        }
         int d = hiddenSize;
         float[] v = new float[d];
         switch (pooling) {
-            case CLS -> System.arraycopy(sequence, b * batch.length() * d, v, 0, d);
+            case CLS -> {
+                if (cls != null) {
+                    System.arraycopy(cls, b * d, v, 0, d);
+                } else {
+                    System.arraycopy(sequence, b * batch.length() * d, v, 0, d);
+                }
+            }
             case POOLER -> System.arraycopy(pooled, b * d, v, 0, d);
             case MEAN -> {
                 // Only real positions count; padded ones carry whatever the encoder left there.

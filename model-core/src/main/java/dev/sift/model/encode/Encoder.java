@@ -2,24 +2,31 @@ package dev.sift.model.encode;
 
 import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.tokenize.TokenizedInput;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /** A BERT-style encoder: token sequences in, vectors out. Implementations are thread-safe. */
 public interface Encoder extends AutoCloseable {
 
     EncoderManifest manifest();
 
-    /** Runs one forward pass over an already padded batch. */
-    EncodedBatch encode(PaddedBatch batch);
+    /**
+     * Runs one forward pass over an already padded batch and fetches what {@code poolings} read,
+     * nothing more: the caller names every pooling its heads use, e.g. {@code
+     * EnumSet.of(Pooling.CLS)}, and the {@code (B, T, d)} sequence output is copied out of the
+     * engine only for {@link Pooling#MEAN}.
+     */
+    EncodedBatch encode(PaddedBatch batch, Set<Pooling> poolings);
 
     /** Pads {@code inputs} to their own longest length and runs one forward pass. */
-    default EncodedBatch encode(List<TokenizedInput> inputs) {
-        return encode(PaddedBatch.of(inputs));
+    default EncodedBatch encode(List<TokenizedInput> inputs, Set<Pooling> poolings) {
+        return encode(PaddedBatch.of(inputs), poolings);
     }
 
-    /** Convenience: {@code encode(inputs).vectors(pooling)}. */
+    /** Convenience: {@code encode(inputs, EnumSet.of(pooling)).vectors(pooling)}. */
     default float[][] encode(List<TokenizedInput> inputs, Pooling pooling) {
-        return encode(inputs).vectors(pooling);
+        return encode(inputs, EnumSet.of(pooling)).vectors(pooling);
     }
 
     /** Where the forward pass runs, e.g. {@code cpu()} or {@code gpu(0)}. */

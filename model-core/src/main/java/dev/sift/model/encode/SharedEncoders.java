@@ -9,6 +9,9 @@ import java.util.Map;
  * One loaded encoder per JVM per content hash, shared by every user and reference-counted: the
  * first {@link #acquire} verifies and loads it, the last {@link Lease#close()} releases its native
  * memory. A TaskManager running several slots of the streaming job thus holds BERT-base once.
+ *
+ * <p>Loading also measures what a pass costs on this machine ({@link PassCost#measure}), once per
+ * encoder, so every user plans its batches with the same figures.
  */
 public final class SharedEncoders {
 
@@ -20,6 +23,9 @@ public final class SharedEncoders {
     public interface Lease extends AutoCloseable {
         Encoder encoder();
 
+        /** What a forward pass of this encoder costs here, measured when it loaded. */
+        PassCost passCost();
+
         @Override
         void close();
     }
@@ -30,7 +36,15 @@ public final class SharedEncoders {
             Shared shared = ENCODERS.get(hash);
             if (shared == null) {
                 bundle.verify();
-                shared = new Shared(hash, TensorFlowEncoder.load(bundle));
+                Encoder encoder = TensorFlowEncoder.load(bundle);
+                PassCost cost;
+                try {
+                    cost = PassCost.measure(encoder);
+                } catch (RuntimeException e) {
+                    encoder.close();
+                    throw e;
+                }
+                shared = new Shared(hash, encoder, cost);
                 ENCODERS.put(hash, shared);
             }
             shared.references++;
@@ -48,11 +62,13 @@ public final class SharedEncoders {
     private static final class Shared {
         private final String hash;
         private final Encoder encoder;
+        private final PassCost passCost;
         private int references;
 
-        Shared(String hash, Encoder encoder) {
+        Shared(String hash, Encoder encoder, PassCost passCost) {
             this.hash = hash;
             this.encoder = encoder;
+            this.passCost = passCost;
         }
 
         Lease lease() {
@@ -62,6 +78,11 @@ public final class SharedEncoders {
                 @Override
                 public Encoder encoder() {
                     return encoder;
+                }
+
+                @Override
+                public PassCost passCost() {
+                    return passCost;
                 }
 
                 @Override

@@ -12,6 +12,7 @@ import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.engine.TensorFlowNatives;
 import java.io.IOException;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +23,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (Encoder encoder = TensorFlowEncoder.load(EncoderBundle.open(dir))) {
  *     float[][] h = encoder.encode(tokenizer.encodeAll(texts), Pooling.CLS);
+ *     EncodedBatch both = encoder.encode(inputs, EnumSet.of(Pooling.CLS, Pooling.MEAN));
  * }
  * }</pre>
  *
@@ -34,12 +36,12 @@ public final class TensorFlowEncoder implements Encoder {
     private static final Logger LOG = LoggerFactory.getLogger(TensorFlowEncoder.class);
 
     private final EncoderManifest manifest;
-    private final ZooModel<PaddedBatch, EncodedBatch> model;
-    private final Predictor<PaddedBatch, EncodedBatch> predictor;
+    private final ZooModel<EncodeRequest, EncodedBatch> model;
+    private final Predictor<EncodeRequest, EncodedBatch> predictor;
     private final Device device;
 
     private TensorFlowEncoder(
-            EncoderManifest manifest, ZooModel<PaddedBatch, EncodedBatch> model, Device device) {
+            EncoderManifest manifest, ZooModel<EncodeRequest, EncodedBatch> model, Device device) {
         this.manifest = manifest;
         this.model = model;
         this.predictor = model.newPredictor();
@@ -50,9 +52,9 @@ public final class TensorFlowEncoder implements Encoder {
     public static TensorFlowEncoder load(EncoderBundle bundle) throws IOException {
         Device device = defaultDevice();
         EncoderManifest manifest = bundle.manifest();
-        Criteria<PaddedBatch, EncodedBatch> criteria =
+        Criteria<EncodeRequest, EncodedBatch> criteria =
                 Criteria.builder()
-                        .setTypes(PaddedBatch.class, EncodedBatch.class)
+                        .setTypes(EncodeRequest.class, EncodedBatch.class)
                         .optModelPath(bundle.savedModelDir())
                         .optEngine(ENGINE)
                         .optDevice(device)
@@ -62,7 +64,7 @@ public final class TensorFlowEncoder implements Encoder {
                                 new BertTranslator(manifest.tensors(), manifest.hiddenSize()))
                         .build();
         try {
-            ZooModel<PaddedBatch, EncodedBatch> model = criteria.loadModel();
+            ZooModel<EncodeRequest, EncodedBatch> model = criteria.loadModel();
             LOG.info(
                     "Loaded encoder {} ({}) on {}",
                     manifest.name(),
@@ -92,7 +94,8 @@ public final class TensorFlowEncoder implements Encoder {
     }
 
     @Override
-    public EncodedBatch encode(PaddedBatch batch) {
+    public EncodedBatch encode(PaddedBatch batch, Set<Pooling> poolings) {
+        EncodeRequest request = new EncodeRequest(batch, poolings);
         int longest = batch.length();
         if (longest > manifest.maxSeqLen()) {
             throw new IllegalArgumentException(
@@ -103,7 +106,7 @@ public final class TensorFlowEncoder implements Encoder {
         }
         synchronized (predictor) {
             try {
-                return predictor.predict(batch);
+                return predictor.predict(request);
             } catch (TranslateException e) {
                 throw new IllegalStateException(
                         "Encoder forward pass failed: " + e.getMessage(), e);

@@ -1,25 +1,34 @@
 package dev.sift.model.bench;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.encode.EncodedBatch;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PaddedBatch;
+import dev.sift.model.encode.PassCost;
+import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.testing.RealBert;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Throughput of BERT-base through Sift's encoder on this machine: sequences per second for each
  * sequence length × batch size, padded to the batch's own length (what Sift does) and to 128 (what
  * serving stacks that pad to the model maximum do), measured side by side; plus the matrix-multiply
- * rate of the same engine, so the encoder's fraction of peak can be read off.
+ * rate of the same engine, so the encoder's fraction of peak can be read off; what fetching only
+ * {@code h_CLS} instead of the whole sequence output saves per pass; and the pass cost the batch
+ * planner calibrates with. Passes fetch {@link Pooling#CLS} only, as a serving {@code cls} head
+ * does.
  *
  * <pre>
  * mvn -q -pl model-core test-compile exec:java@bench
@@ -42,6 +51,9 @@ public final class EncoderBenchmark {
                     + " Operators watch throughput, latency and padding efficiency in the Flink"
                     + " dashboard while new model versions arrive through broadcast state.";
 
+    /** Keeps the JIT from dropping copies whose results nothing reads. */
+    private static long sink;
+
     private EncoderBenchmark() {}
 
     public static void main(String[] args) throws Exception {
@@ -52,11 +64,15 @@ public final class EncoderBenchmark {
             int hidden = bundle.manifest().hiddenSize();
             System.out.printf(
                     Locale.ROOT,
-                    "BERT-base (%s) on %s, %d cores, TensorFlow %s%n",
+                    "BERT-base (%s) on %s%n",
                     bundle.manifest().name(),
-                    encoder.device(),
-                    Runtime.getRuntime().availableProcessors(),
-                    Engine.getEngine("TensorFlow").getVersion());
+                    encoder.device());
+            BenchEnvironment.print(System.out);
+            System.out.printf(
+                    Locale.ROOT,
+                    "each cell: at least %d batches and %.1f s after one warm-up batch%n%n",
+                    minBatches,
+                    minSeconds);
             double peak = 0;
             for (int n : new int[] {1024, 2048, 4096}) {
                 double rate = matMulGflops(n);
@@ -93,6 +109,111 @@ public final class EncoderBenchmark {
                             own / fixed);
                 }
             }
+            fetchSavings(encoder, bundle, hidden);
+            calibration(encoder);
+        }
+    }
+
+    /**
+     * Bytes and time per pass of fetching only {@code h_CLS} (sliced in the engine) against what
+     * the encoder did before: copying the whole sequence output and the pooled output to the heap.
+     * The fetch is timed alone, on an engine tensor of the pass's output shape (median of many), as
+     * its few milliseconds are below the noise of a whole pass on a shared machine; whole passes
+     * are timed too (best of 5, interleaved) for scale.
+     */
+    private static void fetchSavings(Encoder encoder, EncoderBundle bundle, int hidden)
+            throws Exception {
+        int[][] shapes = {{1, 16}, {8, 64}, {32, 32}, {32, 128}};
+        System.out.println();
+        System.out.println(
+                "| batch × length | heap bytes, all outputs | heap bytes, [CLS] only | fetch, all"
+                        + " outputs | fetch, [CLS] only | pass, all outputs | pass, [CLS] only |");
+        System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+        for (int[] shape : shapes) {
+            int b = shape[0];
+            int t = shape[1];
+            PaddedBatch batch = PaddedBatch.of(inputsOfLength(bundle, t).subList(0, b));
+            Set<Pooling> everything = EnumSet.allOf(Pooling.class);
+            Set<Pooling> cls = EnumSet.of(Pooling.CLS);
+            long allBytes = encoder.encode(batch, everything).heapBytes();
+            long clsBytes = encoder.encode(batch, cls).heapBytes();
+            double[] fetch = fetchMillis(b, t, hidden);
+            double passAll = Double.MAX_VALUE;
+            double passCls = Double.MAX_VALUE;
+            for (int r = 0; r < 5; r++) {
+                passAll = Math.min(passAll, passMillis(encoder, batch, everything));
+                passCls = Math.min(passCls, passMillis(encoder, batch, cls));
+            }
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %d × %d | %,d | %,d | %.3f ms | %.3f ms | %.1f ms | %.1f ms |%n",
+                    b,
+                    t,
+                    allBytes,
+                    clsBytes,
+                    fetch[0],
+                    fetch[1],
+                    passAll,
+                    passCls);
+        }
+        System.out.println(
+                "(all outputs = sequence (B, T, d) + pooled (B, d), what every pass copied before;"
+                        + " [CLS] only = the (B, d) slice)");
+    }
+
+    private static double passMillis(Encoder encoder, PaddedBatch batch, Set<Pooling> poolings) {
+        long start = System.nanoTime();
+        EncodedBatch encoded = encoder.encode(batch, poolings);
+        double millis = (System.nanoTime() - start) / 1e6;
+        if (encoded.size() != batch.size()) {
+            throw new IllegalStateException("Lost rows");
+        }
+        return millis;
+    }
+
+    /**
+     * Median milliseconds to copy out {@code (b, t, d)} + {@code (b, d)}, and {@code (b, d)}
+     * sliced.
+     */
+    private static double[] fetchMillis(int b, int t, int d) {
+        int runs = 41;
+        double[] all = new double[runs];
+        double[] cls = new double[runs];
+        NDIndex first = new NDIndex(":, 0");
+        try (NDManager manager = NDManager.newBaseManager("TensorFlow")) {
+            NDArray sequence = manager.randomUniform(-1f, 1f, new Shape(b, t, d));
+            NDArray pooled = manager.randomUniform(-1f, 1f, new Shape(b, d));
+            for (int r = 0; r < runs; r++) {
+                long start = System.nanoTime();
+                float[] s = sequence.toFloatArray();
+                float[] p = pooled.toFloatArray();
+                all[r] = (System.nanoTime() - start) / 1e6;
+                sink += s.length + p.length;
+                start = System.nanoTime();
+                try (NDArray slice = sequence.get(first)) {
+                    float[] c = slice.toFloatArray();
+                    cls[r] = (System.nanoTime() - start) / 1e6;
+                    sink += c.length;
+                }
+            }
+        }
+        Arrays.sort(all);
+        Arrays.sort(cls);
+        return new double[] {all[runs / 2], cls[runs / 2]};
+    }
+
+    /** What the shared encoder measures on load for the batch planner, and how long it takes. */
+    private static void calibration(Encoder encoder) {
+        System.out.println();
+        for (int r = 0; r < 3; r++) {
+            long start = System.nanoTime();
+            PassCost cost = PassCost.measure(encoder);
+            System.out.printf(
+                    Locale.ROOT,
+                    "calibration %d: %s, took %.2f s%n",
+                    r + 1,
+                    cost,
+                    (System.nanoTime() - start) / 1e9);
         }
     }
 
@@ -119,12 +240,13 @@ public final class EncoderBenchmark {
 
     private static double measure(
             Encoder encoder, PaddedBatch batch, int minBatches, double minSeconds) {
-        encoder.encode(batch); // warm-up: first runs allocate and pick kernels
+        Set<Pooling> cls = EnumSet.of(Pooling.CLS);
+        encoder.encode(batch, cls); // warm-up: first runs allocate and pick kernels
         long start = System.nanoTime();
         int batches = 0;
         double elapsed;
         do {
-            encoder.encode(batch);
+            encoder.encode(batch, cls);
             batches++;
             elapsed = (System.nanoTime() - start) / 1e9;
         } while (batches < minBatches || elapsed < minSeconds);
@@ -146,13 +268,18 @@ public final class EncoderBenchmark {
         try (NDManager manager = NDManager.newBaseManager("TensorFlow")) {
             NDArray a = manager.randomUniform(-1f, 1f, new Shape(n, n));
             NDArray b = manager.randomUniform(-1f, 1f, new Shape(n, n));
-            a.matMul(b).toFloatArray(); // warm-up
+            NDIndex corner = new NDIndex(0, 0);
+            try (NDArray c = a.matMul(b)) { // warm-up
+                c.get(corner).getFloat();
+            }
             long start = System.nanoTime();
             int runs = 0;
             double elapsed;
             do {
-                try (NDArray c = a.matMul(b)) {
-                    c.toFloatArray(); // forces the computation to finish
+                // Reading one element makes sure the product exists without timing a copy of it.
+                try (NDArray c = a.matMul(b);
+                        NDArray element = c.get(corner)) {
+                    element.getFloat();
                 }
                 runs++;
                 elapsed = (System.nanoTime() - start) / 1e9;

@@ -15,6 +15,7 @@ import dev.sift.model.tokenize.TokenizedInput;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -151,7 +152,8 @@ class RealBertTest {
         EncodedBatch encoded =
                 encoder.encode(
                         tokenizer.encodeAll(
-                                List.of("You have won a free cruise!", "Lunch at noon?")));
+                                List.of("You have won a free cruise!", "Lunch at noon?")),
+                        EnumSet.of(Pooling.CLS));
         Random random = new Random(7);
         int d = 768;
         int k = 3;

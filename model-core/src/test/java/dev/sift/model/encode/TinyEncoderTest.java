@@ -7,6 +7,7 @@ import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.testing.TinyBertEncoder;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;
+import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,8 +56,8 @@ class TinyEncoderTest {
     @Test
     void poolingsDifferAndAreDeterministic() {
         List<TokenizedInput> inputs = List.of(tokenizer.encode("free money"));
-        EncodedBatch first = encoder.encode(inputs);
-        EncodedBatch second = encoder.encode(inputs);
+        EncodedBatch first = encoder.encode(inputs, EnumSet.allOf(Pooling.class));
+        EncodedBatch second = encoder.encode(inputs, EnumSet.allOf(Pooling.class));
 
         assertThat(first.vector(0, Pooling.CLS)).isEqualTo(second.vector(0, Pooling.CLS));
         assertThat(Vectors.maxAbsDiff(first.vector(0, Pooling.CLS), first.vector(0, Pooling.MEAN)))
@@ -65,6 +66,43 @@ class TinyEncoderTest {
                         Vectors.maxAbsDiff(
                                 first.vector(0, Pooling.CLS), first.vector(0, Pooling.POOLER)))
                 .isGreaterThan(1e-3);
+    }
+
+    @Test
+    void clsAndPooledPassesLeaveTheSequenceOutputInTheEngine() {
+        List<TokenizedInput> inputs =
+                List.of(
+                        tokenizer.encode("the meeting is moved to tomorrow, thanks for the report"),
+                        tokenizer.encode("win cash now"));
+        EncodedBatch lean = encoder.encode(inputs, EnumSet.of(Pooling.CLS, Pooling.POOLER));
+        EncodedBatch full = encoder.encode(inputs, EnumSet.of(Pooling.CLS, Pooling.MEAN));
+        int b = inputs.size();
+        int t = lean.batch().length();
+        int d = TinyBertEncoder.HIDDEN_SIZE;
+
+        assertThat(lean.heapBytes()).isEqualTo(4L * (b * d + b * d));
+        assertThat(full.heapBytes()).isEqualTo(4L * b * t * d);
+        // The natively sliced [CLS] rows are exactly row 0 of the whole sequence output.
+        for (int i = 0; i < b; i++) {
+            assertThat(lean.vector(i, Pooling.CLS)).isEqualTo(full.vector(i, Pooling.CLS));
+        }
+    }
+
+    @Test
+    void aPassServesOnlyThePoolingsItWasAskedFor() {
+        EncodedBatch cls =
+                encoder.encode(List.of(tokenizer.encode("free money")), EnumSet.of(Pooling.CLS));
+
+        assertThat(cls.poolings()).containsExactly(Pooling.CLS);
+        assertThatThrownBy(() -> cls.vector(0, Pooling.MEAN))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("not MEAN");
+        assertThatThrownBy(
+                        () ->
+                                encoder.encode(
+                                        List.of(tokenizer.encode("x")),
+                                        EnumSet.noneOf(Pooling.class)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -85,7 +123,7 @@ class TinyEncoderTest {
         int[] ids = new int[TinyBertEncoder.MAX_SEQ_LEN + 1];
         TokenizedInput tooLong = new TokenizedInput(ids, new int[ids.length]);
 
-        assertThatThrownBy(() -> encoder.encode(List.of(tooLong)))
+        assertThatThrownBy(() -> encoder.encode(List.of(tooLong), Pooling.CLS))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("exceeds the encoder's maximum of 64");
     }
@@ -96,6 +134,9 @@ class TinyEncoderTest {
         try (SharedEncoders.Lease a = SharedEncoders.acquire(bundle);
                 SharedEncoders.Lease b = SharedEncoders.acquire(bundle)) {
             assertThat(a.encoder()).isSameAs(b.encoder());
+            // Measured once, when the encoder loaded, and shared by every lease.
+            assertThat(a.passCost()).isSameAs(b.passCost());
+            assertThat(a.passCost().millisPerToken()).isPositive();
             assertThat(SharedEncoders.loadedCount()).isEqualTo(before + 1);
         }
         assertThat(SharedEncoders.loadedCount()).isEqualTo(before);

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,7 +105,10 @@ public final class FeatureExtractor implements AutoCloseable {
         bar.update(0);
         for (int from = 0; from < items.size(); from += batchSize) {
             List<Item> batch = items.subList(from, Math.min(items.size(), from + batchSize));
-            EncodedBatch encoded = encoder.encode(batch.stream().map(Item::input).toList());
+            // Every pooling's cache is filled from this one pass, so it fetches all of them.
+            EncodedBatch encoded =
+                    encoder.encode(
+                            batch.stream().map(Item::input).toList(), EnumSet.allOf(Pooling.class));
             for (Pooling pooling : Pooling.values()) {
                 Map<String, float[]> entries = new LinkedHashMap<>();
                 for (int b = 0; b < batch.size(); b++) {
