@@ -11,6 +11,8 @@
 #   deploy/local-cluster.sh start
 #   deploy/local-cluster.sh submit --sift.kafka.bootstrap-servers=localhost:9092 \
 #       --sift.registry="$PWD/registry"
+#       (the job checks its four topics before it is submitted: on a fresh broker add
+#       --sift.topics.create-missing=true, or create them with the commands its message prints)
 #   deploy/local-cluster.sh stop-job <job-id>        # stop with a savepoint; prints its path
 #   deploy/local-cluster.sh resume <savepoint> <the job's arguments again>
 #   deploy/local-cluster.sh stop

@@ -96,9 +96,6 @@ public final class Demo {
 
         step(out, "Kafka (in-process KRaft broker)");
         KafkaTestCluster kafka = quietly(() -> KafkaTestCluster.start(Map.of()));
-        Topics.create(
-                kafka.clientProperties(),
-                Map.of(REQUESTS, 2, RESULTS, 2, DEAD_LETTERS, 1, MODELS, 1));
         out.printf(
                 "  bootstrap servers %s; topics %s (JSON or Avro requests), %s, %s, %s%n",
                 kafka.bootstrapServers(), REQUESTS, RESULTS, DEAD_LETTERS, MODELS);
@@ -113,6 +110,10 @@ public final class Demo {
                 env,
                 SiftJob.parseArgs(
                         "--sift.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                        // A fresh broker: the job creates its topics, as a new user's would.
+                        "--sift.topics.create-missing=true",
+                        "--sift.topics.partitions=2",
+                        "--sift.topics.replication-factor=1",
                         "--sift.registry=" + registry.root().toAbsolutePath(),
                         "--sift.parallelism=2",
                         "--sift.checkpoint.interval=2 s",
@@ -175,9 +176,10 @@ public final class Demo {
                     + " kafka-console-producer.sh --bootstrap-server %s --topic %s%n   "
                     + " {\"id\":\"me-1\",\"text\":\"Congratulations, you won a free cruise!\"}%n "
                     + " kafka-console-consumer.sh --bootstrap-server %s --topic %s"
-                    + " --isolation-level read_committed%nResults are Avro single-object encoded;"
-                    + " this demo keeps printing them here.%nDashboard: http://localhost:%d   Stop:"
-                    + " Ctrl-C%n",
+                    + " --isolation-level read_committed --from-beginning --property"
+                    + " print.headers=true%nResults are JSON, one object per line"
+                    + " (sift.output.format=json), with the model, its version and the request id"
+                    + " as headers.%nDashboard: http://localhost:%d   Stop: Ctrl-C%n",
                 kafka.bootstrapServers(), REQUESTS, kafka.bootstrapServers(), RESULTS, port);
         if (options.duration() == null) {
             Thread.currentThread().join(); // serve until Ctrl-C; the shutdown hook stops us

@@ -1,7 +1,7 @@
 package dev.sift.demo;
 
 import dev.sift.schemas.ClassificationResult;
-import dev.sift.schemas.RecordCodec;
+import dev.sift.schemas.OutputFormat;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.HashMap;
@@ -16,8 +16,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Reads results with {@code read_committed}, as any consumer of an exactly-once job must, prints
- * one line per labeled event and counts, per request id, how often it was answered.
+ * Reads results with {@code read_committed}, as any consumer of an exactly-once job must, in either
+ * output format, prints one line per labeled event and counts, per request id, how often it was
+ * answered.
  */
 final class ResultPrinter {
 
@@ -47,7 +48,6 @@ final class ResultPrinter {
     }
 
     private void run() {
-        RecordCodec<ClassificationResult> codec = RecordCodec.of(ClassificationResult.class);
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(
                         client, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
@@ -55,7 +55,8 @@ final class ResultPrinter {
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> record :
                         consumer.poll(Duration.ofMillis(200))) {
-                    ClassificationResult result = codec.decode(record.value());
+                    byte[] value = record.value();
+                    ClassificationResult result = OutputFormat.of(value).results().decode(value);
                     String truth = result.getAttributes().getOrDefault("truth", "?");
                     synchronized (this) {
                         answers.merge(result.getId(), 1, Integer::sum);
