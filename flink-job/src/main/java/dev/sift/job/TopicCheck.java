@@ -14,6 +14,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -85,7 +86,7 @@ public final class TopicCheck {
     }
 
     private List<String> missing(Admin admin) {
-        Map<String, KafkaFuture<org.apache.kafka.clients.admin.TopicDescription>> described =
+        Map<String, KafkaFuture<TopicDescription>> described =
                 admin.describeTopics(topics.keySet()).topicNameValues();
         List<String> missing = new ArrayList<>();
         for (String topic : topics.keySet()) {
