@@ -69,6 +69,15 @@ class RequestValidatorTest {
     }
 
     @Test
+    void aModelNamedTwiceIsAnsweredOnce() throws Exception {
+        byte[] json =
+                "{\"id\":\"d\",\"text\":\"x\",\"models\":[\"spam\",\"topic\",\"spam\"]}"
+                        .getBytes(StandardCharsets.UTF_8);
+
+        assertThat(validator.validate(raw(json)).models).containsExactly("spam", "topic");
+    }
+
+    @Test
     void refusesAvroTextThatWasNotValidUtf8() {
         byte[] bytes = codec.encode(TextRequest.newBuilder().setId("u").setText("caf!").build());
         int bang = lastIndexOf(bytes, (byte) '!');
