@@ -3,6 +3,8 @@ package dev.sift.sql;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.table.api.config.ExecutionConfigOptions;
+import org.apache.flink.table.api.config.MLPredictRuntimeConfigOptions;
 import org.apache.flink.table.catalog.ResolvedCatalogModel;
 import org.apache.flink.table.factories.FactoryUtil;
 import org.apache.flink.table.factories.ModelProviderFactory;
@@ -52,25 +54,44 @@ public final class SiftModelProviderFactory implements ModelProviderFactory {
         ResolvedCatalogModel model = context.getCatalogModel();
         ModelSignature signature =
                 ModelSignature.of(model.getResolvedInputSchema(), model.getResolvedOutputSchema());
-        return new Provider(new SiftPredictFunction(settings, signature));
+        int inFlight =
+                context.getConfiguration()
+                        .get(
+                                ExecutionConfigOptions
+                                        .TABLE_EXEC_ASYNC_ML_PREDICT_MAX_CONCURRENT_OPERATIONS);
+        return new Provider(settings, signature, inFlight);
     }
 
     /** Hands the planner the async function (the planner prefers async over sync). */
     static final class Provider implements AsyncPredictRuntimeProvider {
-        private final SiftPredictFunction function;
+        private final SiftModelSettings settings;
+        private final ModelSignature signature;
+        private final int sessionInFlight;
 
-        Provider(SiftPredictFunction function) {
-            this.function = function;
+        Provider(SiftModelSettings settings, ModelSignature signature, int sessionInFlight) {
+            this.settings = settings;
+            this.signature = signature;
+            this.sessionInFlight = sessionInFlight;
         }
 
+        /**
+         * Flink lets at most 'max-concurrent-operations' rows into the function at once (the
+         * query's {@code MAP[...]} argument, else the session's setting): a batch never grows
+         * beyond that, so the function runs one as soon as that many rows wait.
+         */
         @Override
         public AsyncPredictFunction createAsyncPredictFunction(Context context) {
-            return function;
+            int inFlight =
+                    context.runtimeConfig()
+                            .getOptional(
+                                    MLPredictRuntimeConfigOptions.ASYNC_MAX_CONCURRENT_OPERATIONS)
+                            .orElse(sessionInFlight);
+            return new SiftPredictFunction(settings, signature, inFlight);
         }
 
         @Override
         public ModelProvider copy() {
-            return new Provider(function);
+            return new Provider(settings, signature, sessionInFlight);
         }
     }
 }

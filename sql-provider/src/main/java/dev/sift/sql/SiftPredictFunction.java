@@ -15,6 +15,8 @@ import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.AsyncPredictFunction;
 import org.apache.flink.table.functions.FunctionContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * ML_PREDICT's function for a Sift model. Flink calls {@link #asyncPredict} once per row; the rows
@@ -28,18 +30,26 @@ import org.apache.flink.table.functions.FunctionContext;
 public final class SiftPredictFunction extends AsyncPredictFunction {
 
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(SiftPredictFunction.class);
 
     private final SiftModelSettings settings;
     private final ModelSignature signature;
+    private final int flushSize;
 
     private transient ServedModel model;
     private transient BatchClassifier classifier;
     private transient MicroBatcher<ClassifyRequest, ClassificationResult> batcher;
     private transient long requests;
 
-    public SiftPredictFunction(SiftModelSettings settings, ModelSignature signature) {
+    /**
+     * @param inFlight the most rows Flink hands this function before it answers one (ML_PREDICT's
+     *     'max-concurrent-operations'); a batch runs once this many, or {@code batch.max-size},
+     *     wait, since no more can come
+     */
+    public SiftPredictFunction(SiftModelSettings settings, ModelSignature signature, int inFlight) {
         this.settings = settings;
         this.signature = signature;
+        this.flushSize = Math.max(1, Math.min(settings.maxBatchSize(), inFlight));
     }
 
     @Override
@@ -48,10 +58,20 @@ public final class SiftPredictFunction extends AsyncPredictFunction {
         model = new ServedModel(settings);
         model.start();
         classifier = new BatchClassifier(settings.maxBatchSize(), settings.maxBatchTokens());
+        if (flushSize < settings.maxBatchSize()) {
+            LOG.warn(
+                    "Batches of {} are capped at {} rows: ML_PREDICT lets no more in at once. Set"
+                            + " 'max-concurrent-operations' (ML_PREDICT's MAP argument, or"
+                            + " table.exec.async-ml-predict.max-concurrent-operations) to {} or"
+                            + " more.",
+                    settings.model(),
+                    flushSize,
+                    2 * settings.maxBatchSize());
+        }
         batcher =
                 new MicroBatcher<>(
                         "sift-batch-" + settings.model(),
-                        settings.maxBatchSize(),
+                        flushSize,
                         settings.maxWait(),
                         this::classify);
         var metrics = context.getMetricGroup().addGroup("sift").addGroup("model", settings.model());

@@ -1,19 +1,13 @@
 package dev.sift.sql;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sift.job.SiftJob;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
-import dev.sift.schemas.ClassificationResult;
-import dev.sift.schemas.LabelProbability;
 import dev.sift.schemas.ModelAction;
-import dev.sift.schemas.RecordCodec;
 import dev.sift.testing.kafka.KafkaTestCluster;
 import dev.sift.trainer.publish.Announcer;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.flink.api.common.JobStatus;
@@ -23,19 +17,14 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 /**
  * What Sift's DataStream job answers for a requests topic: the job itself ({@link SiftJob#wire}, as
  * deployed), started on the test's MiniCluster with a fresh consumer group and results topic, run
- * until every request is answered, then cancelled. With no model state it serves the registry's
- * newest version.
+ * until every request is answered, then cancelled. The version to compare with is activated first,
+ * as {@code sift-trainer publish --activate} does, so the fresh job serves it.
  */
 final class JobResults {
 
-    /** One result: its model version and every label's probability. */
-    record Answer(long version, String label, Map<String, Double> probabilities) {}
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private JobResults() {}
 
-    static Map<String, Answer> run(
+    static Map<String, JobAnswers.Answer> run(
             KafkaTestCluster kafka, String requestsTopic, int expected, ModelBundle serving)
             throws Exception {
         ModelRegistry registry = ModelRegistry.at(serving.dir().getParent().getParent());
@@ -62,45 +51,14 @@ final class JobResults {
             while (job.getJobStatus().get() != JobStatus.RUNNING) {
                 Thread.sleep(50);
             }
-            Map<String, Answer> answers = new HashMap<>();
+            Map<String, JobAnswers.Answer> answers = new HashMap<>();
             for (var record : kafka.readCommitted(results, expected, Duration.ofSeconds(90))) {
-                var decoded = decode(record.value());
+                var decoded = JobAnswers.decode(record.value());
                 answers.put(decoded.getKey(), decoded.getValue());
             }
             return answers;
         } finally {
             job.cancel().get();
         }
-    }
-
-    /**
-     * A result as the job writes it: Avro single-object today; JSON (as issue 12 proposes for
-     * readable results) is read too, so this reference does not depend on the chosen format.
-     */
-    private static Map.Entry<String, Answer> decode(byte[] value) throws Exception {
-        RecordCodec<ClassificationResult> avro = RecordCodec.of(ClassificationResult.class);
-        if (avro.accepts(value)) {
-            ClassificationResult r = avro.decode(value);
-            Map<String, Double> p = new LinkedHashMap<>();
-            for (LabelProbability lp : r.getProbabilities()) {
-                p.put(lp.getLabel(), (double) lp.getProbability());
-            }
-            return Map.entry(r.getId(), new Answer(r.getModelVersion(), r.getLabel(), p));
-        }
-        JsonNode r = JSON.readTree(value);
-        JsonNode version = r.has("modelVersion") ? r.get("modelVersion") : r.get("model_version");
-        Map<String, Double> p = new LinkedHashMap<>();
-        JsonNode probabilities = r.get("probabilities");
-        if (probabilities.isObject()) {
-            probabilities
-                    .fields()
-                    .forEachRemaining(e -> p.put(e.getKey(), e.getValue().asDouble()));
-        } else {
-            for (JsonNode lp : probabilities) {
-                p.put(lp.get("label").asText(), lp.get("probability").asDouble());
-            }
-        }
-        return Map.entry(
-                r.get("id").asText(), new Answer(version.asLong(), r.get("label").asText(), p));
     }
 }

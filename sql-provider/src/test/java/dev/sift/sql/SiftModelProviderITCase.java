@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.registry.ModelBundle;
-import dev.sift.sql.JobResults.Answer;
+import dev.sift.sql.JobAnswers.Answer;
 import dev.sift.testing.kafka.KafkaTestCluster;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,9 +19,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.DataTypes;
+import org.apache.flink.table.api.ModelDescriptor;
+import org.apache.flink.table.api.Schema;
+import org.apache.flink.table.api.Table;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.types.ColumnList;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.AfterEach;
@@ -182,6 +187,92 @@ class SiftModelProviderITCase {
             assertThat(version(row)).isEqualTo(1L);
             assertSameAnswer(row, jobV1.get((String) row.getField("id")));
         }
+    }
+
+    @Test
+    void predictsThroughTheTableApiWithTypedOptions() throws Exception {
+        new TinyModels(registryDir).publish("spam", 1, Pooling.MEAN);
+        StreamTableEnvironment tables = sql();
+        tables.createTemporaryModel(
+                "spam",
+                ModelDescriptor.forProvider(SiftModelProviderFactory.IDENTIFIER)
+                        .inputSchema(Schema.newBuilder().column("text", DataTypes.STRING()).build())
+                        .outputSchema(
+                                Schema.newBuilder()
+                                        .column("label", DataTypes.STRING())
+                                        .column("score", DataTypes.DOUBLE())
+                                        .column(
+                                                "probabilities",
+                                                DataTypes.MAP(
+                                                        DataTypes.STRING(), DataTypes.DOUBLE()))
+                                        .column("model_version", DataTypes.BIGINT())
+                                        .build())
+                        .option(SiftModelOptions.REGISTRY, registryDir.toString())
+                        .option(SiftModelOptions.MODEL, "spam")
+                        .option(SiftModelOptions.BATCH_MAX_SIZE, 4)
+                        .build());
+        Table mails =
+                tables.fromValues(
+                        DataTypes.ROW(
+                                DataTypes.FIELD("id", DataTypes.STRING()),
+                                DataTypes.FIELD("text", DataTypes.STRING())),
+                        Row.of("m-1", "win free cash now"),
+                        Row.of("m-2", "the project meeting is tomorrow"),
+                        Row.of("m-3", "hello"),
+                        Row.of("m-4", "click this offer for a cheap prize please"),
+                        Row.of("m-5", "thanks for the report"));
+        List<Row> rows = new ArrayList<>();
+        try (CloseableIterator<Row> it =
+                tables.fromModel("spam")
+                        .predict(mails, ColumnList.of("text"))
+                        .execute()
+                        .collect()) {
+            it.forEachRemaining(rows::add);
+        }
+        assertThat(rows).hasSize(5);
+        for (Row row : rows) {
+            @SuppressWarnings("unchecked")
+            Map<String, Double> p = (Map<String, Double>) row.getField("probabilities");
+            var best = p.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow();
+            assertThat(p.values().stream().mapToDouble(Double::doubleValue).sum())
+                    .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+            assertThat(row.getField("label")).isEqualTo(best.getKey());
+            assertThat((Double) row.getField("score")).isEqualTo(best.getValue());
+            assertThat(version(row)).isEqualTo(1L);
+        }
+    }
+
+    @Test
+    void aBatchRunsOnceEveryRowFlinkLetsInWaits() throws Exception {
+        new TinyModels(registryDir).publish("spam", 1, Pooling.CLS);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        StreamTableEnvironment tables = StreamTableEnvironment.create(env);
+        // Flink's default 'max-concurrent-operations' (10) is below batch.max-size: batches of
+        // 10 must run at once rather than wait 30 s for rows that cannot come.
+        tables.executeSql(
+                "CREATE MODEL spam INPUT (text STRING) OUTPUT (label STRING)"
+                        + " WITH ('provider' = 'sift', 'registry' = '"
+                        + registryDir
+                        + "', 'model' = 'spam', 'batch.max-size' = '32',"
+                        + " 'batch.max-wait' = '30 s')");
+        StringBuilder values = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            values.append(i == 0 ? "" : ", ").append("('").append(sentence(i, 1 + i)).append("')");
+        }
+        tables.executeSql(
+                "CREATE TEMPORARY VIEW mails AS SELECT * FROM (VALUES " + values + ") AS t(text)");
+        long start = System.nanoTime();
+        List<Row> rows = new ArrayList<>();
+        try (CloseableIterator<Row> it =
+                tables.executeSql(
+                                "SELECT label FROM ML_PREDICT(TABLE mails, MODEL spam,"
+                                        + " DESCRIPTOR(text))")
+                        .collect()) {
+            it.forEachRemaining(rows::add);
+        }
+        assertThat(rows).hasSize(20);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
     }
 
     private static StreamTableEnvironment sql() {
