@@ -124,7 +124,8 @@ public final class PipelineBenchmark {
         System.out.printf(
                 Locale.ROOT,
                 "throughput: saturated, the first %d completions are warm-up; latency: the first"
-                        + " %d records at %.0f/s, the first %d by send time left out%n",
+                        + " %d records at %.0f/s, the first %d by send time left out; every path"
+                        + " checked to return one result per record%n",
                 WARM_UP,
                 LATENCY_RECORDS,
                 LATENCY_RATE,
@@ -199,7 +200,13 @@ public final class PipelineBenchmark {
          * finish strictly after it count, timed from it. Records of the batch that finished at that
          * point are left out with it, since their compute time lies before it.
          */
-        static Measured of(List<long[]> sentAndDone) {
+        static Measured of(List<long[]> sentAndDone, int sent) {
+            // Flink's collect client may warn at shutdown that data "might be lost": check none
+            // was.
+            if (sentAndDone.size() != sent) {
+                throw new IllegalStateException(
+                        sentAndDone.size() + " results for " + sent + " records sent");
+            }
             long[] done = sentAndDone.stream().mapToLong(e -> e[1]).sorted().toArray();
             long[] latencies =
                     sentAndDone.stream()
@@ -259,7 +266,7 @@ public final class PipelineBenchmark {
                 .map(new PerRecordClassifier(registry, model.name(), model.version()))
                 .executeAndCollect()
                 .forEachRemaining(out::add);
-        return Measured.of(out);
+        return Measured.of(out, copy.size());
     }
 
     private static Measured sift(List<String> texts, InferenceSettings settings, double rate)
@@ -301,7 +308,7 @@ public final class PipelineBenchmark {
                 .returns(TypeInformation.of(long[].class))
                 .executeAndCollect()
                 .forEachRemaining(out::add);
-        return Measured.of(out);
+        return Measured.of(out, texts.size());
     }
 
     private static long[] emittedAndDone(OutRecord record) throws Exception {

@@ -7,14 +7,17 @@ import ai.djl.inference.Predictor;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
+import ai.djl.tensorflow.engine.javacpp.JavacppUtils;
 import ai.djl.translate.TranslateException;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.engine.TensorFlowNatives;
 import java.io.IOException;
+import java.util.Base64;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tensorflow.proto.ConfigProto;
 
 /**
  * A BERT SavedModel served by DJL's TensorFlow engine, on the first GPU when TensorFlow sees one
@@ -50,9 +53,20 @@ public final class TensorFlowEncoder implements Encoder {
 
     /** Loads the bundle's SavedModel. The bundle's files are trusted as they are; verify first. */
     public static TensorFlowEncoder load(EncoderBundle bundle) throws IOException {
+        return load(bundle, null);
+    }
+
+    /**
+     * Loads the bundle's SavedModel into a TensorFlow session configured with {@code sessionConfig}
+     * (thread pools, Grappler rewrites such as oneDNN bfloat16 mixed precision), or with DJL's
+     * default when null. DJL's default is {@link JavacppUtils#getSessionConfig()}; start from it
+     * ({@code toBuilder()}) to keep its GPU settings.
+     */
+    public static TensorFlowEncoder load(EncoderBundle bundle, ConfigProto sessionConfig)
+            throws IOException {
         Device device = defaultDevice();
         EncoderManifest manifest = bundle.manifest();
-        Criteria<EncodeRequest, EncodedBatch> criteria =
+        Criteria.Builder<EncodeRequest, EncodedBatch> builder =
                 Criteria.builder()
                         .setTypes(EncodeRequest.class, EncodedBatch.class)
                         .optModelPath(bundle.savedModelDir())
@@ -61,8 +75,13 @@ public final class TensorFlowEncoder implements Encoder {
                         .optOption("Tags", String.join(",", manifest.tags()))
                         .optOption("SignatureDefKey", manifest.signature())
                         .optTranslator(
-                                new BertTranslator(manifest.tensors(), manifest.hiddenSize()))
-                        .build();
+                                new BertTranslator(manifest.tensors(), manifest.hiddenSize()));
+        if (sessionConfig != null) {
+            // DJL's TfModel reads a ConfigProto option, as an object or Base64 of its bytes.
+            builder.optOption(
+                    "ConfigProto", Base64.getEncoder().encodeToString(sessionConfig.toByteArray()));
+        }
+        Criteria<EncodeRequest, EncodedBatch> criteria = builder.build();
         try {
             ZooModel<EncodeRequest, EncodedBatch> model = criteria.loadModel();
             LOG.info(

@@ -1,6 +1,7 @@
 package dev.sift.model.bench;
 
 import ai.djl.engine.Engine;
+import dev.sift.model.engine.TensorFlowNatives;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -61,6 +62,7 @@ public final class BenchEnvironment {
                         + ", max heap "
                         + Runtime.getRuntime().maxMemory() / (1 << 20)
                         + " MB");
+        TensorFlowNatives.prepare(); // before the engine: DJL's own native download fails offline
         lines.put("engine", "TensorFlow " + Engine.getEngine("TensorFlow").getVersion());
         StringBuilder settings = new StringBuilder();
         for (String key : PROPERTIES) {

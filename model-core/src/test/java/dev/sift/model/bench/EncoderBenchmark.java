@@ -218,8 +218,7 @@ public final class EncoderBenchmark {
     }
 
     /** Sequences of exactly {@code length} tokens, cut from real text at different offsets. */
-    private static List<TokenizedInput> inputsOfLength(EncoderBundle bundle, int length)
-            throws Exception {
+    static List<TokenizedInput> inputsOfLength(EncoderBundle bundle, int length) throws Exception {
         try (BertTokenizer tokenizer = BertTokenizer.load(bundle.tokenizerFile(), length)) {
             String[] words = TEXT.split(" ");
             List<TokenizedInput> inputs = new ArrayList<>();
