@@ -121,13 +121,18 @@ public abstract class KafkaTestCluster implements AutoCloseable {
     public String newTopic(String prefix, int partitions) {
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         try (Admin admin = Admin.create(clientProperties())) {
-            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+            admin.createTopics(List.of(new NewTopic(name, partitions, replicationFactor())))
                     .all()
                     .get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("Cannot create topic " + name, e);
         }
         return name;
+    }
+
+    /** How many replicas {@link #newTopic} gives each partition: one, on a one-broker cluster. */
+    protected short replicationFactor() {
+        return 1;
     }
 
     public void send(String topic, List<byte[]> values) {
