@@ -6,6 +6,7 @@ import dev.sift.schemas.AnnouncementSignatures;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.trainer.publish.Announcer;
+import java.net.URI;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.util.Locale;
@@ -54,6 +55,15 @@ final class AnnounceCommand implements Callable<Integer> {
     Path signingKey;
 
     @Option(
+            names = "--registry-uri",
+            description =
+                    "The registry as the jobs read it (their sift.registry), when that is not"
+                            + " --registry: e.g. s3://models/registry, after copying the folder to"
+                            + " that bucket. Announcements name the version there; a job refuses"
+                            + " one that names a folder outside its registry.")
+    URI registryUri;
+
+    @Option(
             names = "--registry-only",
             description =
                     "Record the announcement in the registry only, for jobs that start later;"
@@ -77,7 +87,8 @@ final class AnnounceCommand implements Callable<Integer> {
         ModelBundle bundle = models.open(model, chosen);
         PrivateKey key =
                 signingKey == null ? null : AnnouncementSignatures.readPrivateKey(signingKey);
-        ModelAnnouncement announcement = Announcer.announcement(models, bundle, parseAction(), key);
+        ModelAnnouncement announcement =
+                Announcer.announcement(models, bundle, parseAction(), key, registryUri);
         if (registryOnly) {
             Announcer.record(models, announcement);
             System.out.printf(

@@ -8,6 +8,7 @@ import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.schemas.RecordDecodingException;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
@@ -43,6 +44,23 @@ public final class Announcer {
     public static ModelAnnouncement announcement(
             ModelRegistry registry, ModelBundle bundle, ModelAction action, PrivateKey signingKey)
             throws GeneralSecurityException, IOException {
+        return announcement(registry, bundle, action, signingKey, null);
+    }
+
+    /**
+     * An announcement of {@code bundle}, whose {@code bundleUri} names the version in the registry
+     * as the jobs read it: {@code <jobsRegistry>/<name>/<version>}, or the local folder when {@code
+     * jobsRegistry} is null. A job refuses an announcement that names a folder outside its own
+     * registry, so a registry written here and copied to, say, {@code s3://models/registry} is
+     * announced with that URI.
+     */
+    public static ModelAnnouncement announcement(
+            ModelRegistry registry,
+            ModelBundle bundle,
+            ModelAction action,
+            PrivateKey signingKey,
+            URI jobsRegistry)
+            throws GeneralSecurityException, IOException {
         Instant at = Instant.now();
         Optional<byte[]> recorded = registry.recordedAnnouncement(bundle.name());
         if (recorded.isPresent()) {
@@ -68,13 +86,24 @@ public final class Announcer {
                         .setName(bundle.name())
                         .setVersion(bundle.version())
                         .setAction(action)
-                        .setBundleUri(bundle.dir().toAbsolutePath().toUri().toString())
+                        .setBundleUri(bundleUri(bundle, jobsRegistry))
                         .setManifestSha256(bundle.manifestSha256())
                         .setAnnouncedAt(at)
                         .build();
         return signingKey == null
                 ? announcement
                 : AnnouncementSignatures.sign(announcement, signingKey);
+    }
+
+    private static String bundleUri(ModelBundle bundle, URI jobsRegistry) {
+        if (jobsRegistry == null) {
+            return bundle.dir().toAbsolutePath().toUri().toString();
+        }
+        String root = jobsRegistry.toString();
+        while (root.endsWith("/")) {
+            root = root.substring(0, root.length() - 1);
+        }
+        return root + "/" + bundle.name() + "/" + bundle.version();
     }
 
     /**

@@ -72,6 +72,23 @@ class AnnouncerTest {
         assertThat(next.getAnnouncedAt()).isEqualTo(future.getAnnouncedAt().plusMillis(1));
     }
 
+    @Test
+    void namesTheVersionInTheRegistryTheJobsRead(@TempDir Path dir) throws Exception {
+        ModelRegistry registry = ModelRegistry.at(dir);
+        String hash = TinyBertEncoder.buildInto(registry.encodersDir()).contentHash();
+        ModelBundle bundle = registry.publish(draft(hash));
+
+        ModelAnnouncement announcement =
+                Announcer.announcement(
+                        registry,
+                        bundle,
+                        ModelAction.ACTIVATE,
+                        null,
+                        java.net.URI.create("s3://models/registry/"));
+
+        assertThat(announcement.getBundleUri()).isEqualTo("s3://models/registry/spam/1");
+    }
+
     private static ModelDraft draft(String encoderHash) {
         return new ModelDraft(
                 "spam",
