@@ -3,16 +3,15 @@ package dev.sift.job.infer;
 import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.models.ActiveVersion;
 import dev.sift.job.models.ModelManager;
+import dev.sift.job.models.Registries;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.job.sink.OutRecords;
-import dev.sift.model.registry.ModelRegistry;
 import dev.sift.schemas.AnnouncementSignatures;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
-import java.nio.file.Path;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -94,7 +93,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         metrics = new InferenceMetrics(getMetricGroup());
         models =
                 new ModelManager(
-                        ModelRegistry.at(Path.of(settings.registry())),
+                        Registries.open(settings.registry()),
                         publicKey(),
                         settings.servedModels(),
                         new ModelManager.Events() {

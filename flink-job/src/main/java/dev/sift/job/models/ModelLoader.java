@@ -2,25 +2,37 @@ package dev.sift.job.models;
 
 import dev.sift.model.encode.SharedEncoders;
 import dev.sift.model.registry.ModelBundle;
-import dev.sift.model.registry.ModelRegistry;
+import dev.sift.model.registry.RegistryReader;
 import dev.sift.model.tokenize.BertTokenizer;
+import dev.sift.schemas.ModelAnnouncement;
 import java.io.IOException;
 
 /**
  * Opens and loads the versions the job was told to serve. The job's configured registry is the
  * source of truth: an announcement names a version and the SHA-256 of its manifest, and the bundle
- * found in the registry must match it (every file hashed, shapes checked).
+ * found in the registry must match it (every file hashed, shapes checked). The announcement's
+ * {@code bundleUri} must name that version's folder in this registry (see {@link
+ * Registries#requireInRegistry}).
  */
 public final class ModelLoader {
 
-    private final ModelRegistry registry;
+    private final RegistryReader registry;
 
-    public ModelLoader(ModelRegistry registry) {
+    public ModelLoader(RegistryReader registry) {
         this.registry = registry;
     }
 
-    public ModelRegistry registry() {
+    public RegistryReader registry() {
         return registry;
+    }
+
+    /** {@link #verify(String, long, String)} for an announcement, whose bundleUri is checked. */
+    public ModelBundle verify(ModelAnnouncement announcement) throws IOException {
+        Registries.requireInRegistry(registry, announcement);
+        return verify(
+                announcement.getName(),
+                announcement.getVersion(),
+                announcement.getManifestSha256());
     }
 
     /** Fast checks (manifest hash, file hashes, shapes); no encoder is loaded. */

@@ -2,6 +2,7 @@ package dev.sift.job.models;
 
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
+import dev.sift.model.registry.RegistryReader;
 import dev.sift.schemas.AnnouncementSignatures;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
@@ -79,7 +80,7 @@ public final class ModelManager implements AutoCloseable {
      * @param servedModels the models this job serves; empty for every model in the registry
      */
     public ModelManager(
-            ModelRegistry registry,
+            RegistryReader registry,
             PublicKey announcementKey,
             Set<String> servedModels,
             Events events) {
@@ -148,7 +149,7 @@ public final class ModelManager implements AutoCloseable {
      * @return the accepted announcements, for the caller to record in broadcast state
      */
     public Map<String, ActiveVersion> startFromRegistry() throws IOException {
-        ModelRegistry registry = loader.registry();
+        RegistryReader registry = loader.registry();
         for (String name : registry.models()) {
             if (!serves(name)) {
                 continue;
@@ -241,9 +242,7 @@ public final class ModelManager implements AutoCloseable {
         }
         ModelBundle bundle;
         try {
-            bundle =
-                    loader.verify(
-                            name, announcement.getVersion(), announcement.getManifestSha256());
+            bundle = loader.verify(announcement);
         } catch (IOException | RuntimeException e) {
             return refuse(name, what, e);
         }

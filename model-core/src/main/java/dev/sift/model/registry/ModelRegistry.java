@@ -9,6 +9,7 @@ import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.ModelManifest;
 import dev.sift.model.head.HeadFormat;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ import java.util.stream.Stream;
  * ModelBundle latest = registry.openLatest("spam").orElseThrow();
  * }</pre>
  */
-public final class ModelRegistry {
+public final class ModelRegistry implements RegistryReader {
 
     public static final String ENCODERS = "_encoders";
 
@@ -64,6 +65,26 @@ public final class ModelRegistry {
         return root;
     }
 
+    @Override
+    public URI location() {
+        return root.toAbsolutePath().normalize().toUri();
+    }
+
+    @Override
+    public URI versionUri(String name, long version) {
+        return versionDir(name, version).toAbsolutePath().normalize().toUri();
+    }
+
+    /** Whether {@code name} is a valid model name (see {@link #checkName}). */
+    public static boolean isModelName(String name) {
+        return name != null && NAME.matcher(name).matches();
+    }
+
+    /** Whether {@code name} is a version folder's name: a positive integer, no leading zero. */
+    public static boolean isVersionName(String name) {
+        return name != null && VERSION.matcher(name).matches();
+    }
+
     public Path encodersDir() {
         return root.resolve(ENCODERS);
     }
@@ -80,6 +101,7 @@ public final class ModelRegistry {
         return name;
     }
 
+    @Override
     public List<String> models() throws IOException {
         if (!Files.isDirectory(root)) {
             return List.of();
@@ -94,6 +116,7 @@ public final class ModelRegistry {
     }
 
     /** Published versions of {@code name}, ascending. */
+    @Override
     public List<Long> versions(String name) throws IOException {
         Path dir = root.resolve(checkName(name));
         if (!Files.isDirectory(dir)) {
@@ -137,6 +160,7 @@ public final class ModelRegistry {
         return encoders;
     }
 
+    @Override
     public EncoderBundle encoder(String contentHash) throws BundleException {
         Path dir = encodersDir().resolve(contentHash);
         if (!Files.isDirectory(dir)) {
@@ -151,6 +175,7 @@ public final class ModelRegistry {
     }
 
     /** Opens and verifies one version (its encoder's manifest is read, not re-hashed). */
+    @Override
     public ModelBundle open(String name, long version) throws IOException {
         Path dir = versionDir(name, version);
         if (!Files.isDirectory(dir)) {
@@ -193,6 +218,7 @@ public final class ModelRegistry {
     /**
      * The announcement last recorded for {@code name}, if any (see {@link #recordAnnouncement}).
      */
+    @Override
     public Optional<byte[]> recordedAnnouncement(String name) throws IOException {
         Path file = root.resolve(checkName(name)).resolve(ANNOUNCEMENT_FILE);
         return Files.isRegularFile(file) ? Optional.of(Files.readAllBytes(file)) : Optional.empty();
