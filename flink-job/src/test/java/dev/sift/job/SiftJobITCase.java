@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -43,8 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The job end to end on a real Kafka broker and a Flink MiniCluster at parallelism 2, with the tiny
  * test encoder: every request comes out exactly once (read_committed) across a model swap, bad
- * records become dead letters, and an injected task failure loses and duplicates nothing. The first
- * run writes JSON with headers, the second Avro; each reads back only the format it configured.
+ * records become dead letters, and three injected task failures, each after a completed checkpoint
+ * and before the next, lose and duplicate nothing. The first run writes JSON with headers, the
+ * second Avro; each reads back only the format it configured.
  */
 class SiftJobITCase {
 
@@ -133,28 +133,50 @@ class SiftJobITCase {
     }
 
     @Test
-    void anInjectedTaskFailureLosesAndDuplicatesNothing() throws Exception {
+    void threeTaskFailuresEachAfterACompletedCheckpointLoseAndDuplicateNothing() throws Exception {
         KafkaTestCluster kafka = KafkaTestCluster.shared();
         Topics topics = Topics.create(kafka);
         new TestModels(registryDir).publish("spam", 1, Pooling.CLS);
         Configuration config = config(kafka, topics, OutputFormat.AVRO);
-        FailOnce.armed.set(true);
+        FailAfterCheckpoints.INJECTED.clear();
 
-        kafka.send(topics.requests, requests(0, 300));
-        JobClient job = start(config, new FailOnce(150));
+        JobClient job = start(config, new FailAfterCheckpoints(3, 40));
         try {
-            List<ClassificationResult> results = readResults(kafka, config, topics.results, 300);
+            // Traffic keeps flowing while the job fails and restarts: each failure must find
+            // records read after its checkpoint, classified, and not yet committed.
+            int sent = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            int after = -1;
+            while (System.nanoTime() < deadline && (after < 0 || sent < after + 100)) {
+                kafka.send(topics.requests, requests(sent, sent + 10));
+                sent += 10;
+                if (after < 0 && FailAfterCheckpoints.INJECTED.size() >= 3) {
+                    after = sent;
+                }
+                Thread.sleep(100);
+            }
+            assertThat(List.copyOf(FailAfterCheckpoints.INJECTED))
+                    .as("checkpoints the injected failures followed")
+                    .hasSize(3)
+                    .isSorted()
+                    .doesNotHaveDuplicates();
 
-            assertThat(FailOnce.armed).isFalse(); // the failure did happen
+            readResults(kafka, config, topics.results, sent);
+            // Then everything committed a little later, so a duplicate shows as one.
+            List<ClassificationResult> results =
+                    Results.read(
+                            kafka,
+                            topics.results,
+                            OutputFormat.AVRO,
+                            Integer.MAX_VALUE,
+                            Duration.ofSeconds(5));
             Map<String, Long> perId =
                     results.stream()
                             .collect(
                                     Collectors.groupingBy(
                                             ClassificationResult::getId, Collectors.counting()));
-            assertThat(perId).hasSize(300).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
-            // Nothing beyond the 300: a read a little longer finds no duplicate.
-            assertThat(kafka.readCommitted(topics.results, 301, Duration.ofSeconds(5)))
-                    .hasSize(300);
+            assertThat(perId).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+            assertThat(perId).hasSize(sent);
         } finally {
             job.cancel().get();
         }
@@ -164,7 +186,7 @@ class SiftJobITCase {
             throws Exception {
         Configuration restart = new Configuration();
         restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 5);
         restart.set(
                 RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
         StreamExecutionEnvironment env =
@@ -177,7 +199,7 @@ class SiftJobITCase {
                         WatermarkStrategy.noWatermarks(),
                         "requests");
         if (tap != null) {
-            requests = requests.map(tap).name("fail-once");
+            requests = requests.map(tap).name("injected-failures");
         }
         DataStream<byte[]> announcements =
                 env.fromSource(
@@ -258,25 +280,6 @@ class SiftJobITCase {
                     kafka.newTopic("results", 2),
                     kafka.newTopic("dead-letters", 1),
                     kafka.newTopic("models", 1));
-        }
-    }
-
-    /** Throws once, the first time it sees its n-th record; the job must recover. */
-    static final class FailOnce implements MapFunction<RawRecord, RawRecord> {
-        static final AtomicBoolean armed = new AtomicBoolean();
-        private final int failAt;
-        private int seen;
-
-        FailOnce(int failAt) {
-            this.failAt = failAt;
-        }
-
-        @Override
-        public RawRecord map(RawRecord record) {
-            if (++seen >= failAt / 2 && armed.compareAndSet(true, false)) {
-                throw new IllegalStateException("Injected failure after " + seen + " records");
-            }
-            return record;
         }
     }
 }
