@@ -1,5 +1,6 @@
 package dev.sift.testing.kafka;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -15,6 +16,7 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -69,7 +71,7 @@ public final class KafkaBrokerProcesses extends KafkaTestCluster {
                 ports.add(new int[] {freePort(), freePort()});
             }
             String voters =
-                    java.util.stream.IntStream.rangeClosed(1, count)
+                    IntStream.rangeClosed(1, count)
                             .mapToObj(id -> id + "@127.0.0.1:" + ports.get(id - 1)[1])
                             .collect(Collectors.joining(","));
             for (int id = 1; id <= count; id++) {
@@ -321,7 +323,7 @@ public final class KafkaBrokerProcesses extends KafkaTestCluster {
                         "broker-classpath.txt is missing: build sift-test-support with Maven");
             }
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
-            return List.of(text.split(java.io.File.pathSeparator));
+            return List.of(text.split(File.pathSeparator));
         }
     }
 
@@ -458,7 +460,7 @@ public final class KafkaBrokerProcesses extends KafkaTestCluster {
                             "-Djava.awt.headless=true",
                             "-Dlog4j2.configurationFile=" + home.resolve("log4j2.properties"),
                             "-cp",
-                            String.join(java.io.File.pathSeparator, classpath),
+                            String.join(File.pathSeparator, classpath),
                             mainClass));
             command.addAll(args);
             try {
