@@ -111,7 +111,11 @@ public final class SiftOptions {
             ConfigOptions.key("sift.registry")
                     .stringType()
                     .defaultValue("registry")
-                    .withDescription("Model registry folder, readable by every TaskManager.");
+                    .withDescription(
+                            "Model registry, readable by every TaskManager: a folder, or a URI on"
+                                + " any filesystem Flink has a plugin for (s3://bucket/registry,"
+                                + " hdfs://...). A remote registry's encoders are cached on local"
+                                + " disk under <sift home>/registry-cache.");
 
     public static final ConfigOption<String> ANNOUNCEMENT_PUBLIC_KEY =
             ConfigOptions.key("sift.models.public-key")
