@@ -176,7 +176,7 @@ public final class Demo {
                     + " kafka-console-producer.sh --bootstrap-server %s --topic %s%n   "
                     + " {\"id\":\"me-1\",\"text\":\"Congratulations, you won a free cruise!\"}%n "
                     + " kafka-console-consumer.sh --bootstrap-server %s --topic %s"
-                    + " --isolation-level read_committed --from-beginning --property"
+                    + " --isolation-level read_committed --from-beginning --formatter-property"
                     + " print.headers=true%nResults are JSON, one object per line"
                     + " (sift.output.format=json), with the model, its version and the request id"
                     + " as headers.%nDashboard: http://localhost:%d   Stop: Ctrl-C%n",
