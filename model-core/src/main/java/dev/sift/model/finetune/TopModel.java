@@ -1,0 +1,133 @@
+package dev.sift.model.finetune;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * A fine-tuned top for inference: the {@link TopLayers} graph with its weights as constants, no
+ * dropout, in float32. It maps trunk outputs to the top layer's vectors, the pooled vectors and the
+ * head's probabilities.
+ *
+ * <pre>{@code
+ * try (TopModel top = TopModel.of(weights)) {
+ *     TopModel.Outputs out = top.run(batch);
+ * }
+ * }</pre>
+ */
+public final class TopModel implements AutoCloseable {
+
+    /**
+     * What the top computes for a batch.
+     *
+     * @param sequence the top layer's vectors, {@code [size * length * hidden]} row-major
+     * @param pooled the pooled vectors, {@code [size][hidden]}
+     * @param probabilities the head's probabilities, {@code [size][labels]}
+     */
+    public record Outputs(float[] sequence, float[][] pooled, float[][] probabilities) {}
+
+    private final TopSpec spec;
+    private final Graph graph;
+    private final Session session;
+    private final Placeholder<TFloat32> hidden;
+    private final Placeholder<TFloat32> mask;
+    private final TopLayers.Outputs<TFloat32> outputs;
+    private final Operand<TFloat32> probabilities;
+
+    private TopModel(TopWeights weights) {
+        this.spec = weights.spec();
+        this.graph = new Graph();
+        try {
+            Ops tf = Ops.create(graph);
+            Map<String, Operand<TFloat32>> constants = new HashMap<>();
+            for (Map.Entry<String, long[]> parameter : spec.parameters().entrySet()) {
+                constants.put(
+                        parameter.getKey(),
+                        tf.constant(
+                                Shape.of(parameter.getValue()),
+                                DataBuffers.of(weights.get(parameter.getKey()), true, false)));
+            }
+            hidden =
+                    tf.placeholder(
+                            TFloat32.class,
+                            Placeholder.shape(Shape.of(-1, -1, spec.shape().hiddenSize())));
+            mask = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1)));
+            outputs = TopLayers.build(tf, TFloat32.class, spec, constants::get, hidden, mask, null);
+            probabilities = tf.nn.softmax(outputs.logits());
+            session = new Session(graph);
+        } catch (RuntimeException e) {
+            graph.close();
+            throw e;
+        }
+    }
+
+    /** Builds the top from {@code weights}; close it to free its native memory. */
+    public static TopModel of(TopWeights weights) {
+        return new TopModel(weights);
+    }
+
+    public TopSpec spec() {
+        return spec;
+    }
+
+    /** Runs the top on {@code batch}; its labels, if any, are ignored. */
+    public Outputs run(TopBatch batch) {
+        int h = spec.shape().hiddenSize();
+        if (batch.hiddenSize() != h) {
+            throw new IllegalArgumentException(
+                    "Batch vectors are " + batch.hiddenSize() + " wide; the top expects " + h);
+        }
+        try (Tensor in =
+                        FloatTensors.of(
+                                TFloat32.class,
+                                Shape.of(batch.size(), batch.length(), h),
+                                batch.hidden());
+                Tensor m =
+                        FloatTensors.of(
+                                TFloat32.class,
+                                Shape.of(batch.size(), batch.length()),
+                                batch.mask());
+                Result result =
+                        session.runner()
+                                .feed(hidden, in)
+                                .feed(mask, m)
+                                .fetch(outputs.sequence())
+                                .fetch(outputs.pooled())
+                                .fetch(probabilities)
+                                .run()) {
+            return new Outputs(
+                    FloatTensors.toFloats(result.get(0)),
+                    rows(FloatTensors.toFloats(result.get(1)), batch.size()),
+                    rows(FloatTensors.toFloats(result.get(2)), batch.size()));
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (session != null) {
+                session.close();
+            }
+        } finally {
+            graph.close();
+        }
+    }
+
+    private static float[][] rows(float[] flat, int count) {
+        int width = flat.length / count;
+        float[][] rows = new float[count][width];
+        for (int i = 0; i < count; i++) {
+            System.arraycopy(flat, i * width, rows[i], 0, width);
+        }
+        return rows;
+    }
+}
