@@ -2,10 +2,11 @@ package dev.sift.sql;
 
 import dev.sift.job.models.LoadedModel;
 import dev.sift.job.models.ModelLoader;
+import dev.sift.job.models.Registries;
 import dev.sift.model.bundle.BundleException;
-import dev.sift.model.registry.ModelRegistry;
 import java.io.IOException;
-import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +34,7 @@ final class ServedModel implements AutoCloseable {
 
     ServedModel(SiftModelSettings settings) {
         this.settings = settings;
-        this.loader = new ModelLoader(ModelRegistry.at(Path.of(settings.registry())));
+        this.loader = new ModelLoader(Registries.open(settings.registry()));
     }
 
     /** Loads the version to serve now; with {@code latest}, starts following newer ones. */
@@ -41,9 +42,7 @@ final class ServedModel implements AutoCloseable {
         long version;
         if (settings.followsLatest()) {
             version =
-                    loader.registry()
-                            .latestVersion(settings.model())
-                            .orElseThrow(
+                    newest().orElseThrow(
                                     () ->
                                             new BundleException(
                                                     "Model '"
@@ -87,6 +86,14 @@ final class ServedModel implements AutoCloseable {
         return current;
     }
 
+    /** The registry's newest version of the model. */
+    private OptionalLong newest() throws IOException {
+        List<Long> versions = loader.registry().versions(settings.model());
+        return versions.isEmpty()
+                ? OptionalLong.empty()
+                : OptionalLong.of(versions.get(versions.size() - 1));
+    }
+
     /** Opens (verifying every file hash and shape) and loads one version. */
     private LoadedModel load(long version) throws IOException {
         return loader.load(loader.registry().open(settings.model(), version));
@@ -101,7 +108,7 @@ final class ServedModel implements AutoCloseable {
     private void refresh() {
         long newest;
         try {
-            newest = loader.registry().latestVersion(settings.model()).orElse(0);
+            newest = newest().orElse(0);
         } catch (IOException | RuntimeException e) {
             LOG.warn("Cannot list the versions of {}: {}", settings.model(), e.toString());
             return;

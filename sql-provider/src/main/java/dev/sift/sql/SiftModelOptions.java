@@ -20,8 +20,9 @@ public final class SiftModelOptions {
                     .stringType()
                     .noDefaultValue()
                     .withDescription(
-                            "Model registry folder, readable by every TaskManager (the job's"
-                                    + " sift.registry).");
+                            "The model registry, as the job's sift.registry: a folder every"
+                                    + " TaskManager can read, or a URI on a Flink filesystem"
+                                    + " (s3://, hdfs://).");
 
     public static final ConfigOption<String> MODEL =
             ConfigOptions.key("model")
