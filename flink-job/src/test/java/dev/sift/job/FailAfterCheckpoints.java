@@ -12,10 +12,10 @@ import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 
 /**
- * Fails the task {@code failures} times, each time on the first record after a checkpoint completed
- * and before the next one does: the hard case for exactly-once, since the records read after that
- * checkpoint were already classified (and written into an open transaction) when the task dies, and
- * must come out once after the restore, not twice and not never.
+ * Fails the task {@code failures} times, each time a few records ({@link #IN_FLIGHT}) after a
+ * checkpoint completed and before the next one does: the hard case for exactly-once, since the
+ * records read after that checkpoint were already classified (and written into an open transaction)
+ * when the task dies, and must come out once after the restore, not twice and not never.
  *
  * <p>It counts in its own checkpointed state, so it works on a real cluster, where a restart may
  * run in another JVM. A snapshot that precedes a planned failure already counts it: the job
@@ -31,6 +31,9 @@ public final class FailAfterCheckpoints extends RichMapFunction<RawRecord, RawRe
     /** Message prefix of every injected failure. */
     public static final String MESSAGE = "Injected failure";
 
+    /** Records this subtask maps after the checkpoint completed before it fails. */
+    public static final int IN_FLIGHT = 10;
+
     /** The checkpoint each injected failure followed, in this JVM. */
     public static final ConcurrentLinkedQueue<Long> INJECTED = new ConcurrentLinkedQueue<>();
 
@@ -41,6 +44,7 @@ public final class FailAfterCheckpoints extends RichMapFunction<RawRecord, RawRe
     private transient long seen;
     private transient long plannedAfter;
     private transient long failAfter;
+    private transient long seenAtCheckpoint;
 
     /**
      * @param failures how many times to fail in all
@@ -85,6 +89,9 @@ public final class FailAfterCheckpoints extends RichMapFunction<RawRecord, RawRe
         // A later planned checkpoint may complete before a record arrives: the failure then
         // follows that one, still before the next.
         if (plannedAfter >= 0 && checkpointId >= plannedAfter) {
+            if (failAfter < 0) {
+                seenAtCheckpoint = seen;
+            }
             failAfter = checkpointId;
         }
     }
@@ -92,7 +99,7 @@ public final class FailAfterCheckpoints extends RichMapFunction<RawRecord, RawRe
     @Override
     public RawRecord map(RawRecord record) {
         seen++;
-        if (failAfter >= 0) {
+        if (failAfter >= 0 && seen - seenAtCheckpoint > IN_FLIGHT) {
             INJECTED.add(failAfter);
             throw new IllegalStateException(
                     String.format(
