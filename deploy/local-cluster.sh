@@ -15,6 +15,7 @@
 #       --sift.topics.create-missing=true, or create them with the commands its message prints)
 #   deploy/local-cluster.sh stop-job <job-id>        # stop with a savepoint; prints its path
 #   deploy/local-cluster.sh resume <savepoint> <the job's arguments again>
+#   deploy/local-cluster.sh add-taskmanager        # one more TaskManager, e.g. after one died
 #   deploy/local-cluster.sh stop
 #
 # Environment:
@@ -23,6 +24,8 @@
 #   SIFT_TASK_MANAGERS  how many TaskManagers to start (2)
 #   SIFT_FLINK_CONF     extra lines for config.yaml, appended last so they win (none)
 #   SIFT_FLINK_DIST     the folder with lib/, sift-lib/ and job/ (deploy/target/flink)
+#   SIFT_RUN_OPTIONS    extra options for `flink run` on submit and resume, e.g.
+#                       "-C file:///extra/classes/ -c my.Main" (none)
 
 set -euo pipefail
 
@@ -57,7 +60,8 @@ export FLINK_PLUGINS_DIR=$WORK/plugins
 
 usage() {
     sed -n '3,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
-    echo "Commands: start | submit ARGS... | stop-job JOB_ID | resume SAVEPOINT ARGS... | list | stop"
+    echo "Commands: start | submit ARGS... | stop-job JOB_ID | resume SAVEPOINT ARGS..." \
+        "| add-taskmanager | list | stop"
 }
 
 die() {
@@ -160,6 +164,28 @@ wait_for_task_managers() {
     die "the cluster did not come up within 120 s; logs are in $WORK/log"
 }
 
+# Starts the next TaskManager (numbered after every one this cluster ever started) and waits
+# until it has registered with the ResourceManager.
+add_task_manager() {
+    running jobmanager || die "no JobManager runs; run start first"
+    local n=1
+    while [[ -e $WORK/pids/taskmanager-$n.pid || -e $WORK/log/taskmanager-$n.log ]]; do
+        n=$((n + 1))
+    done
+    launch "taskmanager-$n" org.apache.flink.runtime.taskexecutor.TaskManagerRunner TM
+    local deadline=$((SECONDS + 120))
+    while ((SECONDS < deadline)); do
+        if grep -q "Successful registration at resource manager" \
+            "$WORK/log/taskmanager-$n.log" 2>/dev/null; then
+            echo "taskmanager-$n registered"
+            return 0
+        fi
+        running "taskmanager-$n" || die "taskmanager-$n exited; see $WORK/log/taskmanager-$n.log"
+        sleep 0.5
+    done
+    die "taskmanager-$n did not register within 120 s"
+}
+
 start() {
     check_dist
     if running jobmanager; then
@@ -215,7 +241,8 @@ command=${1:-}
 shift
 case $command in
 start) start ;;
-submit) flink run --detached "$DIST/job/sift-job.jar" "$@" ;;
+# shellcheck disable=SC2086 # SIFT_RUN_OPTIONS is a word list by design
+submit) flink run --detached ${SIFT_RUN_OPTIONS:-} "$DIST/job/sift-job.jar" "$@" ;;
 stop-job)
     (($# == 1)) || die "usage: stop-job JOB_ID"
     flink stop --savepointPath "file://$WORK/savepoints" "$1"
@@ -224,8 +251,11 @@ resume)
     (($# >= 1)) || die "usage: resume SAVEPOINT [job arguments]"
     savepoint=$1
     shift
-    flink run --detached --fromSavepoint "$savepoint" "$DIST/job/sift-job.jar" "$@"
+    # shellcheck disable=SC2086
+    flink run --detached --fromSavepoint "$savepoint" ${SIFT_RUN_OPTIONS:-} \
+        "$DIST/job/sift-job.jar" "$@"
     ;;
+add-taskmanager) add_task_manager ;;
 list) flink list ;;
 stop) stop ;;
 -h | --help | help) usage ;;

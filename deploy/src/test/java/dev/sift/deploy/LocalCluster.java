@@ -2,6 +2,7 @@ package dev.sift.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -32,14 +33,29 @@ final class LocalCluster implements AutoCloseable {
     private final Path dist;
     private final Path workDir;
     private final int restPort;
+    private final String extraConf;
     private final HttpClient http = HttpClient.newHttpClient();
     private boolean started;
+    private String runOptions = "";
 
     LocalCluster(Path script, Path dist, Path workDir) {
+        this(script, dist, workDir, "");
+    }
+
+    /** A cluster whose configuration has {@code extraConf} (config.yaml lines) appended. */
+    LocalCluster(Path script, Path dist, Path workDir, String extraConf) {
         this.script = script;
         this.dist = dist;
         this.workDir = workDir;
+        this.extraConf = extraConf;
         this.restPort = freePort();
+    }
+
+    /**
+     * Extra options for {@code flink run} on later submits and resumes ({@code SIFT_RUN_OPTIONS}).
+     */
+    void runOptions(String options) {
+        this.runOptions = options;
     }
 
     Path workDir() {
@@ -71,6 +87,79 @@ final class LocalCluster implements AutoCloseable {
 
     String resume(String savepoint, List<String> jobArgs) {
         return jobId(run(concat(List.of("resume", savepoint), jobArgs)));
+    }
+
+    /** Starts one more TaskManager and waits until it registered; returns its name. */
+    String addTaskManager() {
+        Matcher matcher =
+                Pattern.compile("(taskmanager-\\d+) registered").matcher(run("add-taskmanager"));
+        if (!matcher.find()) {
+            throw new IllegalStateException("add-taskmanager named no TaskManager");
+        }
+        return matcher.group(1);
+    }
+
+    /** The TaskManagers whose processes are alive, by the script's names (taskmanager-1, ...). */
+    List<String> liveTaskManagers() {
+        List<String> names = new ArrayList<>();
+        try (var pids = Files.list(workDir.resolve("pids"))) {
+            for (Path file : pids.sorted().toList()) {
+                String name = file.getFileName().toString().replace(".pid", "");
+                if (name.startsWith("taskmanager-")
+                        && ProcessHandle.of(pid(name)).map(ProcessHandle::isAlive).orElse(false)) {
+                    names.add(name);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return names;
+    }
+
+    /** {@code kill -9} of a cluster process by its pid file: no shutdown hook, no goodbye. */
+    void kill(String process) throws InterruptedException {
+        ProcessHandle handle =
+                ProcessHandle.of(pid(process))
+                        .orElseThrow(() -> new IllegalStateException(process + " is not running"));
+        System.out.printf("kill -9 %s (pid %d)%n", process, handle.pid());
+        handle.destroyForcibly(); // SIGKILL on Unix
+        handle.onExit().orTimeout(30, TimeUnit.SECONDS).join();
+    }
+
+    private long pid(String process) {
+        try {
+            return Long.parseLong(
+                    Files.readString(workDir.resolve("pids").resolve(process + ".pid")).trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Cancels a job through the REST API and waits until it is CANCELED. */
+    void cancel(String jobId) {
+        HttpRequest request =
+                HttpRequest.newBuilder(URI.create(dashboard() + "/jobs/" + jobId + "?mode=cancel"))
+                        .method("PATCH", HttpRequest.BodyPublishers.noBody())
+                        .timeout(Duration.ofSeconds(10))
+                        .build();
+        try {
+            http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline
+                && !get("/jobs/" + jobId).path("state").asText().equals("CANCELED")) {
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     @Override
@@ -173,7 +262,8 @@ final class LocalCluster implements AutoCloseable {
             builder.environment().put("SIFT_FLINK_DIST", dist.toString());
             builder.environment().put("SIFT_CLUSTER_DIR", workDir.toString());
             builder.environment().put("SIFT_REST_PORT", Integer.toString(restPort));
-            builder.environment().put("SIFT_FLINK_CONF", TEST_CONF);
+            builder.environment().put("SIFT_FLINK_CONF", TEST_CONF + "\n" + extraConf);
+            builder.environment().put("SIFT_RUN_OPTIONS", runOptions);
             Process process = builder.start();
             boolean finished = process.waitFor(5, TimeUnit.MINUTES);
             if (!finished) {
