@@ -73,24 +73,35 @@ class SiftJobTest {
         assertThat(declared).hasSizeGreaterThan(15).contains(SiftOptions.BUFFER_TIMEOUT);
 
         for (ConfigOption<?> option : declared) {
-            String flag = "--" + option.key() + "=" + sampleValue(option);
-            Configuration config = SiftJob.parseArgs(flag);
-            assertThat(config.contains(option)).as(flag).isTrue();
-            assertThat(config.get(option)).as(flag).isNotNull();
+            Configuration config = null;
+            for (String value : sampleValues(option)) {
+                try {
+                    config = SiftJob.parseArgs("--" + option.key() + "=" + value);
+                    break;
+                } catch (IllegalArgumentException wrongType) {
+                    // try the next kind of value
+                }
+            }
+            assertThat(config).as(option.key() + " parses").isNotNull();
+            assertThat(config.contains(option)).as(option.key()).isTrue();
+            assertThat(config.get(option)).as(option.key()).isNotNull();
         }
     }
 
-    /** The option's default as Flink writes it, or a plausible value where it has none. */
-    private static String sampleValue(ConfigOption<?> option) {
+    /**
+     * The option's default as Flink writes it; where it has none, plausible values of each kind
+     * (Flink keeps an option's type to itself).
+     */
+    private static List<String> sampleValues(ConfigOption<?> option) {
         if (!option.hasDefaultValue()) {
-            return option.key().contains("bootstrap") ? "broker:9092" : "/etc/sift/value";
+            return List.of("broker:9092", "3", "/etc/sift/value");
         }
         Configuration written = new Configuration();
         @SuppressWarnings("unchecked")
         ConfigOption<Object> typed = (ConfigOption<Object>) option;
         written.set(typed, typed.defaultValue());
         String value = written.toMap().get(option.key());
-        return value.isEmpty() ? "spam" : value;
+        return List.of(value.isEmpty() ? "spam" : value);
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.sift.job.infer;
 import dev.sift.model.encode.PassCost;
 import dev.sift.schemas.ErrorCode;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -12,6 +13,7 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.metrics.groups.AbstractMetricGroup;
 
 /**
  * The inference operator's metrics, as they appear in the Flink dashboard under the operator:
@@ -34,7 +36,7 @@ final class InferenceMetrics {
     final Histogram endToEndLatencyMs;
     final Histogram paddingEfficiencyPct;
     private final Map<ErrorCode, Counter> deadLetters = new EnumMap<>(ErrorCode.class);
-    private final Set<String> registeredModels = new HashSet<>();
+    private final Map<String, MetricGroup> modelGroups = new HashMap<>();
     private final Set<String> registeredEncoders = new HashSet<>();
     private final MetricGroup group;
 
@@ -67,13 +69,28 @@ final class InferenceMetrics {
     }
 
     /**
-     * Registers the version gauge of a model the first time it serves. The gauge reads 0 while the
-     * model does not serve (retired, or refused on restore): Flink offers no way to unregister one
-     * metric of a group.
+     * Registers the version gauge of a model when it starts to serve. The gauge reads 0 while the
+     * model does not serve on this subtask (refused on restore).
      */
     void modelServing(String model, Supplier<OptionalLong> version) {
-        if (registeredModels.add(model)) {
-            group.addGroup("model", model).gauge("activeVersion", () -> version.get().orElse(0));
+        modelGroups.computeIfAbsent(
+                model,
+                name -> {
+                    MetricGroup modelGroup = group.addGroup("model", name);
+                    modelGroup.gauge("activeVersion", () -> version.get().orElse(0));
+                    return modelGroup;
+                });
+    }
+
+    /**
+     * Removes a retired model's gauges. Flink's public {@link MetricGroup} cannot unregister a
+     * metric, but the groups its runtime hands out can be closed, which unregisters everything in
+     * them from every reporter; a later {@code addGroup} with the same name opens a fresh one.
+     */
+    void modelRetired(String model) {
+        MetricGroup modelGroup = modelGroups.remove(model);
+        if (modelGroup instanceof AbstractMetricGroup<?> closable) {
+            closable.close();
         }
     }
 

@@ -110,6 +110,11 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                                         loaded.bundle().manifest().encoder().contentHash(),
                                         loaded.passCost());
                             }
+
+                            @Override
+                            public void retired(String model) {
+                                metrics.modelRetired(model);
+                            }
                         });
         flushDeadline = Long.MAX_VALUE;
         Map<String, ActiveVersion> state = new HashMap<>();

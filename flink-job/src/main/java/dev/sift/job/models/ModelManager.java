@@ -54,6 +54,9 @@ public final class ModelManager implements AutoCloseable {
 
         /** {@code model} serves a new version. */
         void serving(String model);
+
+        /** {@code model} was retired: nothing serves it any more. */
+        default void retired(String model) {}
     }
 
     private final ModelLoader loader;
@@ -269,6 +272,7 @@ public final class ModelManager implements AutoCloseable {
         if (model != null) {
             model.close();
         }
+        events.retired(name);
         LOG.info("Retired {} (was {})", name, model);
         return retired;
     }

@@ -3,8 +3,14 @@ package dev.sift.job.infer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sift.model.encode.PassCost;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalLong;
 import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Metric;
 import org.apache.flink.metrics.testutils.MetricListener;
+import org.apache.flink.runtime.metrics.groups.GenericMetricGroup;
+import org.apache.flink.runtime.metrics.util.TestingMetricRegistry;
 import org.junit.jupiter.api.Test;
 
 class InferenceMetricsTest {
@@ -22,5 +28,31 @@ class InferenceMetricsTest {
                 listener.<Integer>getGauge("encoder", "0123456789ab", "passOverheadTokens")
                         .orElseThrow();
         assertThat(overhead.getValue()).isEqualTo(84);
+    }
+
+    @Test
+    void aRetiredModelsVersionGaugeIsUnregisteredAndComesBackWhenItServesAgain() {
+        Map<String, Metric> registered = new HashMap<>();
+        TestingMetricRegistry registry =
+                TestingMetricRegistry.builder()
+                        .setRegisterConsumer(
+                                (metric, name, group) ->
+                                        registered.put(group.getMetricIdentifier(name), metric))
+                        .setUnregisterConsumer(
+                                (metric, name, group) ->
+                                        registered.remove(group.getMetricIdentifier(name)))
+                        .build();
+        InferenceMetrics metrics =
+                new InferenceMetrics(new GenericMetricGroup(registry, null, "infer"));
+        String gauge = "infer.model.spam.activeVersion";
+
+        metrics.modelServing("spam", () -> OptionalLong.of(3));
+        assertThat(((Gauge<?>) registered.get(gauge)).getValue()).isEqualTo(3L);
+
+        metrics.modelRetired("spam");
+        assertThat(registered).doesNotContainKey(gauge);
+
+        metrics.modelServing("spam", () -> OptionalLong.of(4));
+        assertThat(((Gauge<?>) registered.get(gauge)).getValue()).isEqualTo(4L);
     }
 }
