@@ -1,0 +1,452 @@
+package dev.sift.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sift.job.FailAfterCheckpoints;
+import dev.sift.job.TestModels;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.registry.ModelBundle;
+import dev.sift.schemas.ModelAction;
+import dev.sift.testing.kafka.KafkaBrokerProcesses;
+import dev.sift.testing.kafka.KafkaTestCluster;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The failure matrix: Sift on the standalone cluster ({@code deploy/local-cluster.sh}: a JobManager
+ * and TaskManagers as their own JVMs) against real Kafka broker processes, one failure per case,
+ * each with traffic flowing (a producer sending numbered requests at a steady rate) and a model
+ * swap (v1 to v2, announced on the models topic) before the failure. Every case ends with every
+ * request answered exactly once, read with {@code read_committed}, and by v2 after the failure.
+ *
+ * <p>Recovery time, per failure: from the moment it was injected to the first committed result for
+ * a request sent after that moment. It so includes the failure's detection, the restart, the
+ * catching up and the checkpoint that commits the first new results (1 s interval here). For the
+ * rescale, the failure is the stop: from the moment the savepoint completed and the old job ended
+ * to the resumed job's first committed result, the client's resubmission included.
+ *
+ * <p>Runs in the {@code failure-matrix} profile ({@code mvn -Pfailure-matrix -pl deploy -am
+ * verify}), which {@code .ci/run} runs after the main build; it prints the matrix as a table.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FailureMatrixITCase {
+
+    private static final Path DIST = Path.of(System.getProperty("sift.flink.dist", "target/flink"));
+    private static final Path SCRIPT =
+            Path.of(System.getProperty("sift.repo.root", ".."))
+                    .resolve("deploy/local-cluster.sh")
+                    .normalize();
+
+    /** Requests per second, the whole time of every case. */
+    private static final int RATE = 40;
+
+    /** Traffic before and after each failure: long enough for several checkpoints each side. */
+    private static final Duration STEADY = Duration.ofSeconds(6);
+
+    private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(2);
+
+    /** After the traffic stops: no new answer for this long means the rest are lost. */
+    private static final Duration STALLED = Duration.ofSeconds(20);
+
+    /**
+     * A killed TaskManager is noticed when two heartbeats in a row fail to reach it: 1 s apart here
+     * rather than 10 s. The timeout is only for a live but silent one.
+     */
+    private static final String CLUSTER_CONF =
+            String.join("\n", "heartbeat.interval: 1000", "heartbeat.timeout: 20000");
+
+    private static final Pattern INJECTED =
+            Pattern.compile(
+                    FailAfterCheckpoints.MESSAGE + " \\d+ of \\d+, after checkpoint (\\d+)");
+
+    private final List<String> table = new ArrayList<>();
+
+    @TempDir static Path work;
+    private KafkaBrokerProcesses kafka;
+    private LocalCluster cluster;
+
+    @BeforeAll
+    void startClusters() {
+        kafka = KafkaBrokerProcesses.start(1, work.resolve("kafka"));
+        cluster = new LocalCluster(SCRIPT, DIST, work.resolve("flink"), CLUSTER_CONF);
+        try {
+            cluster.start();
+        } catch (RuntimeException e) {
+            cluster.printLogTails(80);
+            throw e;
+        }
+    }
+
+    @AfterAll
+    void stopClusters() {
+        System.out.println();
+        System.out.println(
+                "Failure matrix (recovery: failure -> first committed result for a"
+                        + " request sent after it)");
+        System.out.printf(
+                "| %-34s | %5s | %8s | %4s | %10s | %-22s |%n",
+                "case", "sent", "answered", "lost", "duplicated", "recovery");
+        System.out.println(
+                "|"
+                        + "-".repeat(36)
+                        + "|-------|----------|------|------------|"
+                        + "-".repeat(24)
+                        + "|");
+        table.forEach(System.out::println);
+        try {
+            if (cluster != null) {
+                cluster.close();
+            }
+        } finally {
+            if (kafka != null) {
+                kafka.close();
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void taskManagerKilledMidStream() throws Exception {
+        try (MatrixCase run = new MatrixCase("TaskManager kill -9, fresh one", kafka, 2)) {
+            run.submit();
+            run.swapModelMidStream();
+            String victim = cluster.liveTaskManagers().get(0);
+            long failedAt = System.currentTimeMillis();
+            cluster.kill(victim);
+            cluster.addTaskManager();
+            run.recovered(failedAt);
+            run.finish();
+        }
+    }
+
+    @Test
+    @Order(2)
+    void brokerStoppedAndRestartedMidStream() throws Exception {
+        try (MatrixCase run = new MatrixCase("Kafka broker stop + restart", kafka, 2)) {
+            run.submit();
+            run.swapModelMidStream();
+            long failedAt = System.currentTimeMillis();
+            kafka.stop(1);
+            Thread.sleep(3_000); // down while requests keep coming
+            kafka.restart(1);
+            run.recovered(failedAt);
+            run.finish();
+        }
+    }
+
+    @Test
+    @Order(3)
+    void partitionLeadersKilledInAThreeBrokerCluster() throws Exception {
+        try (KafkaBrokerProcesses three = KafkaBrokerProcesses.start(3, work.resolve("kafka-3"));
+                MatrixCase run = new MatrixCase("3 brokers: kill -9 leaders", three, 2)) {
+            try {
+                run.submit();
+                run.swapModelMidStream();
+                // As Kafka's system tests bounce brokers: one at a time, back in sync before the
+                // next, so that min.insync.replicas=2 of 3 always holds.
+                for (String topic : List.of(run.requests, run.results)) {
+                    int leader = three.leader(topic, 0);
+                    System.out.printf("kill -9 broker %d, leader of %s-0%n", leader, topic);
+                    long failedAt = System.currentTimeMillis();
+                    three.kill(leader);
+                    run.recovered(failedAt);
+                    three.restart(leader);
+                    three.awaitInSync(topic, 0, 3, RECOVERY_TIMEOUT);
+                }
+                run.finish();
+            } catch (Throwable failure) {
+                System.out.println(three.describe());
+                throw failure;
+            }
+        }
+    }
+
+    @Test
+    @Order(4)
+    void rescaledThroughSavepointsFromTwoToOneToThree() throws Exception {
+        try (MatrixCase run = new MatrixCase("rescale 2 -> 1 -> 3 (savepoints)", kafka, 2)) {
+            run.submit();
+            run.swapModelMidStream();
+            for (int parallelism : List.of(1, 3)) {
+                while (cluster.liveTaskManagers().size() < parallelism) {
+                    cluster.addTaskManager(); // one slot each
+                }
+                String savepoint = cluster.stopWithSavepoint(run.job);
+                // From here on no job runs: what comes is answered by the resumed one. (The old
+                // job answers requests up to its savepoint, so an earlier mark would flatter.)
+                long stoppedAt = System.currentTimeMillis();
+                run.resume(savepoint, parallelism);
+                run.recovered(stoppedAt);
+            }
+            run.finish();
+        }
+    }
+
+    @Test
+    @Order(5)
+    void threeTaskFailuresEachAfterACompletedCheckpoint() throws Exception {
+        String classes =
+                String.join(
+                        " ",
+                        "-C",
+                        location(InjectedFailureJob.class),
+                        "-C",
+                        location(FailAfterCheckpoints.class),
+                        "-c",
+                        InjectedFailureJob.class.getName());
+        cluster.runOptions(classes);
+        try (MatrixCase run = new MatrixCase("3 injected task failures", kafka, 2)) {
+            run.submit();
+            run.swapModelMidStream();
+            Map<Long, Long> failures = awaitInjectedFailures(run.job);
+            assertThat(failures)
+                    .as("checkpoints the injected failures followed, and when they failed")
+                    .hasSize(InjectedFailureJob.FAILURES);
+            for (long failedAt : failures.values()) {
+                run.recovered(failedAt);
+            }
+            run.finish();
+        } finally {
+            cluster.runOptions("");
+        }
+    }
+
+    /**
+     * Waits until the job's exception history holds every injected failure; returns, per checkpoint
+     * it followed, when it happened.
+     */
+    private Map<Long, Long> awaitInjectedFailures(String job) throws InterruptedException {
+        long deadline = System.nanoTime() + RECOVERY_TIMEOUT.toNanos();
+        Map<Long, Long> failures = new TreeMap<>();
+        while (System.nanoTime() < deadline) {
+            failures.clear();
+            JsonNode entries = cluster.get("/jobs/" + job + "/exceptions").path("exceptionHistory");
+            for (JsonNode entry : entries.path("entries")) {
+                Matcher matcher = INJECTED.matcher(entry.path("stacktrace").asText());
+                if (matcher.find()) {
+                    failures.put(
+                            Long.parseLong(matcher.group(1)), entry.path("timestamp").asLong());
+                }
+            }
+            if (failures.size() >= InjectedFailureJob.FAILURES) {
+                break;
+            }
+            Thread.sleep(500);
+        }
+        return failures;
+    }
+
+    private static String location(Class<?> type) throws URISyntaxException {
+        return type.getProtectionDomain().getCodeSource().getLocation().toURI().toString();
+    }
+
+    /**
+     * One row of the matrix: fresh topics and registry, the job, the traffic and the tally, and the
+     * recovery times of its failures.
+     */
+    private final class MatrixCase implements AutoCloseable {
+        final String name;
+        final KafkaTestCluster brokers;
+        final String requests;
+        final String results;
+        final String models;
+        final TestModels registry;
+        final List<String> jobArgs;
+        final int parallelism;
+        final List<Long> recoveries = new ArrayList<>();
+        final long startedAt = System.nanoTime();
+        Traffic traffic;
+        ResultTally tally;
+        String job;
+
+        MatrixCase(String name, KafkaTestCluster brokers, int parallelism) throws Exception {
+            this.name = name;
+            this.brokers = brokers;
+            requests = brokers.newTopic("requests", 3);
+            results = brokers.newTopic("results", 2);
+            models = brokers.newTopic("models", 1);
+            String deadLetters = brokers.newTopic("dead-letters", 1);
+            Path registryDir = work.resolve("registry-" + requests);
+            registry = new TestModels(registryDir);
+            registry.publish("spam", 1, Pooling.CLS);
+            jobArgs =
+                    List.of(
+                            "--sift.kafka.bootstrap-servers=" + brokers.bootstrapServers(),
+                            "--sift.topics.requests=" + requests,
+                            "--sift.topics.results=" + results,
+                            "--sift.topics.dead-letters=" + deadLetters,
+                            "--sift.topics.models=" + models,
+                            "--sift.kafka.group-id=" + requests,
+                            "--sift.registry=" + registryDir,
+                            "--sift.checkpoint.interval=1 s",
+                            "--sift.batch.max-size=8",
+                            "--sift.batch.max-wait=20 ms");
+            this.parallelism = parallelism;
+        }
+
+        /** Submits the job, starts the traffic, and waits for the first results. */
+        void submit() throws Exception {
+            job = cluster.submit(args(parallelism));
+            cluster.awaitRunning(job, Duration.ofMinutes(2));
+            tally = new ResultTally(brokers, results);
+            traffic = new Traffic(brokers, requests, RATE);
+            awaitUntil("first results", () -> !tally.counts().isEmpty());
+        }
+
+        void resume(String savepoint, int newParallelism) throws Exception {
+            job = cluster.resume(savepoint, args(newParallelism));
+            cluster.awaitRunning(job, Duration.ofMinutes(2));
+        }
+
+        private List<String> args(int p) {
+            List<String> all = new ArrayList<>(jobArgs);
+            all.add("--sift.parallelism=" + p);
+            return all;
+        }
+
+        /** Publishes and announces v2, and waits until a request sent after it gets v2. */
+        void swapModelMidStream() throws Exception {
+            Thread.sleep(STEADY.toMillis() / 2);
+            ModelBundle v2 = registry.publish("spam", 2, Pooling.MEAN);
+            long announcedAt = System.currentTimeMillis();
+            brokers.send(
+                    models,
+                    List.of(TestModels.encode(TestModels.announcement(v2, ModelAction.ACTIVATE))));
+            awaitUntil("v2 serving", () -> tally.answeredBy(2, announcedAt, traffic.sentAt()));
+            Thread.sleep(STEADY.toMillis() / 2);
+        }
+
+        /** Waits until a request sent after {@code failedAt} is answered; records how long. */
+        void recovered(long failedAt) throws Exception {
+            awaitUntil(
+                    "a result after the failure",
+                    () ->
+                            tally.firstAnswerToRequestSentAfter(failedAt, traffic.sentAt())
+                                    .isPresent());
+            OptionalLong first = tally.firstAnswerToRequestSentAfter(failedAt, traffic.sentAt());
+            recoveries.add(first.getAsLong() - failedAt);
+            System.out.printf(
+                    "%s: recovered in %.1f s%n", name, (first.getAsLong() - failedAt) / 1000.0);
+            Thread.sleep(STEADY.toMillis());
+        }
+
+        /**
+         * Stops the traffic, waits until every acknowledged request is answered and a few
+         * checkpoints more (a late duplicate would show), and checks exactly once.
+         */
+        void finish() throws Exception {
+            traffic.stop();
+            assertThat(traffic.failures()).as("sends the broker refused").isEmpty();
+            Set<String> sent = traffic.acknowledged();
+            awaitAnswers(sent);
+            Thread.sleep(3_000);
+            Map<String, Integer> counts = tally.counts();
+            long lost = sent.stream().filter(id -> !counts.containsKey(id)).count();
+            long duplicated =
+                    counts.values().stream().filter(n -> n > 1).mapToLong(n -> n - 1).sum();
+            long answered = counts.keySet().stream().filter(sent::contains).count();
+            String row =
+                    String.format(
+                            "| %-34s | %5d | %8d | %4d | %10d | %-22s |",
+                            name,
+                            sent.size(),
+                            answered,
+                            lost,
+                            duplicated,
+                            recoveries.stream()
+                                    .map(ms -> String.format("%.1f s", ms / 1000.0))
+                                    .collect(Collectors.joining(", ")));
+            table.add(row);
+            System.out.printf(
+                    "%s%n  (case took %d s)%n",
+                    row, Duration.ofNanos(System.nanoTime() - startedAt).toSeconds());
+            assertThat(tally.errors()).as("results that did not decode").isEmpty();
+            assertThat(counts.keySet()).as("answers to requests never sent").isSubsetOf(sent);
+            assertThat(lost).as("requests never answered").isZero();
+            assertThat(counts)
+                    .as("results per request")
+                    .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+            String last = "r-" + (traffic.count() - 1);
+            assertThat(tally.version(last))
+                    .as("the version serving the last request")
+                    .isEqualTo(2L);
+        }
+
+        /**
+         * Waits until every request in {@code sent} is answered, or until answers stop coming for a
+         * while: then the table shows what is missing.
+         */
+        private void awaitAnswers(Set<String> sent) throws InterruptedException {
+            long deadline = System.nanoTime() + RECOVERY_TIMEOUT.toNanos();
+            int answered = -1;
+            long lastProgress = System.nanoTime();
+            while (System.nanoTime() < deadline) {
+                Set<String> ids = tally.counts().keySet();
+                if (ids.containsAll(sent)) {
+                    return;
+                }
+                if (ids.size() > answered) {
+                    answered = ids.size();
+                    lastProgress = System.nanoTime();
+                } else if (System.nanoTime() - lastProgress > STALLED.toNanos()) {
+                    return;
+                }
+                Thread.sleep(100);
+            }
+        }
+
+        private void awaitUntil(String what, BooleanSupplier condition)
+                throws InterruptedException {
+            long deadline = System.nanoTime() + RECOVERY_TIMEOUT.toNanos();
+            while (!condition.getAsBoolean()) {
+                if (System.nanoTime() > deadline) {
+                    cluster.printLogTails(60);
+                    throw new AssertionError(name + ": no " + what + " within " + RECOVERY_TIMEOUT);
+                }
+                Thread.sleep(100);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (traffic != null) {
+                    traffic.close();
+                }
+                if (tally != null) {
+                    tally.close();
+                }
+            } finally {
+                if (job != null && isRunning(job)) {
+                    cluster.cancel(job);
+                }
+            }
+        }
+
+        private boolean isRunning(String jobId) {
+            String state = cluster.get("/jobs/" + jobId).path("state").asText();
+            return !Set.of("CANCELED", "FINISHED", "FAILED").contains(state);
+        }
+    }
+}
