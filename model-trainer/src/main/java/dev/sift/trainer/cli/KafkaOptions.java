@@ -16,8 +16,7 @@ final class KafkaOptions {
 
     @Option(
             names = "--bootstrap-servers",
-            required = true,
-            description = "Kafka brokers, host:port[,host:port...].")
+            description = "Kafka brokers, host:port[,host:port...]; needed to reach running jobs.")
     String bootstrapServers;
 
     @Option(
@@ -26,6 +25,12 @@ final class KafkaOptions {
     Path configFile;
 
     Properties properties() throws IOException {
+        if (bootstrapServers == null || bootstrapServers.isBlank()) {
+            throw new IllegalArgumentException(
+                    "Missing --bootstrap-servers: running jobs are told through Kafka (or add"
+                            + " --registry-only to record the announcement for jobs that start"
+                            + " later)");
+        }
         Properties properties = new Properties();
         if (configFile != null) {
             try (Reader reader = Files.newBufferedReader(configFile)) {

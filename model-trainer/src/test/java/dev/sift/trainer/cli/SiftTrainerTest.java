@@ -222,6 +222,25 @@ class SiftTrainerTest {
                         "next: sift-trainer announce --model spam --version 1 --registry '"
                                 + registry
                                 + "' --bootstrap-servers HOST:PORT");
+
+        int withoutKafka =
+                SiftTrainer.run("announce", "--model", "spam", "--registry", registry.toString());
+        assertThat(withoutKafka).isEqualTo(1);
+        assertThat(err.toString())
+                .contains("Missing --bootstrap-servers")
+                .contains("--registry-only");
+
+        int recorded =
+                SiftTrainer.run(
+                        "announce",
+                        "--model",
+                        "spam",
+                        "--registry",
+                        registry.toString(),
+                        "--registry-only");
+        assertThat(recorded).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("recorded ACTIVATE spam v1");
+        assertThat(ModelRegistry.at(registry).recordedAnnouncement("spam")).isPresent();
     }
 
     @Test
