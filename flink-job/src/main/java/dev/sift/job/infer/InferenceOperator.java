@@ -12,6 +12,7 @@ import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
+import dev.sift.schemas.RecordDecodingException;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -159,9 +160,13 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         ModelAnnouncement announcement;
         try {
             announcement = announcementCodec.decode(element.getValue());
-        } catch (Exception e) {
+        } catch (RecordDecodingException e) {
             // The topic is the trainer's; a stray record there must not stop classification.
             LOG.error("Skipping an undecodable model announcement: {}", e.getMessage());
+            metrics.modelsRefused.inc();
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("Skipping a model announcement the decoder failed on", e);
             metrics.modelsRefused.inc();
             return;
         }

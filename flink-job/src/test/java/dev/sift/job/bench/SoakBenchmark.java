@@ -129,14 +129,14 @@ public final class SoakBenchmark {
             BenchEnvironment.print(System.out);
             System.out.printf(
                     Locale.ROOT,
-                    "%7s %8s %9s %6s %8s %8s %10s%n",
+                    "%7s %8s %9s %6s %8s %8s %12s%n",
                     "minute",
                     "sent",
                     "answered",
                     "swaps",
                     "RSS MB",
                     "heap MB",
-                    "native MB");
+                    "non-heap MB");
             List<Sample> samples = new ArrayList<>();
             long start = System.nanoTime();
             long end = start + (long) (minutes * 60e9);
@@ -167,7 +167,7 @@ public final class SoakBenchmark {
                 samples.add(sample);
                 System.out.printf(
                         Locale.ROOT,
-                        "%7.1f %8d %9d %6d %8d %8d %10s%n",
+                        "%7.1f %8d %9d %6d %8d %8d %12s%n",
                         sample.minutes(),
                         sample.sent(),
                         sample.answered(),
@@ -185,12 +185,12 @@ public final class SoakBenchmark {
     }
 
     /**
-     * Warm-up ends after two full swap cycles (each encoder loaded, released and loaded again: the
-     * allocator has then seen every size it will see); growth per swap is measured after it.
+     * Growth per swap is measured over the second half of the run. The first half is warm-up: the
+     * heap grows to what the collector settles on and the native allocator to what two encoders
+     * loaded in turn need, and both show in the resident size (seen here: about four minutes).
      */
     private static void summarize(List<Sample> samples) {
-        Sample warm =
-                samples.stream().filter(s -> s.swaps() >= 4).findFirst().orElse(samples.get(0));
+        Sample warm = samples.get(samples.size() / 2);
         Sample last = samples.get(samples.size() - 1);
         int swapsAfter = last.swaps() - warm.swaps();
         System.out.printf(
@@ -205,8 +205,8 @@ public final class SoakBenchmark {
                 perSwap(last.rssMb() - warm.rssMb(), swapsAfter));
         System.out.printf(
                 Locale.ROOT,
-                "JVM native (NMT committed): %d MB after warm-up, %d MB at the end: %+.1f MB per"
-                        + " swap%n",
+                "JVM native outside the heap (NMT committed): %d MB after warm-up, %d MB at the"
+                        + " end: %+.1f MB per swap%n",
                 warm.nativeMb(),
                 last.nativeMb(),
                 perSwap(last.nativeMb() - warm.nativeMb(), swapsAfter));
@@ -314,8 +314,9 @@ public final class SoakBenchmark {
 
     /**
      * What the JVM's native memory tracking counts as committed (with
-     * -XX:NativeMemoryTracking=summary), or -1. TensorFlow's own allocations are not in it: they
-     * show in the resident size only.
+     * -XX:NativeMemoryTracking=summary) outside the Java heap, or -1: threads, classes, code, GC
+     * structures, direct buffers. The heap is left out because it grows as the collector sees fit;
+     * TensorFlow's own allocations are not tracked at all and show in the resident size only.
      */
     private static long nativeMb() {
         try {
@@ -327,7 +328,11 @@ public final class SoakBenchmark {
                                     new Object[] {new String[] {"summary"}},
                                     new String[] {String[].class.getName()});
             Matcher matcher = NMT_TOTAL.matcher(summary.toString());
-            return matcher.find() ? Long.parseLong(matcher.group(2)) / 1024 : -1;
+            long heapCommitted =
+                    ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
+            return matcher.find()
+                    ? (Long.parseLong(matcher.group(2)) * 1024 - heapCommitted) >> 20
+                    : -1;
         } catch (Exception e) {
             return -1;
         }
