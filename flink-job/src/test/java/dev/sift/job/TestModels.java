@@ -37,7 +37,7 @@ public final class TestModels {
 
     /**
      * Publishes a deterministic random head for {@code name}, seeded by {@code seed}, and records
-     * its activation in the registry, as {@code sift-trainer publish --activate} does: a job
+     * its activation in the registry, as {@code sift-trainer announce --registry-only} does: a job
      * started without state serves it.
      */
     public ModelBundle publish(String name, long seed, Pooling pooling) throws IOException {

@@ -18,7 +18,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * What Sift's DataStream job answers for a requests topic: the job itself ({@link SiftJob#wire}, as
  * deployed), started on the test's MiniCluster with a fresh consumer group and results topic, run
  * until every request is answered, then cancelled. The version to compare with is activated first,
- * as {@code sift-trainer publish --activate} does, so the fresh job serves it.
+ * as {@code sift-trainer announce --registry-only} does, so the fresh job serves it.
  */
 final class JobResults {
 

@@ -161,7 +161,8 @@ public final class ModelManager implements AutoCloseable {
             if (recorded.isEmpty()) {
                 LOG.warn(
                         "{} has versions {} in the registry but none was ever announced: not"
-                                + " serving it (announce one, or publish with --activate)",
+                                + " serving it (announce one; announce --registry-only needs no"
+                                + " broker)",
                         name,
                         registry.versions(name));
                 continue;
