@@ -1,5 +1,6 @@
 package dev.sift.job.decode;
 
+import dev.sift.job.SiftOptions;
 import java.io.Serializable;
 
 /**
@@ -10,8 +11,11 @@ import java.io.Serializable;
  */
 public record RequestLimits(int maxTextBytes, int maxIdLength) implements Serializable {
 
-    /** The job's defaults. */
-    public static final RequestLimits DEFAULTS = new RequestLimits(100_000, 256);
+    /** The job's defaults, as {@link SiftOptions} declares them. */
+    public static final RequestLimits DEFAULTS =
+            new RequestLimits(
+                    SiftOptions.MAX_TEXT_BYTES.defaultValue(),
+                    SiftOptions.MAX_ID_LENGTH.defaultValue());
 
     public RequestLimits {
         if (maxTextBytes < 1 || maxIdLength < 1) {

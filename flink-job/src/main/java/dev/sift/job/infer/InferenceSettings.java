@@ -1,5 +1,6 @@
 package dev.sift.job.infer;
 
+import dev.sift.job.SiftOptions;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Objects;
@@ -74,17 +75,17 @@ public record InferenceSettings(
                 .deadLetterTopic(deadLetterTopic);
     }
 
-    /** Starts from the defaults of {@code SiftOptions}. */
+    /** Starts from the defaults of {@link SiftOptions}, read from the options themselves. */
     public static final class Builder {
-        private String registry = "registry";
+        private String registry = SiftOptions.REGISTRY.defaultValue();
         private String announcementPublicKeyPem;
-        private int maxBatchSize = 32;
-        private int maxBatchTokens = 2048;
-        private long maxWaitMillis = 50;
-        private List<String> defaultModels = List.of();
-        private Set<String> servedModels = Set.of();
-        private String resultsTopic = "sift.results";
-        private String deadLetterTopic = "sift.dead-letters";
+        private int maxBatchSize = SiftOptions.MAX_BATCH_SIZE.defaultValue();
+        private int maxBatchTokens = SiftOptions.MAX_BATCH_TOKENS.defaultValue();
+        private long maxWaitMillis = SiftOptions.MAX_WAIT.defaultValue().toMillis();
+        private List<String> defaultModels = SiftOptions.DEFAULT_MODELS.defaultValue();
+        private Set<String> servedModels = Set.copyOf(SiftOptions.SERVED_MODELS.defaultValue());
+        private String resultsTopic = SiftOptions.RESULTS_TOPIC.defaultValue();
+        private String deadLetterTopic = SiftOptions.DEAD_LETTER_TOPIC.defaultValue();
 
         private Builder() {}
 
