@@ -1,25 +1,35 @@
 package dev.sift.model.bundle;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.sift.model.encode.Pooling;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 
 /**
- * {@code manifest.json} of one model version, {@code <registry>/<name>/<version>/}: a head plus
- * everything needed to serve and to audit it.
+ * {@code manifest.json} of one model version, {@code <registry>/<name>/<version>/}: a head (or a
+ * fine-tuned top) plus everything needed to serve and to audit it.
+ *
+ * <p>Two shapes share this record. A head-only model ({@link #FORMAT_VERSION}) has {@code head.bin}
+ * and no {@code fineTune}; its JSON is exactly what it was before fine-tuning existed. A fine-tuned
+ * model ({@link #FINE_TUNED_FORMAT_VERSION}) has no head file: its head was trained together with
+ * its own top layers and reads their output, not the encoder's, so it lives with them in {@code
+ * top.bin} (see {@link FineTunedTop}). A reader that knows only version 1 refuses version 2 by its
+ * version number instead of serving the head on the wrong vectors.
  *
  * @param encoder the encoder the head reads, by content hash
  * @param pooling how a sequence becomes the head's input vector
  * @param maxSeqLen truncation length, in tokens with specials
  * @param labels label names, in head column order
- * @param headFile the {@code head.bin} inside the bundle
+ * @param headFile the {@code head.bin} inside the bundle; null for a fine-tuned model
  * @param files SHA-256 of every file but the manifest, by relative path
  * @param metrics evaluation figures, name to value
  * @param parentVersion the version this one was trained to replace, or null
  * @param trainingDataHash SHA-256 of the training data, or null
  * @param training training settings (optimizer, seed, epochs ...)
  * @param createdAt ISO-8601 instant
+ * @param fineTune the fine-tuned top, or null for a head-only model (then left out of the JSON)
  */
 public record ModelManifest(
         String kind,
@@ -36,11 +46,24 @@ public record ModelManifest(
         Long parentVersion,
         String trainingDataHash,
         Map<String, String> training,
-        String createdAt) {
+        String createdAt,
+        @JsonInclude(JsonInclude.Include.NON_NULL) FineTunedTop fineTune) {
 
     public static final String KIND = "model";
+
+    /** The format of a head-only model. */
     public static final int FORMAT_VERSION = 1;
+
+    /** The format of a fine-tuned model: {@code fineTune} set, no head file. */
+    public static final int FINE_TUNED_FORMAT_VERSION = 2;
+
     public static final String HEAD_FILE = "head.bin";
+
+    /** Whether this version carries its own top layers (see {@link FineTunedTop}). */
+    @JsonIgnore // derived from fineTune; not a field of the JSON
+    public boolean isFineTuned() {
+        return fineTune != null;
+    }
 
     public ModelManifest withVersion(long newVersion) {
         return new ModelManifest(
@@ -58,6 +81,7 @@ public record ModelManifest(
                 parentVersion,
                 trainingDataHash,
                 training,
-                createdAt);
+                createdAt,
+                fineTune);
     }
 }

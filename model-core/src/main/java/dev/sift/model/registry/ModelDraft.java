@@ -1,17 +1,30 @@
 package dev.sift.model.registry;
 
+import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.ModelManifest;
 import dev.sift.model.encode.Pooling;
+import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * What a trainer hands to {@link ModelRegistry#publish}: everything of a model version but the
- * version number, which the registry assigns. {@code attachments} (a training report, say) are
- * copied into the bundle under their map keys and hashed like every other file.
+ * version number, which the registry assigns. A draft is either head-only ({@code head}) or
+ * fine-tuned ({@code top}: its own top layers and head), never both. {@code attachments} (a
+ * training report, say) are copied into the bundle under their map keys and hashed like every other
+ * file.
+ *
+ * <pre>{@code
+ * ModelDraft draft = ModelDraft.builder("spam", encoder.contentHash())
+ *         .fineTuned(topWeights, List.of("ham", "spam"))
+ *         .maxSeqLen(128)
+ *         .metrics(Map.of("accuracy", 0.99))
+ *         .build();
+ * }</pre>
  */
 public record ModelDraft(
         String name,
@@ -19,24 +32,180 @@ public record ModelDraft(
         Pooling pooling,
         int maxSeqLen,
         ClassificationHead head,
+        FineTuned top,
         Map<String, Double> metrics,
         Long parentVersion,
         String trainingDataHash,
         Map<String, String> training,
         Map<String, Path> attachments) {
 
+    /**
+     * A fine-tuned top and the names of its labels, in the head's column order (the weights know
+     * only how many there are).
+     */
+    public record FineTuned(TopWeights weights, List<String> labels) {
+        public FineTuned {
+            Objects.requireNonNull(weights, "weights");
+            labels = List.copyOf(Objects.requireNonNull(labels, "labels"));
+            if (labels.size() != weights.spec().labels()) {
+                throw new IllegalArgumentException(
+                        labels.size()
+                                + " label names for a top whose head has "
+                                + weights.spec().labels()
+                                + " outputs");
+            }
+        }
+    }
+
     public ModelDraft {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(encoderHash, "encoderHash");
         Objects.requireNonNull(pooling, "pooling");
-        Objects.requireNonNull(head, "head");
+        if ((head == null) == (top == null)) {
+            throw new IllegalArgumentException(
+                    "A model draft needs either a head or a fine-tuned top, not "
+                            + (head == null ? "neither" : "both"));
+        }
+        if (top != null && top.weights().spec().pooling() != pooling) {
+            throw new IllegalArgumentException(
+                    "The top was trained with pooling "
+                            + top.weights().spec().pooling().id()
+                            + " but the draft says "
+                            + pooling.id());
+        }
         metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
         training = training == null ? Map.of() : Map.copyOf(training);
         attachments = attachments == null ? Map.of() : Map.copyOf(attachments);
         if (attachments.containsKey(ModelManifest.HEAD_FILE)
+                || attachments.containsKey(FineTunedTop.TOP_FILE)
                 || attachments.containsKey(Manifests.FILE_NAME)) {
             throw new IllegalArgumentException(
-                    "An attachment may not replace the head or manifest");
+                    "An attachment may not replace the head, the top or the manifest");
+        }
+    }
+
+    /** A head-only draft, as before fine-tuning existed. */
+    public ModelDraft(
+            String name,
+            String encoderHash,
+            Pooling pooling,
+            int maxSeqLen,
+            ClassificationHead head,
+            Map<String, Double> metrics,
+            Long parentVersion,
+            String trainingDataHash,
+            Map<String, String> training,
+            Map<String, Path> attachments) {
+        this(
+                name,
+                encoderHash,
+                pooling,
+                maxSeqLen,
+                Objects.requireNonNull(head, "head"),
+                null,
+                metrics,
+                parentVersion,
+                trainingDataHash,
+                training,
+                attachments);
+    }
+
+    public boolean isFineTuned() {
+        return top != null;
+    }
+
+    /** Label names in the head's column order. */
+    public List<String> labels() {
+        return top != null ? top.labels() : head.labels();
+    }
+
+    public static Builder builder(String name, String encoderHash) {
+        return new Builder(name, encoderHash);
+    }
+
+    /** Names every setting at the call site; {@link #build} validates them. */
+    public static final class Builder {
+        private final String name;
+        private final String encoderHash;
+        private Pooling pooling;
+        private int maxSeqLen = 128;
+        private ClassificationHead head;
+        private FineTuned top;
+        private Map<String, Double> metrics;
+        private Long parentVersion;
+        private String trainingDataHash;
+        private Map<String, String> training;
+        private Map<String, Path> attachments;
+
+        private Builder(String name, String encoderHash) {
+            this.name = name;
+            this.encoderHash = encoderHash;
+        }
+
+        /** Default: {@link Pooling#CLS} for a head, the top's own pooling for a fine-tuned top. */
+        public Builder pooling(Pooling pooling) {
+            this.pooling = pooling;
+            return this;
+        }
+
+        /** Default 128. */
+        public Builder maxSeqLen(int maxSeqLen) {
+            this.maxSeqLen = maxSeqLen;
+            return this;
+        }
+
+        public Builder head(ClassificationHead head) {
+            this.head = head;
+            return this;
+        }
+
+        public Builder fineTuned(TopWeights weights, List<String> labels) {
+            this.top = new FineTuned(weights, labels);
+            return this;
+        }
+
+        public Builder metrics(Map<String, Double> metrics) {
+            this.metrics = metrics;
+            return this;
+        }
+
+        public Builder parentVersion(Long parentVersion) {
+            this.parentVersion = parentVersion;
+            return this;
+        }
+
+        public Builder trainingDataHash(String trainingDataHash) {
+            this.trainingDataHash = trainingDataHash;
+            return this;
+        }
+
+        public Builder training(Map<String, String> training) {
+            this.training = training;
+            return this;
+        }
+
+        public Builder attachments(Map<String, Path> attachments) {
+            this.attachments = attachments;
+            return this;
+        }
+
+        public ModelDraft build() {
+            Pooling chosen = pooling;
+            if (chosen == null) {
+                chosen = top != null ? top.weights().spec().pooling() : Pooling.CLS;
+            }
+            return new ModelDraft(
+                    name,
+                    encoderHash,
+                    chosen,
+                    maxSeqLen,
+                    head,
+                    top,
+                    metrics,
+                    parentVersion,
+                    trainingDataHash,
+                    training,
+                    attachments);
         }
     }
 }

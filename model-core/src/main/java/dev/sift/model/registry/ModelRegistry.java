@@ -4,9 +4,13 @@ import dev.sift.model.bundle.BundleException;
 import dev.sift.model.bundle.Digests;
 import dev.sift.model.bundle.Directories;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.bundle.EncoderRef;
+import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.ModelManifest;
+import dev.sift.model.finetune.TopFormat;
+import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.head.HeadFormat;
 import java.io.IOException;
 import java.net.URI;
@@ -224,23 +228,30 @@ public final class ModelRegistry implements RegistryReader {
         return Files.isRegularFile(file) ? Optional.of(Files.readAllBytes(file)) : Optional.empty();
     }
 
-    /** Publishes {@code draft} as the next version of its model and returns it, verified. */
+    /**
+     * Publishes {@code draft} as the next version of its model and returns it, verified. A
+     * fine-tuned draft becomes a format version 2 bundle with {@code top.bin} and no head file.
+     */
     public ModelBundle publish(ModelDraft draft) throws IOException {
         String name = checkName(draft.name());
         EncoderBundle encoder = encoder(draft.encoderHash());
-        if (draft.head().inputSize() != encoder.manifest().hiddenSize()) {
-            throw new IllegalArgumentException(
-                    "The head reads vectors of size "
-                            + draft.head().inputSize()
-                            + " but encoder "
-                            + encoder.manifest().name()
-                            + " produces "
-                            + encoder.manifest().hiddenSize());
-        }
+        checkFits(draft, encoder.manifest());
         Path modelDir = Files.createDirectories(root.resolve(name));
         Path staging = Files.createTempDirectory(modelDir, ".staging-");
         try {
-            HeadFormat.write(draft.head(), staging.resolve(ModelManifest.HEAD_FILE));
+            FineTunedTop fineTune = null;
+            if (draft.isFineTuned()) {
+                TopSpec spec = draft.top().weights().spec();
+                fineTune =
+                        new FineTunedTop(
+                                FineTunedTop.TOP_FILE,
+                                spec.firstLayer(),
+                                spec.layers(),
+                                encoder.contentHash());
+                TopFormat.write(draft.top().weights(), staging.resolve(fineTune.file()));
+            } else {
+                HeadFormat.write(draft.head(), staging.resolve(ModelManifest.HEAD_FILE));
+            }
             for (var attachment : draft.attachments().entrySet()) {
                 Files.copy(attachment.getValue(), staging.resolve(attachment.getKey()));
             }
@@ -248,20 +259,23 @@ public final class ModelRegistry implements RegistryReader {
             ModelManifest manifest =
                     new ModelManifest(
                             ModelManifest.KIND,
-                            ModelManifest.FORMAT_VERSION,
+                            draft.isFineTuned()
+                                    ? ModelManifest.FINE_TUNED_FORMAT_VERSION
+                                    : ModelManifest.FORMAT_VERSION,
                             name,
                             0,
                             EncoderRef.of(encoder.manifest()),
                             draft.pooling(),
                             draft.maxSeqLen(),
-                            draft.head().labels(),
-                            ModelManifest.HEAD_FILE,
+                            draft.labels(),
+                            draft.isFineTuned() ? null : ModelManifest.HEAD_FILE,
                             files,
                             new TreeMap<>(draft.metrics()),
                             draft.parentVersion(),
                             draft.trainingDataHash(),
                             new TreeMap<>(draft.training()),
-                            Instant.now().toString());
+                            Instant.now().toString(),
+                            fineTune);
             while (true) {
                 long version = latestVersion(name).orElse(0) + 1;
                 Manifests.write(manifest.withVersion(version), staging);
@@ -274,6 +288,40 @@ public final class ModelRegistry implements RegistryReader {
             }
         } finally {
             Directories.deleteRecursively(staging);
+        }
+    }
+
+    /** Refuses, before anything is written, a head or top that cannot run on {@code encoder}. */
+    private static void checkFits(ModelDraft draft, EncoderManifest encoder) {
+        int width =
+                draft.isFineTuned()
+                        ? draft.top().weights().spec().shape().hiddenSize()
+                        : draft.head().inputSize();
+        if (width != encoder.hiddenSize()) {
+            throw new IllegalArgumentException(
+                    (draft.isFineTuned() ? "The top's layers are" : "The head reads vectors of")
+                            + " size "
+                            + width
+                            + " but encoder "
+                            + encoder.name()
+                            + " produces "
+                            + encoder.hiddenSize());
+        }
+        if (draft.isFineTuned()) {
+            TopSpec spec = draft.top().weights().spec();
+            int layers = ModelBundle.encoderLayers(encoder);
+            if (spec.firstLayer() + spec.layers() != layers) {
+                throw new IllegalArgumentException(
+                        "The top holds layers "
+                                + spec.firstLayer()
+                                + ".."
+                                + (spec.firstLayer() + spec.layers() - 1)
+                                + " but encoder "
+                                + encoder.name()
+                                + " has layers 0.."
+                                + (layers - 1)
+                                + ": a top must end at the encoder's last layer");
+            }
         }
     }
 }
