@@ -31,6 +31,15 @@ public final class EncoderBundle {
         require(m.hiddenSize() > 0, dir, "hiddenSize must be positive");
         require(m.maxSeqLen() >= 3, dir, "maxSeqLen must be at least 3");
         require(m.tensors() != null, dir, "manifest names no tensors");
+        require(
+                m.transformerLayers() != null && m.transformerLayers() >= 1,
+                dir,
+                "transformerLayers must be at least 1");
+        try {
+            m.layerShape();
+        } catch (IllegalArgumentException e) {
+            throw new BundleException(dir + ": " + e.getMessage());
+        }
         require(m.contentHash() != null, dir, "manifest has no contentHash");
         require(m.files() != null && !m.files().isEmpty(), dir, "manifest lists no files");
         require(
@@ -99,7 +108,10 @@ public final class EncoderBundle {
                         draft.tokenizerFile(),
                         files,
                         hash,
-                        draft.createdAt());
+                        draft.createdAt(),
+                        draft.transformerLayers(),
+                        draft.attentionHeads(),
+                        draft.intermediateSize());
         Manifests.write(manifest, staging);
         Path target = root.resolve(hash);
         Files.createDirectories(root);

@@ -8,6 +8,10 @@ import java.util.Set;
  * pooler output {@code (B, d)} and, only when {@link Pooling#MEAN} was asked for, the last layer's
  * vectors {@code (B, T, d)}. Any pooling that was asked for is derived from these without running
  * the encoder again, so heads with different poolings share one pass.
+ *
+ * <p>When a trunk was asked for ({@link Encoder#encode(PaddedBatch, Set, int)}), it also holds the
+ * output of the encoder's bottom {@link #trunkLayers()} layers, {@code (B, T, d)}: the input of
+ * every fine-tuned top that starts above them, as {@code TopBatch} takes it.
  */
 public final class EncodedBatch {
 
@@ -17,6 +21,8 @@ public final class EncodedBatch {
     private final float[] cls; // (B, d) row-major, or null
     private final float[] pooled; // (B, d) row-major, or null
     private final float[] sequence; // (B, T, d) row-major, or null
+    private final int trunkLayers;
+    private final float[] trunk; // (B, T, d) row-major, or null
 
     EncodedBatch(
             PaddedBatch batch,
@@ -25,13 +31,35 @@ public final class EncodedBatch {
             float[] cls,
             float[] pooled,
             float[] sequence) {
+        this(batch, hiddenSize, poolings, cls, pooled, sequence, 0, null);
+    }
+
+    EncodedBatch(
+            PaddedBatch batch,
+            int hiddenSize,
+            Set<Pooling> poolings,
+            float[] cls,
+            float[] pooled,
+            float[] sequence,
+            int trunkLayers,
+            float[] trunk) {
         this.batch = batch;
         this.hiddenSize = hiddenSize;
-        this.poolings = Set.copyOf(EnumSet.copyOf(poolings));
+        this.poolings = poolings.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(poolings));
         int b = batch.size();
         this.cls = checked("[CLS]", cls, b, 1, hiddenSize);
         this.pooled = checked("pooled", pooled, b, 1, hiddenSize);
         this.sequence = checked("sequence", sequence, b, batch.length(), hiddenSize);
+        this.trunkLayers = trunkLayers;
+        this.trunk = checked("trunk", trunk, b, batch.length(), hiddenSize);
+        if ((trunkLayers > 0) != (trunk != null)) {
+            throw new IllegalStateException(
+                    "The encoder fetched "
+                            + (trunk == null ? "no" : "a")
+                            + " trunk for a request of "
+                            + trunkLayers
+                            + " trunk layers");
+        }
         for (Pooling pooling : this.poolings) {
             boolean present =
                     switch (pooling) {
@@ -78,10 +106,30 @@ public final class EncodedBatch {
         return poolings;
     }
 
+    /** How many bottom layers {@link #trunk()} ran through; 0 when no trunk was asked for. */
+    public int trunkLayers() {
+        return trunkLayers;
+    }
+
+    /**
+     * The output of the encoder's bottom {@link #trunkLayers()} layers, {@code (B, T, d)} row-major
+     * with {@code T = batch().length()}, padded positions included (a top masks them); exactly what
+     * {@code TopBatch#hidden} takes. Not copied: do not modify.
+     *
+     * @throws IllegalStateException when the pass was not asked for a trunk
+     */
+    public float[] trunk() {
+        if (trunk == null) {
+            throw new IllegalStateException(
+                    "This pass fetched no trunk; ask encode(batch, poolings, trunkLayers) for it");
+        }
+        return trunk;
+    }
+
     /** Bytes this pass copied from the engine to the Java heap. */
     public long heapBytes() {
         long floats = 0;
-        for (float[] part : new float[][] {cls, pooled, sequence}) {
+        for (float[] part : new float[][] {cls, pooled, sequence, trunk}) {
             floats += part == null ? 0 : part.length;
         }
         return Float.BYTES * floats;

@@ -19,6 +19,30 @@ public interface Encoder extends AutoCloseable {
      */
     EncodedBatch encode(PaddedBatch batch, Set<Pooling> poolings);
 
+    /**
+     * Like {@link #encode(PaddedBatch, Set)}, and also returns the output of the encoder's bottom
+     * {@code trunkLayers} transformer layers ({@link EncodedBatch#trunk()}, {@code (B, T, d)}), in
+     * the same pass. With no poolings only those layers run: the layers above, the pooler and the
+     * signature's outputs are left out of the pass, which is what makes one shared trunk cheaper
+     * than a full pass per model.
+     *
+     * @param poolings what to fetch from the full encoder; may be empty when {@code trunkLayers >
+     *     0}
+     * @param trunkLayers 0 for no trunk (then this is {@link #encode(PaddedBatch, Set)}), else 1 to
+     *     the encoder's layer count ({@link EncoderManifest#transformerLayers()})
+     * @throws UnsupportedOperationException from an encoder that cannot stop at a middle layer
+     */
+    default EncodedBatch encode(PaddedBatch batch, Set<Pooling> poolings, int trunkLayers) {
+        if (trunkLayers == 0) {
+            return encode(batch, poolings);
+        }
+        throw new UnsupportedOperationException(
+                getClass().getSimpleName()
+                        + " cannot return a trunk of "
+                        + trunkLayers
+                        + " layers");
+    }
+
     /** Pads {@code inputs} to their own longest length and runs one forward pass. */
     default EncodedBatch encode(List<TokenizedInput> inputs, Set<Pooling> poolings) {
         return encode(PaddedBatch.of(inputs), poolings);

@@ -7,6 +7,7 @@ import ai.djl.inference.Predictor;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
+import ai.djl.tensorflow.engine.TfSymbolBlock;
 import ai.djl.tensorflow.engine.javacpp.JavacppUtils;
 import ai.djl.translate.TranslateException;
 import dev.sift.model.bundle.EncoderBundle;
@@ -42,6 +43,7 @@ public final class TensorFlowEncoder implements Encoder {
     private final ZooModel<EncodeRequest, EncodedBatch> model;
     private final Predictor<EncodeRequest, EncodedBatch> predictor;
     private final Device device;
+    private final TrunkRunner trunk;
 
     private TensorFlowEncoder(
             EncoderManifest manifest, ZooModel<EncodeRequest, EncodedBatch> model, Device device) {
@@ -49,6 +51,10 @@ public final class TensorFlowEncoder implements Encoder {
         this.model = model;
         this.predictor = model.newPredictor();
         this.device = device;
+        // Trunk passes run on DJL's own session, by op name: the weights are loaded once.
+        this.trunk =
+                new TrunkRunner(
+                        ((TfSymbolBlock) model.getBlock()).getSavedModelBundle(), manifest, false);
     }
 
     /** Loads the bundle's SavedModel. The bundle's files are trusted as they are; verify first. */
@@ -134,12 +140,29 @@ public final class TensorFlowEncoder implements Encoder {
     }
 
     @Override
+    public EncodedBatch encode(PaddedBatch batch, Set<Pooling> poolings, int trunkLayers) {
+        if (trunkLayers == 0) {
+            return encode(batch, poolings);
+        }
+        EncodeRequest request = new EncodeRequest(batch, poolings, trunkLayers);
+        if (batch.length() > manifest.maxSeqLen()) {
+            throw new IllegalArgumentException(
+                    "A sequence of "
+                            + batch.length()
+                            + " tokens exceeds the encoder's maximum of "
+                            + manifest.maxSeqLen());
+        }
+        return trunk.run(request);
+    }
+
+    @Override
     public String device() {
         return device.toString();
     }
 
     @Override
     public void close() {
+        trunk.close(); // waits for trunk passes in flight
         synchronized (predictor) {
             predictor.close();
             model.close();

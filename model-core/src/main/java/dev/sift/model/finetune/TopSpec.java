@@ -1,5 +1,6 @@
 package dev.sift.model.finetune;
 
+import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.encode.Pooling;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -47,6 +48,34 @@ public record TopSpec(LayerShape shape, int firstLayer, int layers, Pooling pool
     /** The top {@code layers} of a BERT-base encoder with 12 layers. */
     public static TopSpec bertBaseTop(int layers, Pooling pooling, int labels) {
         return new TopSpec(LayerShape.BERT_BASE, 12 - layers, layers, pooling, labels);
+    }
+
+    /**
+     * The top {@code layers} of {@code encoder}, shaped as its manifest says: the trunk is its
+     * bottom {@code transformerLayers - layers} layers.
+     *
+     * @throws IllegalArgumentException when the encoder has no more than {@code layers} layers
+     */
+    public static TopSpec encoderTop(
+            EncoderManifest encoder, int layers, Pooling pooling, int labels) {
+        return top(encoder.layerShape(), encoder.transformerLayers(), layers, pooling, labels);
+    }
+
+    /**
+     * The top {@code layers} of an encoder of {@code encoderLayers} layers shaped {@code shape}.
+     */
+    public static TopSpec top(
+            LayerShape shape, int encoderLayers, int layers, Pooling pooling, int labels) {
+        if (layers >= encoderLayers) {
+            throw new IllegalArgumentException(
+                    "An encoder of "
+                            + encoderLayers
+                            + " layers can fine-tune at most its top "
+                            + (encoderLayers - 1)
+                            + ", not "
+                            + layers);
+        }
+        return new TopSpec(shape, encoderLayers - layers, layers, pooling, labels);
     }
 
     /** The name of a parameter of layer {@code layer}, e.g. {@code encoder/layer_11/...}. */
