@@ -9,6 +9,7 @@ import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.ModelManifest;
+import dev.sift.model.finetune.LayerShape;
 import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.finetune.TopWeights;
@@ -124,7 +125,12 @@ public final class ModelBundle {
                         + " but this model's encoder is "
                         + encoder.contentHash()
                         + "; retrain it on that encoder");
-        int encoderLayers = encoderLayers(encoder);
+        LayerShape encoderShape = layerShape(dir, encoder);
+        require(
+                encoder.transformerLayers() != null,
+                dir,
+                "encoder " + encoder.contentHash() + " names no transformerLayers");
+        int encoderLayers = encoder.transformerLayers();
         require(
                 fineTune.trunkLayers() >= 1
                         && fineTune.topLayers() >= 1
@@ -167,13 +173,13 @@ public final class ModelBundle {
                         + fineTune.topLayers()
                         + " top layers");
         require(
-                spec.shape().hiddenSize() == encoder.hiddenSize(),
+                spec.shape().equals(encoderShape),
                 dir,
                 fineTune.file()
-                        + " has layers of width "
-                        + spec.shape().hiddenSize()
+                        + " has layers shaped "
+                        + describe(spec.shape())
                         + " but the encoder's are "
-                        + encoder.hiddenSize());
+                        + describe(encoderShape));
         require(
                 spec.labels() == m.labels().size(),
                 dir,
@@ -194,9 +200,30 @@ public final class ModelBundle {
         return top;
     }
 
-    /** How many transformer layers {@code encoder} has. */
-    public static int encoderLayers(EncoderManifest encoder) {
-        return encoder.transformerLayers();
+    /**
+     * The encoder's layer shape; an encoder manifest whose sizes do not fit together is refused.
+     */
+    static LayerShape layerShape(Path dir, EncoderManifest encoder) throws BundleException {
+        try {
+            return encoder.layerShape();
+        } catch (IllegalArgumentException e) {
+            throw new BundleException(
+                    dir
+                            + ": encoder "
+                            + encoder.contentHash()
+                            + " does not describe its layers, so no top can be checked against it: "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    static String describe(LayerShape shape) {
+        return "width "
+                + shape.hiddenSize()
+                + ", "
+                + shape.heads()
+                + " heads, feed-forward "
+                + shape.intermediateSize();
     }
 
     public Path dir() {

@@ -9,6 +9,7 @@ import dev.sift.model.bundle.EncoderRef;
 import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.ModelManifest;
+import dev.sift.model.finetune.LayerShape;
 import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.head.HeadFormat;
@@ -309,7 +310,17 @@ public final class ModelRegistry implements RegistryReader {
         }
         if (draft.isFineTuned()) {
             TopSpec spec = draft.top().weights().spec();
-            int layers = ModelBundle.encoderLayers(encoder);
+            LayerShape shape = encoder.layerShape();
+            if (!spec.shape().equals(shape)) {
+                throw new IllegalArgumentException(
+                        "The top's layers are shaped "
+                                + ModelBundle.describe(spec.shape())
+                                + " but encoder "
+                                + encoder.name()
+                                + "'s are "
+                                + ModelBundle.describe(shape));
+            }
+            int layers = encoder.transformerLayers();
             if (spec.firstLayer() + spec.layers() != layers) {
                 throw new IllegalArgumentException(
                         "The top holds layers "

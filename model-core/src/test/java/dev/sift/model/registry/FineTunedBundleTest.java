@@ -1,0 +1,295 @@
+package dev.sift.model.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sift.model.bundle.BundleException;
+import dev.sift.model.bundle.Digests;
+import dev.sift.model.bundle.EncoderManifest;
+import dev.sift.model.bundle.FineTunedTop;
+import dev.sift.model.bundle.ModelManifest;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.finetune.LayerShape;
+import dev.sift.model.finetune.RandomTopWeights;
+import dev.sift.model.finetune.TopFormat;
+import dev.sift.model.finetune.TopSpec;
+import dev.sift.model.finetune.TopWeights;
+import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.testing.TinyBertEncoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Fine-tuned versions: published, reopened bit for bit, and refused when anything is off. */
+class FineTunedBundleTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> LABELS = List.of("ham", "spam");
+
+    @TempDir Path root;
+    private ModelRegistry registry;
+    private EncoderManifest encoder;
+    private int encoderLayers;
+
+    @BeforeEach
+    void installEncoder() throws Exception {
+        registry = ModelRegistry.at(root);
+        encoder = TinyBertEncoder.buildInto(registry.encodersDir()).manifest();
+        encoderLayers = encoder.transformerLayers();
+    }
+
+    @Test
+    void aFineTunedVersionRoundTripsBitForBit() throws Exception {
+        TopWeights top = RandomTopWeights.of(topSpec(2, Pooling.POOLER), 3);
+
+        ModelBundle published = registry.publish(draft(top));
+        ModelBundle reopened = registry.open("spam", published.version());
+
+        assertThat(reopened.isFineTuned()).isTrue();
+        ModelManifest manifest = reopened.manifest();
+        assertThat(manifest.formatVersion()).isEqualTo(ModelManifest.FINE_TUNED_FORMAT_VERSION);
+        assertThat(manifest.fineTune())
+                .isEqualTo(
+                        new FineTunedTop("top.bin", encoderLayers - 2, 2, encoder.contentHash()));
+        assertThat(manifest.headFile()).isNull();
+        assertThat(manifest.pooling()).isEqualTo(Pooling.POOLER);
+        assertThat(manifest.labels()).isEqualTo(LABELS);
+        assertThat(manifest.files())
+                .containsOnlyKeys("top.bin")
+                .containsEntry("top.bin", Digests.sha256(reopened.dir().resolve("top.bin")));
+        assertThat(reopened.topWeights().spec()).isEqualTo(top.spec());
+        for (String name : top.spec().parameters().keySet()) {
+            assertThat(bits(reopened.topWeights().get(name)))
+                    .as(name)
+                    .isEqualTo(bits(top.get(name)));
+        }
+        assertThatThrownBy(reopened::head)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is fine-tuned");
+    }
+
+    @Test
+    void aHeadOnlyManifestKeepsItsFormat() throws Exception {
+        ModelBundle published = registry.publish(headDraft());
+
+        var json = JSON.readTree(published.dir().resolve("manifest.json").toFile());
+        List<String> fields = new ArrayList<>();
+        json.fieldNames().forEachRemaining(fields::add);
+        // the fields and order of every manifest written before fine-tuning existed
+        assertThat(fields)
+                .containsExactly(
+                        "kind",
+                        "formatVersion",
+                        "name",
+                        "version",
+                        "encoder",
+                        "pooling",
+                        "maxSeqLen",
+                        "labels",
+                        "headFile",
+                        "files",
+                        "metrics",
+                        "parentVersion",
+                        "trainingDataHash",
+                        "training",
+                        "createdAt");
+        assertThat(json.get("formatVersion").asInt()).isEqualTo(1);
+        assertThat(published.isFineTuned()).isFalse();
+        assertThatThrownBy(published::topWeights).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void refusesATopTrainedOnAnotherEncodersTrunk() throws Exception {
+        publishFineTuned(1);
+        editManifest(
+                m -> ((ObjectNode) m.get("fineTune")).put("trunkEncoderHash", "ab".repeat(32)));
+
+        assertRefused(
+                "the top reads the trunk of encoder "
+                        + "ab".repeat(32)
+                        + " but this model's encoder is "
+                        + encoder.contentHash());
+    }
+
+    @Test
+    void refusesASplitThatDoesNotFitTheEncoder() throws Exception {
+        publishFineTuned(1);
+        editManifest(m -> ((ObjectNode) m.get("fineTune")).put("trunkLayers", encoderLayers));
+
+        assertRefused(
+                "trunk of "
+                        + encoderLayers
+                        + " layers and top of 1 do not split the encoder's "
+                        + encoderLayers
+                        + " layers");
+
+        TopSpec shortOfTheTop = new TopSpec(shape(), 1, encoderLayers - 2, Pooling.CLS, 2);
+        assertThatThrownBy(() -> registry.publish(draft(RandomTopWeights.of(shortOfTheTop, 1))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("a top must end at the encoder's last layer");
+    }
+
+    @Test
+    void refusesAManifestWhoseSplitDisagreesWithTheTop() throws Exception {
+        publishFineTuned(2);
+        editManifest(
+                m ->
+                        ((ObjectNode) m.get("fineTune"))
+                                .put("trunkLayers", encoderLayers - 1)
+                                .put("topLayers", 1));
+
+        assertRefused("but the manifest splits at " + (encoderLayers - 1) + " with 1 top layers");
+    }
+
+    @Test
+    void refusesShapesThatDoNotFitTheEncoderOrTheLabels() throws Exception {
+        TopSpec narrow =
+                new TopSpec(new LayerShape(16, 2, 24), encoderLayers - 1, 1, Pooling.CLS, 2);
+        assertThatThrownBy(() -> registry.publish(draft(RandomTopWeights.of(narrow, 1))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("The top's layers are size 16 but encoder tiny-bert-test");
+
+        // Written behind the registry's back, with hashes that check out: the shape still does not.
+        ModelBundle published = publishFineTuned(1);
+        TopFormat.write(RandomTopWeights.of(narrow, 1), published.dir().resolve("top.bin"));
+        rehash(published.dir());
+        assertRefused(
+                "top.bin has layers shaped width 16, 2 heads, feed-forward 24 but the encoder's are"
+                        + " width 32");
+
+        LayerShape moreHeads =
+                new LayerShape(
+                        shape().hiddenSize(), shape().heads() * 2, shape().intermediateSize());
+        TopSpec wrongHeads = new TopSpec(moreHeads, encoderLayers - 1, 1, Pooling.CLS, 2);
+        assertThatThrownBy(() -> registry.publish(draft(RandomTopWeights.of(wrongHeads, 1))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("The top's layers are shaped width 32, " + moreHeads.heads());
+        published = publishFineTuned(1);
+        TopFormat.write(RandomTopWeights.of(wrongHeads, 1), published.dir().resolve("top.bin"));
+        rehash(published.dir());
+        assertRefused("top.bin has layers shaped width 32, " + moreHeads.heads() + " heads");
+
+        publishFineTuned(1);
+        editManifest(m -> m.withArray("labels").add("phishing"));
+        assertRefused("top.bin has 2 outputs but the manifest lists 3 labels");
+    }
+
+    @Test
+    void refusesAChangedOrMissingTop() throws Exception {
+        ModelBundle published = publishFineTuned(1);
+        Path top = published.dir().resolve("top.bin");
+        byte[] bytes = Files.readAllBytes(top);
+        bytes[bytes.length - 3] ^= 0x01;
+        Files.write(top, bytes);
+        assertRefused("top.bin does not match its manifest");
+
+        Files.delete(top);
+        assertRefused("top.bin is missing");
+
+        publishFineTuned(1);
+        editManifest(m -> ((ObjectNode) m.get("files")).remove("top.bin"));
+        assertRefused("top file top.bin is not listed");
+    }
+
+    @Test
+    void refusesAFineTunedTopUnderTheHeadOnlyVersion() throws Exception {
+        publishFineTuned(1);
+        editManifest(m -> ((ObjectNode) m).put("formatVersion", 1));
+
+        assertRefused("a format version 1 manifest cannot carry a fine-tuned top");
+    }
+
+    @Test
+    void aDraftIsEitherAHeadOrATop() {
+        TopWeights top = RandomTopWeights.of(topSpec(1, Pooling.CLS), 1);
+        assertThatThrownBy(
+                        () ->
+                                ModelDraft.builder("spam", encoder.contentHash())
+                                        .head(head())
+                                        .fineTuned(top, LABELS)
+                                        .build())
+                .hasMessageContaining("either a head or a fine-tuned top, not both");
+        assertThatThrownBy(
+                        () ->
+                                ModelDraft.builder("spam", encoder.contentHash())
+                                        .fineTuned(top, List.of("a", "b", "c")))
+                .hasMessageContaining("3 label names for a top whose head has 2 outputs");
+        assertThatThrownBy(
+                        () ->
+                                ModelDraft.builder("spam", encoder.contentHash())
+                                        .fineTuned(top, LABELS)
+                                        .pooling(Pooling.MEAN)
+                                        .build())
+                .hasMessageContaining("trained with pooling cls but the draft says mean");
+    }
+
+    private ModelBundle publishFineTuned(int layers) throws Exception {
+        return registry.publish(draft(RandomTopWeights.of(topSpec(layers, Pooling.CLS), 5)));
+    }
+
+    private ModelDraft draft(TopWeights top) {
+        return ModelDraft.builder("spam", encoder.contentHash())
+                .fineTuned(top, LABELS)
+                .maxSeqLen(32)
+                .metrics(Map.of("accuracy", 0.9))
+                .build();
+    }
+
+    private ModelDraft headDraft() {
+        return ModelDraft.builder("spam", encoder.contentHash()).head(head()).maxSeqLen(32).build();
+    }
+
+    private static ClassificationHead head() {
+        return new ClassificationHead(
+                new float[TinyBertEncoder.HIDDEN_SIZE * 2], new float[2], LABELS);
+    }
+
+    private TopSpec topSpec(int layers, Pooling pooling) {
+        return new TopSpec(shape(), encoderLayers - layers, layers, pooling, 2);
+    }
+
+    private LayerShape shape() {
+        return encoder.layerShape();
+    }
+
+    /** Edits the latest version's manifest.json as a JSON tree. */
+    private void editManifest(Consumer<ObjectNode> edit) throws Exception {
+        Path file = latestDir().resolve("manifest.json");
+        ObjectNode manifest = (ObjectNode) JSON.readTree(file.toFile());
+        edit.accept(manifest);
+        JSON.writeValue(file.toFile(), manifest);
+    }
+
+    /** Records the current hash of every file, as a tamperer who also edits the manifest would. */
+    private void rehash(Path dir) throws Exception {
+        var files = Digests.fileTree(dir, "manifest.json");
+        editManifest(m -> m.set("files", JSON.valueToTree(files)));
+    }
+
+    private void assertRefused(String message) throws Exception {
+        long version = registry.latestVersion("spam").orElseThrow();
+        assertThatThrownBy(() -> registry.open("spam", version))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining(message);
+    }
+
+    private Path latestDir() throws Exception {
+        return registry.versionDir("spam", registry.latestVersion("spam").orElseThrow());
+    }
+
+    private static int[] bits(float[] values) {
+        int[] bits = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = Float.floatToRawIntBits(values[i]);
+        }
+        return bits;
+    }
+}
