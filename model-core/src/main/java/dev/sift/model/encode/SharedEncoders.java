@@ -1,14 +1,17 @@
 package dev.sift.model.encode;
 
+import ai.djl.Device;
 import dev.sift.model.bundle.EncoderBundle;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * One loaded encoder per JVM per content hash, shared by every user and reference-counted: the
- * first {@link #acquire} verifies and loads it, the last {@link Lease#close()} releases its native
- * memory. A TaskManager running several slots of the streaming job thus holds BERT-base once.
+ * One loaded encoder per JVM per content hash and device, shared by every user and
+ * reference-counted: the first {@link #acquire} verifies and loads it, the last {@link
+ * Lease#close()} releases its native memory. A TaskManager running several slots of the streaming
+ * job thus holds BERT-base once per device its slots use (once, unless its slots spread over
+ * several GPUs).
  *
  * <p>Loading also measures what a pass costs on this machine ({@link PassCost#measure}), once per
  * encoder, so every user plans its batches with the same figures.
@@ -30,13 +33,19 @@ public final class SharedEncoders {
         void close();
     }
 
+    /** The encoder on {@link TensorFlowEncoder#defaultDevice()}. */
     public static Lease acquire(EncoderBundle bundle) throws IOException {
-        String hash = bundle.contentHash();
+        return acquire(bundle, TensorFlowEncoder.defaultDevice());
+    }
+
+    /** The encoder on {@code device}; see {@code DeviceChoice} in the job for how one is chosen. */
+    public static Lease acquire(EncoderBundle bundle, Device device) throws IOException {
+        String key = bundle.contentHash() + "@" + device;
         synchronized (ENCODERS) {
-            Shared shared = ENCODERS.get(hash);
+            Shared shared = ENCODERS.get(key);
             if (shared == null) {
                 bundle.verify();
-                Encoder encoder = TensorFlowEncoder.load(bundle);
+                Encoder encoder = TensorFlowEncoder.load(bundle, device, null);
                 PassCost cost;
                 try {
                     cost = PassCost.measure(encoder);
@@ -44,8 +53,8 @@ public final class SharedEncoders {
                     encoder.close();
                     throw e;
                 }
-                shared = new Shared(hash, encoder, cost);
-                ENCODERS.put(hash, shared);
+                shared = new Shared(key, encoder, cost);
+                ENCODERS.put(key, shared);
             }
             shared.references++;
             return shared.lease();
@@ -60,13 +69,13 @@ public final class SharedEncoders {
     }
 
     private static final class Shared {
-        private final String hash;
+        private final String key;
         private final Encoder encoder;
         private final PassCost passCost;
         private int references;
 
-        Shared(String hash, Encoder encoder, PassCost passCost) {
-            this.hash = hash;
+        Shared(String key, Encoder encoder, PassCost passCost) {
+            this.key = key;
             this.encoder = encoder;
             this.passCost = passCost;
         }
@@ -93,7 +102,7 @@ public final class SharedEncoders {
                         }
                         closed = true;
                         if (--references == 0) {
-                            ENCODERS.remove(hash);
+                            ENCODERS.remove(key);
                             encoder.close();
                         }
                     }

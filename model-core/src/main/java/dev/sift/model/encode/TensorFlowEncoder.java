@@ -3,7 +3,6 @@ package dev.sift.model.encode;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.engine.Engine;
-import ai.djl.inference.Predictor;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
@@ -21,8 +20,8 @@ import org.slf4j.LoggerFactory;
 import org.tensorflow.proto.ConfigProto;
 
 /**
- * A BERT SavedModel served by DJL's TensorFlow engine, on the first GPU when TensorFlow sees one
- * and on the CPU otherwise.
+ * A BERT SavedModel served by DJL's TensorFlow engine, on the device the caller names or, by
+ * default, on the first GPU when TensorFlow sees one and on the CPU otherwise.
  *
  * <pre>{@code
  * try (Encoder encoder = TensorFlowEncoder.load(EncoderBundle.open(dir))) {
@@ -31,8 +30,9 @@ import org.tensorflow.proto.ConfigProto;
  * }
  * }</pre>
  *
- * <p>One forward pass already spreads over every core (TensorFlow's intra-op pool) or fills the
- * GPU, so concurrent callers are served one batch at a time rather than contending.
+ * <p>On the CPU one forward pass already spreads over every core (TensorFlow's intra-op pool), so
+ * concurrent callers are served one batch at a time rather than contending; on a GPU each calling
+ * thread runs its passes on a predictor of its own, concurrently (see {@link Predictors}).
  */
 public final class TensorFlowEncoder implements Encoder {
 
@@ -41,7 +41,7 @@ public final class TensorFlowEncoder implements Encoder {
 
     private final EncoderManifest manifest;
     private final ZooModel<EncodeRequest, EncodedBatch> model;
-    private final Predictor<EncodeRequest, EncodedBatch> predictor;
+    private final Predictors<EncodeRequest, EncodedBatch> predictors;
     private final Device device;
     private final TrunkRunner trunk;
 
@@ -49,7 +49,7 @@ public final class TensorFlowEncoder implements Encoder {
             EncoderManifest manifest, ZooModel<EncodeRequest, EncodedBatch> model, Device device) {
         this.manifest = manifest;
         this.model = model;
-        this.predictor = model.newPredictor();
+        this.predictors = new Predictors<>(model::newPredictor, allowsConcurrentPasses(device));
         this.device = device;
         // Trunk passes run on DJL's own session, by op name: the weights are loaded once.
         this.trunk =
@@ -70,7 +70,16 @@ public final class TensorFlowEncoder implements Encoder {
      */
     public static TensorFlowEncoder load(EncoderBundle bundle, ConfigProto sessionConfig)
             throws IOException {
-        Device device = defaultDevice();
+        return load(bundle, defaultDevice(), sessionConfig);
+    }
+
+    /**
+     * Loads the bundle's SavedModel onto {@code device} (a GPU TensorFlow sees, or the CPU); {@code
+     * sessionConfig} as in {@link #load(EncoderBundle, ConfigProto)}.
+     */
+    public static TensorFlowEncoder load(
+            EncoderBundle bundle, Device device, ConfigProto sessionConfig) throws IOException {
+        TensorFlowNatives.prepare();
         EncoderManifest manifest = bundle.manifest();
         Criteria.Builder<EncodeRequest, EncodedBatch> builder =
                 Criteria.builder()
@@ -108,9 +117,21 @@ public final class TensorFlowEncoder implements Encoder {
 
     /** GPU 0 when TensorFlow sees a GPU, else the CPU. Prepares the natives first. */
     public static Device defaultDevice() {
+        return visibleGpuCount() > 0 ? Device.gpu() : Device.cpu();
+    }
+
+    /**
+     * How many GPUs TensorFlow sees: 0 with the CPU build of its natives, or without CUDA. Prepares
+     * the natives first.
+     */
+    public static int visibleGpuCount() {
         TensorFlowNatives.prepare();
-        Engine engine = Engine.getEngine(ENGINE);
-        return engine.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+        return Engine.getEngine(ENGINE).getGpuCount();
+    }
+
+    /** Whether passes may run concurrently on {@code device}: on a GPU, not on the CPU. */
+    static boolean allowsConcurrentPasses(Device device) {
+        return device.isGpu();
     }
 
     @Override
@@ -129,13 +150,10 @@ public final class TensorFlowEncoder implements Encoder {
                             + " tokens exceeds the encoder's maximum of "
                             + manifest.maxSeqLen());
         }
-        synchronized (predictor) {
-            try {
-                return predictor.predict(request);
-            } catch (TranslateException e) {
-                throw new IllegalStateException(
-                        "Encoder forward pass failed: " + e.getMessage(), e);
-            }
+        try {
+            return predictors.predict(request);
+        } catch (TranslateException e) {
+            throw new IllegalStateException("Encoder forward pass failed: " + e.getMessage(), e);
         }
     }
 
@@ -163,9 +181,7 @@ public final class TensorFlowEncoder implements Encoder {
     @Override
     public void close() {
         trunk.close(); // waits for trunk passes in flight
-        synchronized (predictor) {
-            predictor.close();
-            model.close();
-        }
+        predictors.close(); // waits for passes in flight
+        model.close();
     }
 }
