@@ -14,14 +14,28 @@ import org.slf4j.LoggerFactory;
  * Picks where a subtask's encoder runs, from the GPUs Flink's external-resource framework assigned
  * to this TaskManager ({@code RuntimeContext#getExternalResourceInfos("gpu")}, each with an {@code
  * index} property, from {@code flink-external-resource-gpu}'s discovery script) and the number of
- * GPUs TensorFlow sees. Subtasks spread over the assigned GPUs by subtask index; anything that does
- * not add up falls back to the CPU with a log line saying why, never a failure.
+ * GPUs TensorFlow sees. {@link InferenceOperator#open()} asks it once per subtask.
+ *
+ * <ul>
+ *   <li>Flink assigned GPUs: subtask {@code i} takes the {@code (i mod n)}-th of the {@code n}
+ *       assigned indexes, in ascending order, so the slots of a TaskManager spread evenly over its
+ *       GPUs and slots on one GPU share one encoder ({@code SharedEncoders} keys by device).
+ *   <li>Flink assigned none ({@code external-resources: gpu} not configured) but TensorFlow sees a
+ *       GPU: GPU 0, as a lone TaskManager on a GPU host would want.
+ *   <li>Anything that does not add up (no GPU anywhere, an assignment without a readable index, an
+ *       index TensorFlow does not see): the CPU, with a log line saying why, never a failure.
+ * </ul>
+ *
+ * <p>Flink's discovery script reports {@code nvidia-smi}'s indexes (PCI bus order); TensorFlow
+ * numbers GPUs in CUDA's order, fastest first, unless {@code CUDA_DEVICE_ORDER=PCI_BUS_ID} is set
+ * in the TaskManager's environment, as deploy/flink/gpu/config.yaml does. In a Kubernetes pod only
+ * the GPUs the pod was given are visible, numbered from 0 on both sides.
  *
  * <pre>{@code
  * Device device =
  *         DeviceChoice.choose(
- *                         getRuntimeContext().getExternalResourceInfos("gpu"),
- *                         Engine.getEngine("TensorFlow").getGpuCount(),
+ *                         getRuntimeContext().getExternalResourceInfos(DeviceChoice.GPU_RESOURCE),
+ *                         TensorFlowEncoder.visibleGpuCount(),
  *                         getRuntimeContext().getTaskInfo().getIndexOfThisSubtask())
  *                 .device();
  * }</pre>
@@ -32,6 +46,9 @@ import org.slf4j.LoggerFactory;
 public record DeviceChoice(Device device, String reason) {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeviceChoice.class);
+
+    /** The external resource's name: {@code external-resources: gpu} in Flink's configuration. */
+    public static final String GPU_RESOURCE = "gpu";
 
     /** The property Flink's GPU driver sets on each {@link ExternalResourceInfo}. */
     static final String INDEX = "index";
@@ -67,7 +84,9 @@ public record DeviceChoice(Device device, String reason) {
                                     + engineGpus
                                     + "; using the first")
                     : new DeviceChoice(
-                            Device.cpu(), "no GPU assigned by Flink and none seen by TensorFlow");
+                            Device.cpu(),
+                            "Flink assigned no GPU (external-resources: gpu is not configured)"
+                                    + " and TensorFlow sees none");
         }
         List<String> unreadable = new ArrayList<>();
         TreeSet<Integer> indices = new TreeSet<>();

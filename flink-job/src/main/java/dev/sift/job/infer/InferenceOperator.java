@@ -7,6 +7,7 @@ import dev.sift.job.models.Registries;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.job.sink.OutRecords;
+import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.schemas.AnnouncementSignatures;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ModelAction;
@@ -65,6 +66,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
     private final InferenceSettings settings;
 
     private transient BroadcastState<String, ActiveVersion> activeModels;
+    private transient DeviceChoice device;
     private transient ModelManager models;
     private transient BatchClassifier classifier;
     private transient InferenceMetrics metrics;
@@ -92,9 +94,15 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         bufferTokens = new ArrayList<>();
         announcementCodec = RecordCodec.of(ModelAnnouncement.class);
         metrics = new InferenceMetrics(getMetricGroup());
+        device =
+                DeviceChoice.choose(
+                        getRuntimeContext().getExternalResourceInfos(DeviceChoice.GPU_RESOURCE),
+                        TensorFlowEncoder.visibleGpuCount(),
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         models =
                 new ModelManager(
                         Registries.open(settings.registry()),
+                        device.device(),
                         publicKey(),
                         settings.servedModels(),
                         new ModelManager.Events() {
@@ -231,6 +239,12 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
     @VisibleForTesting
     ModelManager models() {
         return models;
+    }
+
+    /** Where this subtask's encoders run, and why. */
+    @VisibleForTesting
+    DeviceChoice device() {
+        return device;
     }
 
     private void flush() throws Exception {

@@ -1,5 +1,6 @@
 package dev.sift.job.models;
 
+import ai.djl.Device;
 import dev.sift.model.encode.SharedEncoders;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.RegistryReader;
@@ -17,9 +18,19 @@ import java.io.IOException;
 public final class ModelLoader {
 
     private final RegistryReader registry;
+    private final Device device;
 
+    /** Loads encoders on {@code TensorFlowEncoder.defaultDevice()}. */
     public ModelLoader(RegistryReader registry) {
+        this(registry, null);
+    }
+
+    /**
+     * @param device where encoders load (see {@code DeviceChoice}); null for the default device
+     */
+    public ModelLoader(RegistryReader registry, Device device) {
         this.registry = registry;
+        this.device = device;
     }
 
     public RegistryReader registry() {
@@ -43,7 +54,10 @@ public final class ModelLoader {
     /** Slow part: acquires the shared encoder (verifying and loading it the first time). */
     public LoadedModel load(ModelBundle bundle) throws IOException {
         var encoder = registry.encoder(bundle.manifest().encoder().contentHash());
-        SharedEncoders.Lease lease = SharedEncoders.acquire(encoder);
+        SharedEncoders.Lease lease =
+                device == null
+                        ? SharedEncoders.acquire(encoder)
+                        : SharedEncoders.acquire(encoder, device);
         try {
             BertTokenizer tokenizer =
                     BertTokenizer.load(encoder.tokenizerFile(), bundle.manifest().maxSeqLen());

@@ -1,5 +1,6 @@
 package dev.sift.job.models;
 
+import ai.djl.Device;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.registry.RegistryReader;
@@ -87,7 +88,20 @@ public final class ModelManager implements AutoCloseable {
             PublicKey announcementKey,
             Set<String> servedModels,
             Events events) {
-        this.loader = new ModelLoader(registry);
+        this(registry, null, announcementKey, servedModels, events);
+    }
+
+    /**
+     * As above, with the encoders on {@code device} (a subtask's {@code DeviceChoice}); null for
+     * the default device.
+     */
+    public ModelManager(
+            RegistryReader registry,
+            Device device,
+            PublicKey announcementKey,
+            Set<String> servedModels,
+            Events events) {
+        this.loader = new ModelLoader(registry, device);
         this.announcementKey = announcementKey;
         this.servedModels = Set.copyOf(servedModels);
         this.events = events;
