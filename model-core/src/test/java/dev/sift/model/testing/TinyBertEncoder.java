@@ -143,7 +143,7 @@ public final class TinyBertEncoder {
                 weights.put(
                         name,
                         shape.length == 2
-                                ? gaussian(random, (int) shape[0], (int) shape[1], 0.3)
+                                ? gaussian(random, (int) shape[0], (int) shape[1], scale(name))
                                 : name.endsWith("gamma")
                                         ? around(random, (int) shape[0], 1)
                                         : around(random, (int) shape[0], 0));
@@ -152,6 +152,15 @@ public final class TinyBertEncoder {
         weights.put("pooler/dense/kernel", gaussian(random, d, d, 0.3));
         weights.put("pooler/dense/bias", around(random, d, 0));
         return weights;
+    }
+
+    /**
+     * Query and key kernels are small, so attention spreads over every real token and [CLS] sums up
+     * the whole text, as the toy before this encoder did with a masked mean: a linear head on h_CLS
+     * can then tell the tests' spam from ham. Other kernels keep a width of 0.3.
+     */
+    private static double scale(String kernel) {
+        return kernel.contains("/query/") || kernel.contains("/key/") ? 0.05 : 0.3;
     }
 
     private static String ofLayer(String name, int from, int to) {
