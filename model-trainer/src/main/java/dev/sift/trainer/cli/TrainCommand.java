@@ -3,11 +3,15 @@ package dev.sift.trainer.cli;
 import dev.sift.model.SiftHome;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.encode.Pooling;
+import dev.sift.model.finetune.FineTuneSettings;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.trainer.data.Columns;
 import dev.sift.trainer.data.Dataset;
 import dev.sift.trainer.data.DatasetReader;
 import dev.sift.trainer.eval.Evaluation;
+import dev.sift.trainer.train.FineTuneOptions;
+import dev.sift.trainer.train.FineTuning;
+import dev.sift.trainer.train.TopTraining;
 import dev.sift.trainer.train.Training;
 import dev.sift.trainer.train.TrainingOptions;
 import java.io.IOException;
@@ -27,6 +31,9 @@ import picocli.CommandLine.Option;
                 "Trains a head on frozen encoder features, evaluates it beside the published"
                         + " version, and writes a run folder for 'publish'.")
 final class TrainCommand implements Callable<Integer> {
+
+    /** The most top layers a run fine-tunes; each costs as much as the head-only run's encoding. */
+    private static final int MAX_FINE_TUNE_LAYERS = 4;
 
     @Mixin RegistryOption registry;
 
@@ -132,6 +139,66 @@ final class TrainCommand implements Callable<Integer> {
             description = "Encoder batch size (default ${DEFAULT-VALUE}).")
     int encodeBatch;
 
+    @Option(
+            names = "--fine-tune-layers",
+            defaultValue = "0",
+            description =
+                    "K: train the encoder's top K layers (0-4) together with the head, starting"
+                            + " from the head trained on frozen features; 0 trains the head"
+                            + " alone. The layers below run once per text; their output is"
+                            + " cached in --feature-cache (default ${DEFAULT-VALUE}).")
+    int fineTuneLayers;
+
+    @Option(
+            names = "--fine-tune-epochs",
+            defaultValue = "3",
+            description =
+                    "Most fine-tuning epochs; the learning rate decays to 0 over them (default"
+                            + " ${DEFAULT-VALUE}).")
+    int fineTuneEpochs;
+
+    @Option(
+            names = "--fine-tune-lr",
+            defaultValue = "5e-5",
+            description = "Peak Adam learning rate for fine-tuning (default ${DEFAULT-VALUE}).")
+    double fineTuneLearningRate;
+
+    @Option(
+            names = "--fine-tune-batch",
+            defaultValue = "32",
+            description = "Texts per fine-tuning step (default ${DEFAULT-VALUE}).")
+    int fineTuneBatch;
+
+    @Option(
+            names = "--fine-tune-warmup",
+            defaultValue = "0.1",
+            description =
+                    "Share of fine-tuning steps spent warming the learning rate up (default"
+                            + " ${DEFAULT-VALUE}).")
+    double fineTuneWarmup;
+
+    @Option(
+            names = "--fine-tune-dropout",
+            defaultValue = "0.1",
+            description =
+                    "Dropout in the fine-tuned layers and on the pooled vector (default"
+                            + " ${DEFAULT-VALUE}).")
+    double fineTuneDropout;
+
+    @Option(
+            names = "--fine-tune-clip",
+            defaultValue = "1.0",
+            description = "Clip gradients to this global L2 norm (default ${DEFAULT-VALUE}).")
+    double fineTuneClip;
+
+    @Option(
+            names = "--fine-tune-patience",
+            defaultValue = "1",
+            description =
+                    "Stop fine-tuning after this many epochs without a lower validation loss;"
+                            + " the best epoch's weights are kept (default ${DEFAULT-VALUE}).")
+    int fineTunePatience;
+
     @Option(names = "--out", description = "Run folder (default runs/<model>-<time>).")
     Path out;
 
@@ -163,6 +230,26 @@ final class TrainCommand implements Callable<Integer> {
                         : Path.of("runs", model + "-" + System.currentTimeMillis() / 1000);
         TrainingOptions options =
                 new TrainingOptions(epochs, 64, learningRate, l2, classWeights, patience, seed);
+        if (fineTuneLayers < 0 || fineTuneLayers > MAX_FINE_TUNE_LAYERS) {
+            throw new IllegalArgumentException(
+                    "--fine-tune-layers takes 0 to "
+                            + MAX_FINE_TUNE_LAYERS
+                            + ", not "
+                            + fineTuneLayers);
+        }
+        FineTuneOptions fineTune =
+                new FineTuneOptions(
+                        fineTuneLayers,
+                        fineTuneEpochs,
+                        fineTuneBatch,
+                        fineTunePatience,
+                        FineTuneSettings.builder()
+                                .learningRate(fineTuneLearningRate)
+                                .warmupFraction(fineTuneWarmup)
+                                .dropout(fineTuneDropout)
+                                .clipNorm(fineTuneClip)
+                                .seed(seed)
+                                .build());
         Training.Outcome outcome =
                 Training.run(
                         dataset,
@@ -180,12 +267,13 @@ final class TrainCommand implements Callable<Integer> {
                                 options,
                                 featureCache,
                                 runDir,
-                                System.err));
+                                System.err,
+                                fineTune));
         Evaluation e = outcome.evaluation();
         System.out.printf(
                 Locale.ROOT,
                 "%s (%s): accuracy %.4f, macro-F1 %.4f, log-loss %.4f, ECE %.4f on %d test"
-                        + " examples; features %.1f s, head %.1f s (best epoch %d)%n",
+                        + " examples; features %.1f s, training %.1f s (head's best epoch %d)%n",
                 model,
                 outcome.pooling().id(),
                 e.accuracy(),
@@ -196,6 +284,9 @@ final class TrainCommand implements Callable<Integer> {
                 outcome.featureTime().toMillis() / 1000.0,
                 outcome.trainTime().toMillis() / 1000.0,
                 outcome.training().bestEpoch());
+        if (outcome.fineTuned() != null) {
+            printFineTuning(outcome);
+        }
         if (outcome.poolingSelection() != null) {
             System.out.println("validation loss by pooling: " + outcome.poolingSelection());
         }
@@ -230,11 +321,61 @@ final class TrainCommand implements Callable<Integer> {
                     e.recall()[j],
                     e.f1()[j]);
         }
-        System.out.println("run written to " + runDir + " (head.bin, run.json, report.html)");
+        System.out.println(
+                "run written to "
+                        + runDir
+                        + (outcome.fineTuned() != null
+                                ? " (top.bin, head.bin, run.json, report.html)"
+                                : " (head.bin, run.json, report.html)"));
         List<String> next = new ArrayList<>(List.of("--run", runDir.toString()));
         next.addAll(registry.asArgs());
         System.out.println(NextStep.line("publish", next));
         return 0;
+    }
+
+    private static void printFineTuning(Training.Outcome outcome) {
+        TopTraining.Outcome tuned = outcome.fineTuned();
+        FineTuning.Result result = tuned.training();
+        Evaluation head = outcome.headEvaluation();
+        System.out.printf(
+                Locale.ROOT,
+                "fine-tuned the top %d layer(s) in %.1f s (%d steps, kept epoch %d of %d);"
+                        + " head alone: accuracy %.4f, macro-F1 %.4f, log-loss %.4f, ECE %.4f%n",
+                tuned.spec().layers(),
+                tuned.time().toMillis() / 1000.0,
+                result.steps(),
+                result.bestEpoch(),
+                result.history().size(),
+                head.accuracy(),
+                head.macroF1(),
+                head.logLoss(),
+                head.expectedCalibrationError());
+        System.out.printf(
+                Locale.ROOT,
+                "  %-6s %10s %10s %10s %8s%n",
+                "epoch",
+                "train",
+                "valid",
+                "valid acc",
+                "seconds");
+        System.out.printf(
+                Locale.ROOT,
+                "  %-6s %10s %10.4f %10s %8s%n",
+                "start",
+                "",
+                result.initialValidationLoss(),
+                "",
+                "");
+        for (FineTuning.Epoch epoch : result.history()) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "  %-6d %10.4f %10.4f %10.4f %8.0f%n",
+                    epoch.epoch(),
+                    epoch.trainLoss(),
+                    epoch.validationLoss(),
+                    epoch.validationAccuracy(),
+                    epoch.time().toMillis() / 1000.0);
+        }
     }
 
     private static void report(Path file, Dataset dataset) {

@@ -30,7 +30,22 @@ public record Evaluation(
      */
     public static Evaluation of(
             ClassificationHead head, float[][] x, int[] y, List<String> groups) {
-        int k = head.labelCount();
+        float[][] probabilities = new float[y.length][];
+        for (int n = 0; n < y.length; n++) {
+            probabilities[n] = head.probabilities(x[n]);
+        }
+        return of(head.labels(), probabilities, y, groups);
+    }
+
+    /**
+     * The same figures from each example's label probabilities, however they were computed (a head
+     * on vectors, or a fine-tuned top on trunk states).
+     *
+     * @param groups per example, the group to break errors down by (e.g. the corpus group), or null
+     */
+    public static Evaluation of(
+            List<String> labels, float[][] probabilities, int[] y, List<String> groups) {
+        int k = labels.size();
         int[][] confusion = new int[k][k];
         double logLoss = 0;
         double[] binConfidence = new double[CALIBRATION_BINS];
@@ -38,7 +53,7 @@ public record Evaluation(
         int[] binCount = new int[CALIBRATION_BINS];
         Map<String, int[]> byGroup = new TreeMap<>();
         for (int n = 0; n < y.length; n++) {
-            float[] p = head.probabilities(x[n]);
+            float[] p = probabilities[n];
             int predicted = ClassificationHead.argMax(p);
             confusion[y[n]][predicted]++;
             logLoss -= Math.log(Math.max(p[y[n]], 1e-15));
@@ -82,7 +97,7 @@ public record Evaluation(
             macroF1 += v / k;
         }
         return new Evaluation(
-                head.labels(),
+                labels,
                 confusion,
                 (double) correct / y.length,
                 macroF1,

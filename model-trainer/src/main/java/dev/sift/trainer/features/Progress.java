@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.Locale;
 
 /** A one-line progress bar with rate and ETA, redrawn in place on a terminal's error stream. */
-final class Progress {
+public final class Progress {
 
     private static final int WIDTH = 30;
 
@@ -15,13 +15,13 @@ final class Progress {
     private final long start = System.nanoTime();
     private long lastDraw;
 
-    Progress(PrintStream out, String label, int total) {
+    public Progress(PrintStream out, String label, int total) {
         this.out = out;
         this.label = label;
         this.total = total;
     }
 
-    void update(int done) {
+    public void update(int done) {
         long now = System.nanoTime();
         if (out == null || (now - lastDraw < 250_000_000L && done < total)) {
             return; // redraw at most four times a second

@@ -1,6 +1,7 @@
 package dev.sift.trainer.publish;
 
 import dev.sift.model.bundle.Manifests;
+import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.head.HeadFormat;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;
@@ -39,19 +40,26 @@ public final class Publisher {
         if (!force) {
             check(run, latest, metric, margin);
         }
-        ModelDraft draft =
-                new ModelDraft(
-                        run.model(),
-                        run.encoderHash(),
-                        run.pooling(),
-                        run.maxSeqLen(),
-                        HeadFormat.read(runDir.resolve(RunManifest.HEAD_FILE), run.labels()),
-                        run.metrics(),
-                        latest.isPresent() ? latest.getAsLong() : null,
-                        run.trainingDataHash(),
-                        run.training(),
-                        Map.of(RunManifest.REPORT_FILE, runDir.resolve(RunManifest.REPORT_FILE)));
-        return registry.publish(draft);
+        ModelDraft.Builder draft =
+                ModelDraft.builder(run.model(), run.encoderHash())
+                        .pooling(run.pooling())
+                        .maxSeqLen(run.maxSeqLen())
+                        .metrics(run.metrics())
+                        .parentVersion(latest.isPresent() ? latest.getAsLong() : null)
+                        .trainingDataHash(run.trainingDataHash())
+                        .training(run.training())
+                        .attachments(
+                                Map.of(
+                                        RunManifest.REPORT_FILE,
+                                        runDir.resolve(RunManifest.REPORT_FILE)));
+        if (run.fineTune() != null) {
+            // The fine-tuned top carries its own head; head.bin (the frozen-feature head it
+            // started from) stays in the run folder.
+            draft.fineTuned(TopFormat.read(runDir.resolve(run.fineTune().file())), run.labels());
+        } else {
+            draft.head(HeadFormat.read(runDir.resolve(RunManifest.HEAD_FILE), run.labels()));
+        }
+        return registry.publish(draft.build());
     }
 
     static void check(RunManifest run, OptionalLong latest, String metric, double margin)

@@ -3,6 +3,7 @@ package dev.sift.trainer.report;
 import static dev.sift.trainer.report.Svg.escape;
 
 import dev.sift.trainer.eval.Evaluation;
+import dev.sift.trainer.train.FineTuning;
 import dev.sift.trainer.train.HeadTrainer;
 import java.util.List;
 import java.util.Locale;
@@ -18,6 +19,12 @@ public final class HtmlReport {
     /** The figures of the version currently published, measured on this run's test set. */
     public record Baseline(long version, Evaluation evaluation) {}
 
+    /**
+     * A fine-tuning stage: its per-epoch figures, and the head it started from (trained on frozen
+     * features) on the same test set.
+     */
+    public record FineTuned(int topLayers, FineTuning.Result training, Evaluation headOnly) {}
+
     private HtmlReport() {}
 
     public static String render(
@@ -26,6 +33,20 @@ public final class HtmlReport {
             HeadTrainer.Result training,
             Evaluation evaluation,
             Baseline baseline) {
+        return render(model, facts, training, evaluation, baseline, null);
+    }
+
+    /**
+     * The report of a run; with {@code fineTuned}, {@code evaluation} is the fine-tuned model's,
+     * and the page adds the fine-tuning curves and the head-only figures beside it.
+     */
+    public static String render(
+            String model,
+            Map<String, String> facts,
+            HeadTrainer.Result training,
+            Evaluation evaluation,
+            Baseline baseline,
+            FineTuned fineTuned) {
         List<HeadTrainer.Epoch> history = training.history();
         double[] trainLoss = history.stream().mapToDouble(HeadTrainer.Epoch::trainLoss).toArray();
         double[] validationLoss =
@@ -78,17 +99,28 @@ public final class HtmlReport {
                                         new Svg.Series(
                                                 "validation", "#d62728", validationAccuracy))));
 
+        if (fineTuned != null) {
+            fineTuningSection(html, fineTuned);
+        }
+
         html.append("<h2>Test set</h2><table><tr><th>metric</th><th>this run</th>");
+        if (fineTuned != null) {
+            html.append("<th>head only (frozen encoder)</th>");
+        }
         if (baseline != null) {
             html.append("<th>published v").append(baseline.version()).append("</th>");
         }
         html.append("</tr>");
         Map<String, Double> ours = evaluation.asMetrics();
+        Map<String, Double> headOnly = fineTuned == null ? null : fineTuned.headOnly().asMetrics();
         Map<String, Double> theirs = baseline == null ? null : baseline.evaluation().asMetrics();
         ours.forEach(
                 (name, value) -> {
                     html.append("<tr><td>").append(escape(name)).append("</td><td>");
                     html.append(format(value)).append("</td>");
+                    if (headOnly != null) {
+                        html.append("<td>").append(format(headOnly.get(name))).append("</td>");
+                    }
                     if (theirs != null) {
                         html.append("<td>").append(format(theirs.get(name))).append("</td>");
                     }
@@ -124,6 +156,69 @@ public final class HtmlReport {
             html.append("</table>");
         }
         return html.append("</body></html>").toString();
+    }
+
+    private static void fineTuningSection(StringBuilder html, FineTuned fineTuned) {
+        FineTuning.Result result = fineTuned.training();
+        List<FineTuning.Epoch> epochs = result.history();
+        html.append("<h2>Fine-tuning: the top ")
+                .append(fineTuned.topLayers())
+                .append(fineTuned.topLayers() == 1 ? " layer" : " layers")
+                .append(" with the head</h2><table>")
+                .append("<tr><th>epoch</th><th>train loss</th><th>validation loss</th>")
+                .append("<th>validation accuracy</th><th>seconds</th></tr>")
+                .append("<tr><td>0 (start)</td><td></td><td>")
+                .append(format(result.initialValidationLoss()))
+                .append("</td><td></td><td></td></tr>");
+        for (FineTuning.Epoch epoch : epochs) {
+            html.append("<tr><td>")
+                    .append(epoch.epoch())
+                    .append(epoch.epoch() == result.bestEpoch() ? " (kept)" : "")
+                    .append("</td><td>")
+                    .append(format(epoch.trainLoss()))
+                    .append("</td><td>")
+                    .append(format(epoch.validationLoss()))
+                    .append("</td><td>")
+                    .append(format(epoch.validationAccuracy()))
+                    .append("</td><td>")
+                    .append(epoch.time().toSeconds())
+                    .append("</td></tr>");
+        }
+        html.append("</table>");
+        if (result.bestEpoch() == 0) {
+            html.append("<p>No epoch lowered the validation loss; the run keeps the start.</p>");
+        }
+        html.append(
+                        Svg.lineChart(
+                                "Fine-tuning cross-entropy",
+                                "epoch",
+                                List.of(
+                                        new Svg.Series(
+                                                "train",
+                                                "#1f77b4",
+                                                epochs.stream()
+                                                        .mapToDouble(FineTuning.Epoch::trainLoss)
+                                                        .toArray()),
+                                        new Svg.Series(
+                                                "validation",
+                                                "#d62728",
+                                                epochs.stream()
+                                                        .mapToDouble(
+                                                                FineTuning.Epoch::validationLoss)
+                                                        .toArray()))))
+                .append(
+                        Svg.lineChart(
+                                "Fine-tuning validation accuracy",
+                                "epoch",
+                                List.of(
+                                        new Svg.Series(
+                                                "validation",
+                                                "#d62728",
+                                                epochs.stream()
+                                                        .mapToDouble(
+                                                                FineTuning.Epoch
+                                                                        ::validationAccuracy)
+                                                        .toArray()))));
     }
 
     private static String format(Double value) {

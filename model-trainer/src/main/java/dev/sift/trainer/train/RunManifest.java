@@ -1,13 +1,15 @@
 package dev.sift.trainer.train;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.sift.model.encode.Pooling;
 import java.util.List;
 import java.util.Map;
 
 /**
- * {@code run.json} of a training run folder (next to {@code head.bin} and {@code report.html}):
- * what {@code publish} needs to turn the run into a model version, and the serving version it was
- * compared against on the same test set.
+ * {@code run.json} of a training run folder (next to {@code head.bin} and {@code report.html}, and
+ * {@code top.bin} for a fine-tuned run): what {@code publish} needs to turn the run into a model
+ * version, and the serving version it was compared against on the same test set. {@code fineTune}
+ * is null (and absent from the JSON) for a head-only run.
  */
 public record RunManifest(
         String model,
@@ -20,7 +22,17 @@ public record RunManifest(
         Map<String, String> training,
         Long baselineVersion,
         Map<String, Double> baselineMetrics,
-        String createdAt) {
+        String createdAt,
+        @JsonInclude(JsonInclude.Include.NON_NULL) FineTune fineTune) {
+
+    /**
+     * A fine-tuned run's top: its file in the run folder ({@code top.bin}, model-core's {@code
+     * TopFormat}, head included) and where it sits on the encoder.
+     *
+     * @param trunkLayers the encoder layers that stay frozen below the top
+     * @param topLayers K, the layers the top owns
+     */
+    public record FineTune(String file, int trunkLayers, int topLayers) {}
 
     public static final String FILE_NAME = "run.json";
     public static final String HEAD_FILE = "head.bin";

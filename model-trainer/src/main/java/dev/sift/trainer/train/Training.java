@@ -2,8 +2,10 @@ package dev.sift.trainer.train;
 
 import dev.sift.model.bundle.Digests;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.encode.Pooling;
+import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.head.HeadFormat;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
@@ -13,6 +15,7 @@ import dev.sift.trainer.data.Example;
 import dev.sift.trainer.data.Splits;
 import dev.sift.trainer.eval.Evaluation;
 import dev.sift.trainer.features.FeatureExtractor;
+import dev.sift.trainer.features.TrunkStates;
 import dev.sift.trainer.report.HtmlReport;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,7 +42,9 @@ public final class Training {
     /**
      * Everything a run needs. With several {@code poolings}, a head is trained for each (one
      * encoder pass yields them all) and the one with the lowest validation loss is kept; the test
-     * set plays no part in that choice.
+     * set plays no part in that choice. With {@code fineTune} enabled, the encoder's top layers are
+     * then trained with that head ({@link TopTraining}), and the fine-tuned model is what the run
+     * yields.
      */
     public record Settings(
             String model,
@@ -53,9 +58,55 @@ public final class Training {
             TrainingOptions options,
             Path featureCache,
             Path runDir,
-            PrintStream progress) {}
+            PrintStream progress,
+            FineTuneOptions fineTune) {
 
-    /** What a run produced and how long its parts took. */
+        /** Settings of a head-only run. */
+        public Settings(
+                String model,
+                ModelRegistry registry,
+                EncoderBundle encoder,
+                List<Pooling> poolings,
+                int maxSeqLen,
+                int encodeBatchSize,
+                double validationFraction,
+                double testFraction,
+                TrainingOptions options,
+                Path featureCache,
+                Path runDir,
+                PrintStream progress) {
+            this(
+                    model,
+                    registry,
+                    encoder,
+                    poolings,
+                    maxSeqLen,
+                    encodeBatchSize,
+                    validationFraction,
+                    testFraction,
+                    options,
+                    featureCache,
+                    runDir,
+                    progress,
+                    null);
+        }
+
+        /** Whether this run fine-tunes encoder layers. */
+        public boolean fineTunes() {
+            return fineTune != null && fineTune.enabled();
+        }
+    }
+
+    /**
+     * What a run produced and how long its parts took.
+     *
+     * @param evaluation the run's model on the test set: the fine-tuned one when fine-tuning
+     * @param headEvaluation the head on frozen features on the test set (the same as {@code
+     *     evaluation} without fine-tuning)
+     * @param trainTime head training, and fine-tuning when it ran
+     * @param fineTuned the fine-tuning stage, or null
+     * @param encodedInputs texts this run passed through the encoder (0 when all were cached)
+     */
     public record Outcome(
             Path runDir,
             Pooling pooling,
@@ -65,7 +116,13 @@ public final class Training {
             HeadTrainer.Result training,
             Splits splits,
             Duration featureTime,
-            Duration trainTime) {}
+            Duration trainTime,
+            Evaluation headEvaluation,
+            TopTraining.Outcome fineTuned,
+            int encodedInputs) {}
+
+    /** Texts per batch when a fine-tuned top only predicts. */
+    private static final int EVALUATION_BATCH = 32;
 
     private Training() {}
 
@@ -120,6 +177,7 @@ public final class Training {
         Map<Pooling, float[][][]> features = new LinkedHashMap<>(); // train, validation, test
         HtmlReport.Baseline baseline;
         Optional<ModelBundle> current = settings.registry().openLatest(settings.model());
+        int encodedInputs;
         try (FeatureExtractor extractor =
                 new FeatureExtractor(
                         settings.encoder(),
@@ -127,8 +185,9 @@ public final class Training {
                         settings.encodeBatchSize(),
                         settings.featureCache(),
                         settings.progress())) {
-            // Encode the whole data set at once: one length-sorted pass fills every pooling.
-            extractor.vectors(everything, settings.poolings().get(0));
+            // Encode the whole data set at once: one length-sorted pass fills every pooling, and
+            // the trunk states fine-tuning reads.
+            extractor.prepare(everything, settings.fineTunes() ? trunkLayers(settings) : 0);
             for (Pooling pooling : settings.poolings()) {
                 features.put(
                         pooling,
@@ -139,6 +198,7 @@ public final class Training {
                         });
             }
             baseline = baseline(current, extractor, splits.test(), labels, settings);
+            encodedInputs = extractor.encodedInputs();
         }
         Duration featureTime = Duration.between(featureStart, Instant.now());
 
@@ -164,17 +224,43 @@ public final class Training {
                 result = candidate;
             }
         }
-        Duration trainTime = Duration.between(trainStart, Instant.now());
         float[][] testVectors = features.get(chosen)[2];
-        Evaluation evaluation =
+        Evaluation headEvaluation =
                 Evaluation.of(
                         result.head(),
                         testVectors,
                         indices(splits.test(), labels),
                         groups(splits.test()));
+        TopTraining.Outcome fineTuned = null;
+        if (settings.fineTunes()) {
+            fineTuned =
+                    TopTraining.run(
+                            settings.encoder(),
+                            settings.encoder().manifest().transformerLayers(),
+                            settings.encoder().manifest().layerShape(),
+                            settings.featureCache(),
+                            settings.maxSeqLen(),
+                            splits,
+                            labels,
+                            chosen,
+                            result.head(),
+                            settings.fineTune(),
+                            settings.progress());
+        }
+        Duration trainTime = Duration.between(trainStart, Instant.now());
+        Evaluation evaluation = fineTuned == null ? headEvaluation : fineTuned.evaluation();
 
         Path dir = Files.createDirectories(settings.runDir());
         HeadFormat.write(result.head(), dir.resolve(RunManifest.HEAD_FILE));
+        RunManifest.FineTune fineTune = null;
+        if (fineTuned != null) {
+            TopFormat.write(fineTuned.training().weights(), dir.resolve(FineTunedTop.TOP_FILE));
+            fineTune =
+                    new RunManifest.FineTune(
+                            FineTunedTop.TOP_FILE,
+                            fineTuned.spec().firstLayer(),
+                            fineTuned.spec().layers());
+        }
         Map<String, String> training = new LinkedHashMap<>(settings.options().asMap());
         training.put("validationFraction", Double.toString(settings.validationFraction()));
         if (test == null) {
@@ -185,6 +271,12 @@ public final class Training {
         }
         training.put("trainExamples", Integer.toString(splits.train().size()));
         training.put("bestEpoch", Integer.toString(result.bestEpoch()));
+        if (fineTuned != null) {
+            training.putAll(settings.fineTune().asMap());
+            training.put("fineTuneBestEpoch", Integer.toString(fineTuned.training().bestEpoch()));
+            training.put("fineTuneSteps", Long.toString(fineTuned.training().steps()));
+            training.put("headOnlyAccuracy", Double.toString(headEvaluation.accuracy()));
+        }
         if (settings.poolings().size() > 1) {
             training.put("poolingByValidationLoss", selection.toString().strip());
         }
@@ -200,7 +292,8 @@ public final class Training {
                         training,
                         baseline == null ? null : baseline.version(),
                         baseline == null ? null : baseline.evaluation().asMetrics(),
-                        Instant.now().toString());
+                        Instant.now().toString(),
+                        fineTune);
         Files.write(dir.resolve(RunManifest.FILE_NAME), Manifests.toBytes(manifest));
 
         Map<String, String> facts = new LinkedHashMap<>();
@@ -241,6 +334,9 @@ public final class Training {
         facts.put("max_seq_len", Integer.toString(settings.maxSeqLen()));
         facts.put("features", featureTime.toMillis() + " ms");
         facts.put("head training", trainTime.toMillis() + " ms");
+        if (fineTuned != null) {
+            facts.put("fine-tuning", fineTuned.time().toMillis() + " ms");
+        }
         training.forEach(
                 (key, value) -> {
                     if (!key.equals("bestEpoch")) { // the report shows "best epoch N of M"
@@ -249,7 +345,18 @@ public final class Training {
                 });
         Files.writeString(
                 dir.resolve(RunManifest.REPORT_FILE),
-                HtmlReport.render(settings.model(), facts, result, evaluation, baseline),
+                HtmlReport.render(
+                        settings.model(),
+                        facts,
+                        result,
+                        evaluation,
+                        baseline,
+                        fineTuned == null
+                                ? null
+                                : new HtmlReport.FineTuned(
+                                        fineTuned.spec().layers(),
+                                        fineTuned.training(),
+                                        headEvaluation)),
                 StandardCharsets.UTF_8);
         return new Outcome(
                 dir,
@@ -260,7 +367,26 @@ public final class Training {
                 result,
                 splits,
                 featureTime,
-                trainTime);
+                trainTime,
+                headEvaluation,
+                fineTuned,
+                encodedInputs);
+    }
+
+    /** How many encoder layers stay frozen below the fine-tuned top. */
+    private static int trunkLayers(Settings settings) {
+        int layers = settings.encoder().manifest().transformerLayers();
+        int k = settings.fineTune().topLayers();
+        if (k >= layers) {
+            throw new IllegalArgumentException(
+                    "--fine-tune-layers "
+                            + k
+                            + " leaves no trunk: the encoder has "
+                            + layers
+                            + " layers; choose at most "
+                            + (layers - 1));
+        }
+        return layers - k;
     }
 
     private static void checkTestSet(Dataset data, Dataset test) throws DatasetException {
@@ -315,6 +441,24 @@ public final class Training {
                             bundle.name(), bundle.version());
             return null;
         }
+        if (bundle.isFineTuned()) {
+            // Its own top reads the trunk at its own split: cached like this run's.
+            int trunkLayers = manifest.fineTune().trunkLayers();
+            features.prepare(test, trunkLayers);
+            try (TrunkStates states =
+                    TrunkStates.open(
+                            settings.featureCache(),
+                            settings.encoder(),
+                            settings.maxSeqLen(),
+                            trunkLayers)) {
+                float[][] p =
+                        FineTuning.probabilities(
+                                bundle.topWeights(), states, test, EVALUATION_BATCH);
+                return new HtmlReport.Baseline(
+                        bundle.version(),
+                        Evaluation.of(labels, p, indices(test, labels), groups(test)));
+            }
+        }
         float[][] x = features.vectors(test, manifest.pooling());
         return new HtmlReport.Baseline(
                 bundle.version(),
@@ -329,7 +473,7 @@ public final class Training {
         return y;
     }
 
-    private static List<String> groups(List<Example> examples) {
+    static List<String> groups(List<Example> examples) {
         return examples.stream().map(e -> e.attributes().getOrDefault("group", e.label())).toList();
     }
 }

@@ -1,0 +1,97 @@
+package dev.sift.trainer.train;
+
+import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.encode.Pooling;
+import dev.sift.model.encode.TensorFlowEncoder;
+import dev.sift.model.finetune.LayerShape;
+import dev.sift.model.finetune.TopSpec;
+import dev.sift.model.finetune.TopWeights;
+import dev.sift.model.head.ClassificationHead;
+import dev.sift.trainer.data.Splits;
+import dev.sift.trainer.eval.Evaluation;
+import dev.sift.trainer.features.TrunkStates;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.tensorflow.SavedModelBundle;
+
+/**
+ * The fine-tuning stage of a run: the top (the encoder's upper K layers, from its pre-trained
+ * weights, and the head trained on frozen features, which it starts from) is trained on the cached
+ * trunk states of the training split, stopped early on the validation split, and evaluated on the
+ * test split with the same {@link Evaluation} as a head.
+ *
+ * <p>Starting the head from the one fitted on frozen features, not from random values, means the
+ * first steps adjust the layers to a head that already separates the classes, instead of moving
+ * pre-trained layers to suit a random head (the "linear probe, then fine-tune" recipe).
+ */
+public final class TopTraining {
+
+    /**
+     * @param spec what the top is
+     * @param training the weights of the best epoch and every epoch's figures
+     * @param evaluation the best top on the test split
+     * @param time training wall time, validation included
+     */
+    public record Outcome(
+            TopSpec spec, FineTuning.Result training, Evaluation evaluation, Duration time) {}
+
+    private TopTraining() {}
+
+    static Outcome run(
+            EncoderBundle encoder,
+            int encoderLayers,
+            LayerShape shape,
+            Path cacheRoot,
+            int maxSeqLen,
+            Splits splits,
+            List<String> labels,
+            Pooling pooling,
+            ClassificationHead head,
+            FineTuneOptions options,
+            PrintStream progress)
+            throws IOException {
+        int k = options.topLayers();
+        TopSpec spec = new TopSpec(shape, encoderLayers - k, k, pooling, labels.size());
+        TopWeights initial = initialWeights(encoder, spec, head);
+        long start = System.nanoTime();
+        try (TrunkStates states =
+                TrunkStates.open(cacheRoot, encoder, maxSeqLen, spec.firstLayer())) {
+            FineTuning.Result result =
+                    FineTuning.train(
+                            states,
+                            splits.train(),
+                            Training.indices(splits.train(), labels),
+                            splits.validation(),
+                            Training.indices(splits.validation(), labels),
+                            initial,
+                            options,
+                            progress);
+            Duration time = Duration.ofNanos(System.nanoTime() - start);
+            float[][] probabilities =
+                    FineTuning.probabilities(
+                            result.weights(), states, splits.test(), options.batchSize());
+            Evaluation evaluation =
+                    Evaluation.of(
+                            labels,
+                            probabilities,
+                            Training.indices(splits.test(), labels),
+                            Training.groups(splits.test()));
+            return new Outcome(spec, result, evaluation, time);
+        }
+    }
+
+    /** The encoder's own weights for the top's layers, and {@code head} as the head. */
+    private static TopWeights initialWeights(
+            EncoderBundle encoder, TopSpec spec, ClassificationHead head) {
+        TensorFlowEncoder.defaultDevice(); // loads TensorFlow's natives before the graph API
+        try (SavedModelBundle saved =
+                SavedModelBundle.load(
+                        encoder.savedModelDir().toString(),
+                        encoder.manifest().tags().toArray(String[]::new))) {
+            return TopWeights.fromSavedModel(saved.session(), spec, head.weights(), head.bias());
+        }
+    }
+}
