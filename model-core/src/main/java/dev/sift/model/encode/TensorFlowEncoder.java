@@ -54,7 +54,9 @@ public final class TensorFlowEncoder implements Encoder {
         // Trunk passes run on DJL's own session, by op name: the weights are loaded once.
         this.trunk =
                 new TrunkRunner(
-                        ((TfSymbolBlock) model.getBlock()).getSavedModelBundle(), manifest, false);
+                        ((TfSymbolBlock) model.getBlock()).getSavedModelBundle(),
+                        manifest,
+                        allowsConcurrentPasses(device));
     }
 
     /** Loads the bundle's SavedModel. The bundle's files are trusted as they are; verify first. */
