@@ -1,7 +1,11 @@
 package dev.sift.job;
 
 import dev.sift.job.decode.ClassifyRequest;
+import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.encode.Pooling;
+import dev.sift.model.finetune.TopSpec;
+import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;
@@ -13,9 +17,12 @@ import dev.sift.schemas.RecordCodec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
+import org.tensorflow.SavedModelBundle;
 
 /** A registry on the tiny test encoder, with helpers to publish heads and announce them. */
 public final class TestModels {
@@ -49,6 +56,54 @@ public final class TestModels {
     /** Records {@code announcement} as the one a job started without state obeys. */
     public void record(ModelAnnouncement announcement) throws IOException {
         registry.recordAnnouncement(announcement.getName(), encode(announcement));
+    }
+
+    /**
+     * Publishes a fine-tuned model for {@code name}: the tiny encoder's own top {@code topLayers}
+     * layers, every weight moved by deterministic noise seeded by {@code seed} (so the top computes
+     * something the frozen encoder does not), and a random head; then records its activation like
+     * {@link #publish}.
+     */
+    public ModelBundle publishFineTuned(String name, long seed, int topLayers, Pooling pooling)
+            throws IOException {
+        ModelBundle bundle = registry.publish(fineTunedDraft(name, seed, topLayers, pooling));
+        record(announcement(bundle, ModelAction.ACTIVATE));
+        return bundle;
+    }
+
+    /** The draft {@link #publishFineTuned} publishes. */
+    public ModelDraft fineTunedDraft(String name, long seed, int topLayers, Pooling pooling)
+            throws IOException {
+        EncoderBundle encoder = registry.encoder(encoderHash);
+        EncoderManifest m = encoder.manifest();
+        TopSpec spec = TopSpec.encoderTop(m, topLayers, pooling, 2);
+        Random random = new Random(seed);
+        float[] kernel = new float[m.hiddenSize() * 2];
+        for (int i = 0; i < kernel.length; i++) {
+            kernel[i] = (float) random.nextGaussian();
+        }
+        TopWeights pretrained;
+        try (SavedModelBundle saved =
+                SavedModelBundle.load(encoder.savedModelDir().toString(), m.tags().get(0))) {
+            pretrained =
+                    TopWeights.fromSavedModel(
+                            saved.session(), spec, kernel, new float[] {0.1f, -0.1f});
+        }
+        Map<String, float[]> tuned = new LinkedHashMap<>();
+        pretrained
+                .values()
+                .forEach(
+                        (parameter, values) -> {
+                            float[] moved = values.clone();
+                            for (int i = 0; i < moved.length; i++) {
+                                moved[i] += (float) (0.05 * random.nextGaussian());
+                            }
+                            tuned.put(parameter, moved);
+                        });
+        return ModelDraft.builder(name, encoderHash)
+                .fineTuned(TopWeights.of(spec, tuned), List.of("ham", "spam"))
+                .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
+                .build();
     }
 
     /** Publishes like {@link #publish} but announces nothing. */

@@ -2,8 +2,6 @@ package dev.sift.job.infer;
 
 import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.models.LoadedModel;
-import dev.sift.model.encode.EncodedBatch;
-import dev.sift.model.encode.Pooling;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.tokenize.TokenizedInput;
 import dev.sift.schemas.ClassificationResult;
@@ -13,19 +11,18 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Classifies a flushed buffer of requests with the models serving right now. Requests are grouped
  * by the encoder their models share; within a group they are sorted by token length and cut by
  * {@link BatchPlanner} into encoder batches of similar lengths (at most {@code maxBatchSize} inputs
  * and {@code maxBatchTokens} padded tokens, weighing each pass at the encoder's measured overhead),
- * each padded only to its own longest input. Every head on that encoder reads the same pass, which
- * fetches only the poolings those heads use. Outcomes come back in the order the requests arrived.
+ * each padded only to its own longest input. Every model on that encoder reads the same pass (see
+ * {@link BatchPasses}): head-only models its pooled vectors, fine-tuned models its trunk, on which
+ * each runs its own top layers and head. Outcomes come back in the order the requests arrived.
  *
  * <p>Plain Java, no Flink: the operator holds buffers, timers and state and calls this.
  */
@@ -42,8 +39,16 @@ public final class BatchClassifier {
         }
     }
 
-    /** One encoder pass, for metrics. */
-    public record Pass(int size, double paddingEfficiency) {}
+    /**
+     * One encoder pass, for metrics.
+     *
+     * @param size inputs in the pass
+     * @param paddingEfficiency real tokens over padded slots
+     * @param trunkLayers the layers whose output the pass fetched for fine-tuned models; 0 when it
+     *     served head-only models alone
+     * @param topRuns fine-tuned tops run on that trunk
+     */
+    public record Pass(int size, double paddingEfficiency, int trunkLayers, int topRuns) {}
 
     /** Outcomes in arrival order, and the passes that produced them. */
     public record Flush(List<Outcome> outcomes, List<Pass> passes) {}
@@ -145,12 +150,8 @@ public final class BatchClassifier {
             List<Pass> passes,
             Clock clock) {
         LoadedModel first = group.get(0).models().get(0);
-        Set<Pooling> poolings = EnumSet.noneOf(Pooling.class);
         List<Tokenized> inputs = new ArrayList<>(group.size());
         for (Item item : group) {
-            for (LoadedModel model : item.models()) {
-                poolings.add(model.bundle().manifest().pooling());
-            }
             TokenizedInput input =
                     item.tokens() != null ? item.tokens() : tokenize(first, item.request());
             inputs.add(new Tokenized(item, input));
@@ -159,18 +160,19 @@ public final class BatchClassifier {
         int[] lengths = inputs.stream().mapToInt(t -> t.input().length()).toArray();
         int overhead = first.passCost().overheadTokens();
         for (int[] range : BatchPlanner.plan(lengths, maxBatchSize, maxBatchTokens, overhead)) {
-            int from = range[0];
-            int to = range[1];
-            List<Tokenized> batch = inputs.subList(from, to);
-            EncodedBatch encoded =
-                    first.encoder().encode(batch.stream().map(Tokenized::input).toList(), poolings);
-            passes.add(new Pass(batch.size(), encoded.batch().paddingEfficiency()));
-            Instant now = clock.instant(); // after the pass: latency includes inference
+            List<Tokenized> batch = inputs.subList(range[0], range[1]);
+            BatchPasses.Done done =
+                    BatchPasses.run(
+                            first.encoder(),
+                            batch.stream().map(Tokenized::input).toList(),
+                            batch.stream().map(t -> t.item().models()).toList());
+            passes.addAll(done.passes());
+            Instant now = clock.instant(); // after the passes: latency includes inference
             for (int b = 0; b < batch.size(); b++) {
                 Item item = batch.get(b).item();
                 for (LoadedModel model : item.models()) {
-                    float[] h = encoded.vector(b, model.bundle().manifest().pooling());
-                    results.get(item.index()).add(result(item.request(), model, h, now));
+                    results.get(item.index())
+                            .add(result(item.request(), model, done.probabilities(model, b), now));
                 }
             }
         }
@@ -184,20 +186,19 @@ public final class BatchClassifier {
     }
 
     static ClassificationResult result(
-            ClassifyRequest request, LoadedModel model, float[] h, Instant now) {
-        ClassificationHead head = model.bundle().head();
-        float[] p = head.probabilities(h);
+            ClassifyRequest request, LoadedModel model, float[] p, Instant now) {
+        List<String> labels = model.labels();
         int best = ClassificationHead.argMax(p);
         List<LabelProbability> probabilities = new ArrayList<>(p.length);
         for (int j = 0; j < p.length; j++) {
-            probabilities.add(new LabelProbability(head.labels().get(j), p[j]));
+            probabilities.add(new LabelProbability(labels.get(j), p[j]));
         }
         return ClassificationResult.newBuilder()
                 .setId(request.id)
                 .setModel(model.name())
                 .setModelVersion(model.version())
                 .setEncoderHash(model.bundle().manifest().encoder().contentHash())
-                .setLabel(head.labels().get(best))
+                .setLabel(labels.get(best))
                 .setLabelIndex(best)
                 .setProbability(p[best])
                 .setProbabilities(probabilities)

@@ -19,10 +19,12 @@ import org.apache.flink.runtime.metrics.groups.AbstractMetricGroup;
  * The inference operator's metrics, as they appear in the Flink dashboard under the operator:
  * {@code requestsIn}, {@code resultsOut}, {@code deadLetters} by {@code code}, {@code batchSize},
  * {@code batchLatencyMs}, {@code endToEndLatencyMs}, {@code paddingEfficiencyPct}, {@code
- * queueDepth}, {@code modelsRefused}, per model {@code activeVersion} and, per encoder ({@code
- * encoder} = the first 12 characters of its content hash), {@code passOverheadTokens}: a forward
- * pass's fixed cost in padded-token equivalents, as measured when the encoder loaded and used by
- * the batch planner.
+ * queueDepth}, {@code modelsRefused}, {@code encoderPasses}, {@code trunkPasses} (encoder passes
+ * that fetched a trunk for fine-tuned models: one per batch however many of them share it), {@code
+ * topRuns} (fine-tuned tops run on a trunk), per model {@code activeVersion} and, per encoder
+ * ({@code encoder} = the first 12 characters of its content hash), {@code passOverheadTokens}: a
+ * forward pass's fixed cost in padded-token equivalents, as measured when the encoder loaded and
+ * used by the batch planner.
  */
 final class InferenceMetrics {
 
@@ -31,6 +33,9 @@ final class InferenceMetrics {
     final Counter requestsIn;
     final Counter resultsOut;
     final Counter modelsRefused;
+    final Counter encoderPasses;
+    final Counter trunkPasses;
+    final Counter topRuns;
     final Histogram batchSize;
     final Histogram batchLatencyMs;
     final Histogram endToEndLatencyMs;
@@ -48,6 +53,9 @@ final class InferenceMetrics {
         requestsIn = group.counter("requestsIn");
         resultsOut = group.counter("resultsOut");
         modelsRefused = group.counter("modelsRefused");
+        encoderPasses = group.counter("encoderPasses");
+        trunkPasses = group.counter("trunkPasses");
+        topRuns = group.counter("topRuns");
         batchSize = group.histogram("batchSize", new DescriptiveStatisticsHistogram(WINDOW));
         batchLatencyMs =
                 group.histogram("batchLatencyMs", new DescriptiveStatisticsHistogram(WINDOW));

@@ -241,6 +241,12 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         return models;
     }
 
+    /** The metrics of this subtask. */
+    @VisibleForTesting
+    InferenceMetrics metrics() {
+        return metrics;
+    }
+
     /** Where this subtask's encoders run, and why. */
     @VisibleForTesting
     DeviceChoice device() {
@@ -282,6 +288,11 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         for (BatchClassifier.Pass pass : flush.passes()) {
             metrics.batchSize.update(pass.size());
             metrics.paddingEfficiencyPct.update(Math.round(100 * pass.paddingEfficiency()));
+            metrics.encoderPasses.inc();
+            if (pass.trunkLayers() > 0) {
+                metrics.trunkPasses.inc();
+            }
+            metrics.topRuns.inc(pass.topRuns());
         }
         metrics.batchLatencyMs.update((System.nanoTime() - start) / 1_000_000);
         buffer.clear();

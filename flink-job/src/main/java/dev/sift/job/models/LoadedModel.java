@@ -3,23 +3,37 @@ package dev.sift.job.models;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PassCost;
 import dev.sift.model.encode.SharedEncoders;
+import dev.sift.model.finetune.TopModel;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.tokenize.BertTokenizer;
+import java.util.List;
 
 /**
  * A model version ready to serve: its verified bundle, a lease on the JVM's shared encoder for its
- * content hash, and a tokenizer at its truncation length. Closing it gives the lease back.
+ * content hash, a tokenizer at its truncation length and, for a fine-tuned version, its own top
+ * layers and head ({@link TopModel}, native memory). Closing it closes the top and gives the lease
+ * back.
+ *
+ * <p>A head-only model reads a pooled vector of the encoder's last layer; a fine-tuned one reads
+ * the encoder's output after {@link #trunkLayers()} layers (the trunk every model on that encoder
+ * can share) and runs the rest itself.
  */
 public final class LoadedModel implements AutoCloseable {
 
     private final ModelBundle bundle;
     private final SharedEncoders.Lease encoder;
     private final BertTokenizer tokenizer;
+    private final TopModel top;
 
-    LoadedModel(ModelBundle bundle, SharedEncoders.Lease encoder, BertTokenizer tokenizer) {
+    LoadedModel(
+            ModelBundle bundle,
+            SharedEncoders.Lease encoder,
+            BertTokenizer tokenizer,
+            TopModel top) {
         this.bundle = bundle;
         this.encoder = encoder;
         this.tokenizer = tokenizer;
+        this.top = top;
     }
 
     public ModelBundle bundle() {
@@ -47,6 +61,36 @@ public final class LoadedModel implements AutoCloseable {
         return tokenizer;
     }
 
+    /** Label names, in the order of the probabilities the model gives. */
+    public List<String> labels() {
+        return bundle.manifest().labels();
+    }
+
+    /** Whether this version runs its own top layers on the shared trunk. */
+    public boolean fineTuned() {
+        return top != null;
+    }
+
+    /**
+     * How many encoder layers this model reads the output of: the split point of a fine-tuned
+     * model; 0 for a head-only model, which reads the last layer's pooled vectors instead.
+     */
+    public int trunkLayers() {
+        return top == null ? 0 : top.spec().firstLayer();
+    }
+
+    /**
+     * The fine-tuned top: this model's layers above the trunk, pooling and head.
+     *
+     * @throws IllegalStateException for a head-only model
+     */
+    public TopModel top() {
+        if (top == null) {
+            throw new IllegalStateException(this + " is head-only: it has no top layers");
+        }
+        return top;
+    }
+
     /** Models that tokenize alike and share an encoder pass have equal keys. */
     public String encoderKey() {
         return bundle.manifest().encoder().contentHash() + "/" + bundle.manifest().maxSeqLen();
@@ -54,8 +98,14 @@ public final class LoadedModel implements AutoCloseable {
 
     @Override
     public void close() {
-        tokenizer.close();
-        encoder.close();
+        try {
+            if (top != null) {
+                top.close();
+            }
+        } finally {
+            tokenizer.close();
+            encoder.close();
+        }
     }
 
     @Override

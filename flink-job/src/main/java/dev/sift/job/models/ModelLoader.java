@@ -2,6 +2,7 @@ package dev.sift.job.models;
 
 import ai.djl.Device;
 import dev.sift.model.encode.SharedEncoders;
+import dev.sift.model.finetune.TopModel;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.RegistryReader;
 import dev.sift.model.tokenize.BertTokenizer;
@@ -51,18 +52,26 @@ public final class ModelLoader {
         return registry.open(name, version).requireManifestSha256(manifestSha256);
     }
 
-    /** Slow part: acquires the shared encoder (verifying and loading it the first time). */
+    /**
+     * Slow part: acquires the shared encoder (verifying and loading it the first time) and, for a
+     * fine-tuned version, builds its top (a TensorFlow graph of its own layers and head; only these
+     * layers are added, the trunk is the shared encoder's).
+     */
     public LoadedModel load(ModelBundle bundle) throws IOException {
         var encoder = registry.encoder(bundle.manifest().encoder().contentHash());
         SharedEncoders.Lease lease =
                 device == null
                         ? SharedEncoders.acquire(encoder)
                         : SharedEncoders.acquire(encoder, device);
+        BertTokenizer tokenizer = null;
         try {
-            BertTokenizer tokenizer =
-                    BertTokenizer.load(encoder.tokenizerFile(), bundle.manifest().maxSeqLen());
-            return new LoadedModel(bundle, lease, tokenizer);
+            tokenizer = BertTokenizer.load(encoder.tokenizerFile(), bundle.manifest().maxSeqLen());
+            TopModel top = bundle.isFineTuned() ? TopModel.of(bundle.topWeights()) : null;
+            return new LoadedModel(bundle, lease, tokenizer, top);
         } catch (IOException | RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
             lease.close();
             throw e;
         }
