@@ -25,7 +25,7 @@ final class Predictors<I, O> implements AutoCloseable {
     private final Supplier<Predictor<I, O>> factory;
     private final boolean concurrent;
     private final ThreadLocal<Predictor<I, O>> perThread = new ThreadLocal<>();
-    private final Object serial = new Object();
+    private final Object serial;
 
     /** Passes hold the read lock, close the write lock: no predictor closes under a pass. */
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -39,10 +39,17 @@ final class Predictors<I, O> implements AutoCloseable {
      * @param factory makes a predictor of the model ({@code model::newPredictor})
      * @param concurrent whether the device runs passes concurrently: one predictor per thread if
      *     so, one shared predictor and one pass at a time if not
+     * @param serial what passes hold when they run one at a time; the encoder's trunk passes hold
+     *     the same, so no two passes of one encoder compete for the CPU's cores
      */
-    Predictors(Supplier<Predictor<I, O>> factory, boolean concurrent) {
+    Predictors(Supplier<Predictor<I, O>> factory, boolean concurrent, Object serial) {
         this.factory = factory;
         this.concurrent = concurrent;
+        this.serial = serial;
+    }
+
+    Predictors(Supplier<Predictor<I, O>> factory, boolean concurrent) {
+        this(factory, concurrent, new Object());
     }
 
     O predict(I input) throws TranslateException {

@@ -49,14 +49,18 @@ public final class TensorFlowEncoder implements Encoder {
             EncoderManifest manifest, ZooModel<EncodeRequest, EncodedBatch> model, Device device) {
         this.manifest = manifest;
         this.model = model;
-        this.predictors = new Predictors<>(model::newPredictor, allowsConcurrentPasses(device));
+        boolean concurrent = allowsConcurrentPasses(device);
+        // On the CPU a pass already uses every core: predictor and trunk passes share one lock.
+        Object serial = new Object();
+        this.predictors = new Predictors<>(model::newPredictor, concurrent, serial);
         this.device = device;
         // Trunk passes run on DJL's own session, by op name: the weights are loaded once.
         this.trunk =
                 new TrunkRunner(
                         ((TfSymbolBlock) model.getBlock()).getSavedModelBundle(),
                         manifest,
-                        allowsConcurrentPasses(device));
+                        concurrent,
+                        serial);
     }
 
     /** Loads the bundle's SavedModel. The bundle's files are trusted as they are; verify first. */

@@ -44,14 +44,18 @@ final class TrunkRunner {
     private final Map<Integer, Pair<TF_Operation, Integer>> layerOutputs =
             new ConcurrentHashMap<>();
     private final boolean concurrent;
-    private final Object serial = new Object();
+    private final Object serial;
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
     /**
      * @param concurrent whether the device runs passes concurrently (a GPU); else one at a time
+     * @param serial what passes hold when they run one at a time, shared with the encoder's
+     *     predictor passes
      */
-    TrunkRunner(SavedModelBundle bundle, EncoderManifest manifest, boolean concurrent) {
+    TrunkRunner(
+            SavedModelBundle bundle, EncoderManifest manifest, boolean concurrent, Object serial) {
+        this.serial = serial;
         this.bundle = bundle;
         this.manifest = manifest;
         this.concurrent = concurrent;
