@@ -231,6 +231,7 @@ public final class Training {
                         testVectors,
                         indices(splits.test(), labels),
                         groups(splits.test()));
+        Duration headTime = Duration.between(trainStart, Instant.now());
         TopTraining.Outcome fineTuned = null;
         if (settings.fineTunes()) {
             fineTuned =
@@ -271,9 +272,19 @@ public final class Training {
         }
         training.put("trainExamples", Integer.toString(splits.train().size()));
         training.put("bestEpoch", Integer.toString(result.bestEpoch()));
+        HeadTrainer.Epoch headBest = result.history().get(result.bestEpoch() - 1);
+        training.put("headValidationLoss", Double.toString(headBest.validationLoss()));
+        training.put("headValidationAccuracy", Double.toString(headBest.validationAccuracy()));
         if (fineTuned != null) {
             training.putAll(settings.fineTune().asMap());
-            training.put("fineTuneBestEpoch", Integer.toString(fineTuned.training().bestEpoch()));
+            FineTuning.Result tuned = fineTuned.training();
+            training.put("fineTuneBestEpoch", Integer.toString(tuned.bestEpoch()));
+            if (tuned.bestEpoch() > 0) {
+                FineTuning.Epoch best = tuned.history().get(tuned.bestEpoch() - 1);
+                training.put("fineTuneValidationLoss", Double.toString(best.validationLoss()));
+                training.put(
+                        "fineTuneValidationAccuracy", Double.toString(best.validationAccuracy()));
+            }
             training.put("fineTuneSteps", Long.toString(fineTuned.training().steps()));
             training.put("headOnlyAccuracy", Double.toString(headEvaluation.accuracy()));
         }
@@ -333,7 +344,7 @@ public final class Training {
         facts.put("pooling", chosen.id());
         facts.put("max_seq_len", Integer.toString(settings.maxSeqLen()));
         facts.put("features", featureTime.toMillis() + " ms");
-        facts.put("head training", trainTime.toMillis() + " ms");
+        facts.put("head training", headTime.toMillis() + " ms");
         if (fineTuned != null) {
             facts.put("fine-tuning", fineTuned.time().toMillis() + " ms");
         }
