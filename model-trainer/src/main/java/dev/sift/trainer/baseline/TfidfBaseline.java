@@ -1,0 +1,175 @@
+package dev.sift.trainer.baseline;
+
+import de.bwaldvogel.liblinear.Feature;
+import de.bwaldvogel.liblinear.FeatureNode;
+import de.bwaldvogel.liblinear.Linear;
+import de.bwaldvogel.liblinear.Model;
+import de.bwaldvogel.liblinear.Parameter;
+import de.bwaldvogel.liblinear.Problem;
+import de.bwaldvogel.liblinear.SolverType;
+import dev.sift.trainer.data.Example;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * The yardstick every BERT run is held against: character 2-5-gram TF-IDF ({@link CharNgramTfidf})
+ * and L2-regularised logistic regression, fitted on the run's training split and evaluated on its
+ * test split with the same {@code Evaluation}, so a report says whether BERT earns its cost. It
+ * reads the whole text (both texts of a pair, joined by {@value #PAIR_SEPARATOR}), not the
+ * encoder's first {@code max_seq_len} tokens.
+ *
+ * <p>The classifier is LIBLINEAR, through its Java port {@code de.bwaldvogel:liblinear}: the solver
+ * behind scikit-learn's {@code LinearSVC} and liblinear logistic regression, BSD-3, one 140 KB jar
+ * with no dependencies. Its logistic regression gives probabilities, so log-loss and calibration
+ * mean what they mean for the head. Tribuo (which wraps the same LIBLINEAR) was weighed and left:
+ * it brings OLCUT and protobuf 3 beside the protobuf 4 the TensorFlow engine needs, and its text
+ * pipeline has word n-grams only; Smile is GPL-3.0. The cost C is chosen among {@link #COSTS} by
+ * validation log-loss; the test split plays no part in it.
+ *
+ * <pre>{@code
+ * TfidfBaseline.Result tfidf =
+ *         TfidfBaseline.fit(splits.train(), splits.validation(), splits.test(), labels, seed);
+ * Evaluation e = Evaluation.of(labels, tfidf.testProbabilities(), testLabels, groups);
+ * }</pre>
+ */
+public final class TfidfBaseline {
+
+    static final String PAIR_SEPARATOR = " [SEP] ";
+
+    /**
+     * Inverse regularisation strengths tried on the validation split, LIBLINEAR's default first.
+     */
+    static final double[] COSTS = {1, 10, 100};
+
+    private static final double STOPPING_TOLERANCE = 0.01;
+
+    /** An intercept, as LIBLINEAR learns one: a constant feature appended to every vector. */
+    private static final double BIAS = 1;
+
+    /**
+     * The baseline's label probabilities on the test split (per example, one per label in the run's
+     * label order), the cost it chose, and how long fitting took (all Cs tried).
+     */
+    public record Result(float[][] testProbabilities, double cost, int features, Duration fitTime) {
+
+        /** What the baseline is, for reports. */
+        public String description() {
+            return String.format(
+                    Locale.ROOT,
+                    "TF-IDF char %d-%d-grams + logistic regression (LIBLINEAR, C=%s, %d"
+                            + " features), whole text",
+                    CharNgramTfidf.MIN_N,
+                    CharNgramTfidf.MAX_N,
+                    cost == Math.rint(cost) ? Long.toString((long) cost) : Double.toString(cost),
+                    features);
+        }
+    }
+
+    private TfidfBaseline() {}
+
+    /**
+     * Fits on {@code train}, picks C on {@code validation} (LIBLINEAR's default C=1 when it is
+     * empty) and predicts {@code test}, for the same {@code Evaluation} as the BERT model's.
+     *
+     * @param labels the run's label order
+     */
+    public static Result fit(
+            List<Example> train,
+            List<Example> validation,
+            List<Example> test,
+            List<String> labels,
+            long seed) {
+        Instant start = Instant.now();
+        CharNgramTfidf tfidf = CharNgramTfidf.fit(train.stream().map(TfidfBaseline::text).toList());
+        Problem problem = problem(tfidf, train, labels);
+        Feature[][] validationX = vectors(tfidf, validation);
+        int[] validationY = indices(validation, labels);
+        Model best = null;
+        double bestCost = COSTS[0];
+        double bestLoss = Double.POSITIVE_INFINITY;
+        for (double cost : validation.isEmpty() ? new double[] {COSTS[0]} : COSTS) {
+            Model model = train(problem, cost, seed);
+            double loss = logLoss(probabilities(model, validationX, labels.size()), validationY);
+            if (best == null || loss < bestLoss) {
+                best = model;
+                bestCost = cost;
+                bestLoss = loss;
+            }
+        }
+        Duration fitTime = Duration.between(start, Instant.now());
+        float[][] testProbabilities = probabilities(best, vectors(tfidf, test), labels.size());
+        return new Result(testProbabilities, bestCost, tfidf.dimension(), fitTime);
+    }
+
+    /** What the baseline reads of an example: the whole text, or both texts of a pair. */
+    static String text(Example example) {
+        return example.isPair()
+                ? example.text() + PAIR_SEPARATOR + example.textB()
+                : example.text();
+    }
+
+    private static Problem problem(CharNgramTfidf tfidf, List<Example> train, List<String> labels) {
+        Problem problem = new Problem();
+        problem.l = train.size();
+        problem.n = tfidf.dimension() + 1; // the bias feature is the last
+        problem.x = vectors(tfidf, train);
+        int[] y = indices(train, labels);
+        problem.y = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            problem.y[i] = y[i];
+        }
+        problem.bias = BIAS;
+        return problem;
+    }
+
+    private static Model train(Problem problem, double cost, long seed) {
+        Parameter parameter = new Parameter(SolverType.L2R_LR, cost, STOPPING_TOLERANCE);
+        parameter.setRandom(new Random(seed));
+        Linear.disableDebugOutput();
+        return Linear.train(problem, parameter);
+    }
+
+    /** Per example, a probability for each label index; labels the model never saw get 0. */
+    private static float[][] probabilities(Model model, Feature[][] x, int labelCount) {
+        int[] modelLabels = model.getLabels();
+        double[] estimate = new double[modelLabels.length];
+        float[][] p = new float[x.length][labelCount];
+        for (int n = 0; n < x.length; n++) {
+            Linear.predictProbability(model, x[n], estimate);
+            for (int j = 0; j < modelLabels.length; j++) {
+                p[n][modelLabels[j]] = (float) estimate[j];
+            }
+        }
+        return p;
+    }
+
+    private static double logLoss(float[][] p, int[] y) {
+        double loss = 0;
+        for (int n = 0; n < y.length; n++) {
+            loss -= Math.log(Math.max(p[n][y[n]], 1e-15));
+        }
+        return loss / Math.max(1, y.length);
+    }
+
+    private static Feature[][] vectors(CharNgramTfidf tfidf, List<Example> examples) {
+        Feature[][] x = new Feature[examples.size()][];
+        for (int i = 0; i < x.length; i++) {
+            Feature[] tfidfPart = tfidf.vector(text(examples.get(i)));
+            x[i] = Arrays.copyOf(tfidfPart, tfidfPart.length + 1);
+            x[i][tfidfPart.length] = new FeatureNode(tfidf.dimension() + 1, BIAS);
+        }
+        return x;
+    }
+
+    private static int[] indices(List<Example> examples, List<String> labels) {
+        int[] y = new int[examples.size()];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = labels.indexOf(examples.get(i).label());
+        }
+        return y;
+    }
+}
