@@ -24,8 +24,14 @@ import org.testcontainers.DockerClientFactory;
 
 /**
  * A real Kafka broker for tests: a Testcontainers {@code apache/kafka} container where a Docker
- * engine answers, an in-process KRaft broker ({@link InProcessKafka}) otherwise. One cluster per
- * JVM is shared by every test ({@link #shared()}); tests isolate themselves with {@link #newTopic}.
+ * engine answers and has a usable image, an in-process KRaft broker ({@link InProcessKafka})
+ * otherwise. One cluster per JVM is shared by every test ({@link #shared()}); tests isolate
+ * themselves with {@link #newTopic}.
+ *
+ * <p>The system property or environment variable {@value #BROKER_PROPERTY} ({@code
+ * SIFT_KAFKA_BROKER}) picks the broker: {@code auto} (the default: a container when possible, with
+ * a logged reason when not), {@code container} (a container or a failed test, so a CI run cannot
+ * pass on the fallback unnoticed), or {@code in-process}.
  */
 public abstract class KafkaTestCluster implements AutoCloseable {
 
@@ -36,6 +42,9 @@ public abstract class KafkaTestCluster implements AutoCloseable {
     public static final String SASL_USER = JaasUtils.KAFKA_PLAIN_USER1;
 
     public static final String SASL_PASSWORD = JaasUtils.KAFKA_PLAIN_USER1_PASSWORD;
+
+    /** Which broker {@link #start} gives: auto, container or in-process. */
+    public static final String BROKER_PROPERTY = "sift.kafka.broker";
 
     private boolean closed;
 
@@ -68,12 +77,72 @@ public abstract class KafkaTestCluster implements AutoCloseable {
 
     /** A new cluster with extra broker settings; the caller closes it. */
     public static KafkaTestCluster start(Map<String, String> brokerConfig) {
-        if (dockerAnswers()) {
-            LOG.info("Starting Kafka in a Testcontainers container");
-            return new ContainerKafka(brokerConfig);
+        String choice = brokerChoice();
+        switch (choice) {
+            case "in-process":
+                LOG.info("{}=in-process: starting an in-process KRaft broker", BROKER_PROPERTY);
+                return new InProcessKafka(brokerConfig);
+            case "container":
+                if (!dockerAnswers()) {
+                    throw new IllegalStateException(
+                            BROKER_PROPERTY
+                                    + "=container, but no Docker engine answers; start one, or"
+                                    + " use auto or in-process");
+                }
+                ContainerKafka.checkImage()
+                        .ifPresent(
+                                problem -> {
+                                    throw new IllegalStateException(
+                                            BROKER_PROPERTY + "=container, but " + problem);
+                                });
+                LOG.info("Starting Kafka in a Testcontainers container ({})", ContainerKafka.IMAGE);
+                return new ContainerKafka(brokerConfig);
+            case "auto":
+                if (!dockerAnswers()) {
+                    LOG.info("No Docker engine; starting an in-process KRaft broker");
+                    return new InProcessKafka(brokerConfig);
+                }
+                var problem = ContainerKafka.checkImage();
+                if (problem.isPresent()) {
+                    LOG.warn(
+                            "A Docker engine answers, but {}; starting an in-process KRaft broker"
+                                    + " instead",
+                            problem.get());
+                    return new InProcessKafka(brokerConfig);
+                }
+                LOG.info("Starting Kafka in a Testcontainers container ({})", ContainerKafka.IMAGE);
+                return new ContainerKafka(brokerConfig);
+            default:
+                throw new IllegalArgumentException(
+                        BROKER_PROPERTY
+                                + "="
+                                + choice
+                                + " is not a broker; use auto, container or in-process");
         }
-        LOG.info("No Docker engine; starting an in-process KRaft broker");
-        return new InProcessKafka(brokerConfig);
+    }
+
+    /**
+     * A cluster that someone else runs (a compose stack, a remote broker), reached at {@code
+     * bootstrapServers}; {@link #close()} leaves it running.
+     */
+    public static KafkaTestCluster connect(String bootstrapServers) {
+        return new KafkaTestCluster() {
+            @Override
+            public String bootstrapServers() {
+                return bootstrapServers;
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    private static String brokerChoice() {
+        String value = System.getProperty(BROKER_PROPERTY);
+        if (value == null || value.isBlank()) {
+            value = System.getenv("SIFT_KAFKA_BROKER");
+        }
+        return value == null || value.isBlank() ? "auto" : value.trim();
     }
 
     /**
@@ -104,6 +173,7 @@ public abstract class KafkaTestCluster implements AutoCloseable {
         try {
             return DockerClientFactory.instance().isDockerAvailable();
         } catch (RuntimeException | LinkageError e) {
+            LOG.info("Testcontainers finds no usable Docker engine: {}", e.toString());
             return false;
         }
     }
