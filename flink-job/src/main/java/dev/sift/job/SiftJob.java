@@ -146,6 +146,7 @@ public final class SiftJob {
                 .servedModels(Set.copyOf(config.get(SiftOptions.SERVED_MODELS)))
                 .resultsTopic(config.get(SiftOptions.RESULTS_TOPIC))
                 .deadLetterTopic(config.get(SiftOptions.DEAD_LETTER_TOPIC))
+                .encoderPrecision(config.get(SiftOptions.ENCODER_PRECISION))
                 .build();
     }
 
@@ -216,8 +217,18 @@ public final class SiftJob {
             try {
                 config.get(option);
             } catch (IllegalArgumentException e) {
+                // Flink names the accepted values (of an enum, say) only in the innermost cause.
+                Throwable cause = e;
+                while (cause.getCause() != null) {
+                    cause = cause.getCause();
+                }
                 throw new IllegalArgumentException(
-                        "Bad value for " + option.key() + ": " + e.getMessage(), e);
+                        "Bad value for "
+                                + option.key()
+                                + ": "
+                                + e.getMessage()
+                                + (cause == e ? "" : " " + cause.getMessage()),
+                        e);
             }
         }
         return config;

@@ -1,5 +1,6 @@
 package dev.sift.job;
 
+import dev.sift.model.encode.EncoderPrecision;
 import dev.sift.schemas.OutputFormat;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -213,6 +214,17 @@ public final class SiftOptions {
                                     + " Flink's 100 ms default adds up to that much latency per"
                                     + " task boundary; classification is latency-sensitive and its"
                                     + " records are few and large.");
+
+    public static final ConfigOption<EncoderPrecision> ENCODER_PRECISION =
+            ConfigOptions.key("sift.encoder.precision")
+                    .enumType(EncoderPrecision.class)
+                    .defaultValue(EncoderPrecision.FLOAT32)
+                    .withDescription(
+                            "float32, or bfloat16: TensorFlow's oneDNN auto mixed precision"
+                                    + " (bfloat16 matrix multiplies). Worth it on CPUs with"
+                                    + " AVX512_BF16 or AMX (1.6x per pass on the spam test split,"
+                                    + " 2 of 1,184 decisions changed; see BENCHMARKS.md); slower"
+                                    + " where the CPU has neither.");
 
     public static final ConfigOption<Integer> PARALLELISM =
             ConfigOptions.key("sift.parallelism")

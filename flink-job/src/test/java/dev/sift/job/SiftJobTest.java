@@ -3,6 +3,7 @@ package dev.sift.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sift.model.encode.EncoderPrecision;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
@@ -60,6 +61,22 @@ class SiftJobTest {
                 .hasMessageContaining("Option --sift.batch.max-size needs a value");
         assertThatThrownBy(() -> SiftJob.parseArgs("sift.parallelism=2"))
                 .hasMessageContaining("options start with --");
+    }
+
+    @Test
+    void theEncoderPrecisionReachesTheInferenceSettingsAndAnUnknownOneIsRefused() throws Exception {
+        assertThat(SiftJob.inferenceSettings(SiftJob.parseArgs()).encoderPrecision())
+                .isEqualTo(EncoderPrecision.FLOAT32);
+        assertThat(
+                        SiftJob.inferenceSettings(
+                                        SiftJob.parseArgs("--sift.encoder.precision=bfloat16"))
+                                .encoderPrecision())
+                .isEqualTo(EncoderPrecision.BFLOAT16);
+
+        assertThatThrownBy(() -> SiftJob.parseArgs("--sift.encoder.precision=fp16"))
+                .hasMessageContaining("Bad value for sift.encoder.precision")
+                .hasMessageContaining("float32")
+                .hasMessageContaining("bfloat16");
     }
 
     @Test

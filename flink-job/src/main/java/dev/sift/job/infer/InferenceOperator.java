@@ -2,6 +2,7 @@ package dev.sift.job.infer;
 
 import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.models.ActiveVersion;
+import dev.sift.job.models.ModelLoader;
 import dev.sift.job.models.ModelManager;
 import dev.sift.job.models.Registries;
 import dev.sift.job.sink.DeadLetters;
@@ -101,8 +102,10 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                         getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         models =
                 new ModelManager(
-                        Registries.open(settings.registry()),
-                        device.device(),
+                        new ModelLoader(
+                                Registries.open(settings.registry()),
+                                device.device(),
+                                settings.encoderPrecision()),
                         publicKey(),
                         settings.servedModels(),
                         new ModelManager.Events() {

@@ -1,6 +1,7 @@
 package dev.sift.job.infer;
 
 import dev.sift.job.SiftOptions;
+import dev.sift.model.encode.EncoderPrecision;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Objects;
@@ -26,6 +27,7 @@ import java.util.Set;
  * @param servedModels the only models this job serves; empty means every model in the registry
  * @param resultsTopic topic of classification results
  * @param deadLetterTopic topic of refused requests
+ * @param encoderPrecision the arithmetic of encoder passes (float32, or oneDNN bfloat16)
  */
 public record InferenceSettings(
         String registry,
@@ -36,13 +38,15 @@ public record InferenceSettings(
         List<String> defaultModels,
         Set<String> servedModels,
         String resultsTopic,
-        String deadLetterTopic)
+        String deadLetterTopic,
+        EncoderPrecision encoderPrecision)
         implements Serializable {
 
     public InferenceSettings {
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(resultsTopic, "resultsTopic");
         Objects.requireNonNull(deadLetterTopic, "deadLetterTopic");
+        Objects.requireNonNull(encoderPrecision, "encoderPrecision");
         if (maxBatchSize < 1 || maxBatchTokens < 1 || maxWaitMillis < 0) {
             throw new IllegalArgumentException(
                     "Need maxBatchSize >= 1, maxBatchTokens >= 1 and maxWaitMillis >= 0");
@@ -72,7 +76,8 @@ public record InferenceSettings(
                 .defaultModels(defaultModels)
                 .servedModels(servedModels)
                 .resultsTopic(resultsTopic)
-                .deadLetterTopic(deadLetterTopic);
+                .deadLetterTopic(deadLetterTopic)
+                .encoderPrecision(encoderPrecision);
     }
 
     /** Starts from the defaults of {@link SiftOptions}, read from the options themselves. */
@@ -86,6 +91,7 @@ public record InferenceSettings(
         private Set<String> servedModels = Set.copyOf(SiftOptions.SERVED_MODELS.defaultValue());
         private String resultsTopic = SiftOptions.RESULTS_TOPIC.defaultValue();
         private String deadLetterTopic = SiftOptions.DEAD_LETTER_TOPIC.defaultValue();
+        private EncoderPrecision encoderPrecision = SiftOptions.ENCODER_PRECISION.defaultValue();
 
         private Builder() {}
 
@@ -134,6 +140,11 @@ public record InferenceSettings(
             return this;
         }
 
+        public Builder encoderPrecision(EncoderPrecision encoderPrecision) {
+            this.encoderPrecision = encoderPrecision;
+            return this;
+        }
+
         public InferenceSettings build() {
             return new InferenceSettings(
                     registry,
@@ -144,7 +155,8 @@ public record InferenceSettings(
                     defaultModels,
                     servedModels,
                     resultsTopic,
-                    deadLetterTopic);
+                    deadLetterTopic,
+                    encoderPrecision);
         }
     }
 }

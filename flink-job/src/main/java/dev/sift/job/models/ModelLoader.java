@@ -1,7 +1,9 @@
 package dev.sift.job.models;
 
 import ai.djl.Device;
+import dev.sift.model.encode.EncoderPrecision;
 import dev.sift.model.encode.SharedEncoders;
+import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.finetune.TopModel;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.RegistryReader;
@@ -20,6 +22,7 @@ public final class ModelLoader {
 
     private final RegistryReader registry;
     private final Device device;
+    private final EncoderPrecision precision;
 
     /** Loads encoders on {@code TensorFlowEncoder.defaultDevice()}. */
     public ModelLoader(RegistryReader registry) {
@@ -30,8 +33,14 @@ public final class ModelLoader {
      * @param device where encoders load (see {@code DeviceChoice}); null for the default device
      */
     public ModelLoader(RegistryReader registry, Device device) {
+        this(registry, device, EncoderPrecision.FLOAT32);
+    }
+
+    /** As above, with encoder passes in {@code precision}. */
+    public ModelLoader(RegistryReader registry, Device device, EncoderPrecision precision) {
         this.registry = registry;
         this.device = device;
+        this.precision = precision;
     }
 
     public RegistryReader registry() {
@@ -60,9 +69,10 @@ public final class ModelLoader {
     public LoadedModel load(ModelBundle bundle) throws IOException {
         var encoder = registry.encoder(bundle.manifest().encoder().contentHash());
         SharedEncoders.Lease lease =
-                device == null
-                        ? SharedEncoders.acquire(encoder)
-                        : SharedEncoders.acquire(encoder, device);
+                SharedEncoders.acquire(
+                        encoder,
+                        device == null ? TensorFlowEncoder.defaultDevice() : device,
+                        precision);
         BertTokenizer tokenizer = null;
         try {
             tokenizer = BertTokenizer.load(encoder.tokenizerFile(), bundle.manifest().maxSeqLen());

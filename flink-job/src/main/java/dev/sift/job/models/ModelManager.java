@@ -101,7 +101,16 @@ public final class ModelManager implements AutoCloseable {
             PublicKey announcementKey,
             Set<String> servedModels,
             Events events) {
-        this.loader = new ModelLoader(registry, device);
+        this(new ModelLoader(registry, device), announcementKey, servedModels, events);
+    }
+
+    /** As above, loading through {@code loader} (its device and encoder precision). */
+    public ModelManager(
+            ModelLoader loader,
+            PublicKey announcementKey,
+            Set<String> servedModels,
+            Events events) {
+        this.loader = loader;
         this.announcementKey = announcementKey;
         this.servedModels = Set.copyOf(servedModels);
         this.events = events;

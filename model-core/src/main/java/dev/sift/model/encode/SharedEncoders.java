@@ -5,9 +5,11 @@ import dev.sift.model.bundle.EncoderBundle;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One loaded encoder per JVM per content hash and device, shared by every user and
+ * One loaded encoder per JVM per content hash, device and precision, shared by every user and
  * reference-counted: the first {@link #acquire} verifies and loads it, the last {@link
  * Lease#close()} releases its native memory. A TaskManager running several slots of the streaming
  * job thus holds BERT-base once per device its slots use (once, unless its slots spread over
@@ -18,6 +20,7 @@ import java.util.Map;
  */
 public final class SharedEncoders {
 
+    private static final Logger LOG = LoggerFactory.getLogger(SharedEncoders.class);
     private static final Map<String, Shared> ENCODERS = new HashMap<>();
 
     private SharedEncoders() {}
@@ -40,12 +43,23 @@ public final class SharedEncoders {
 
     /** The encoder on {@code device}; see {@code DeviceChoice} in the job for how one is chosen. */
     public static Lease acquire(EncoderBundle bundle, Device device) throws IOException {
-        String key = bundle.contentHash() + "@" + device;
+        return acquire(bundle, device, EncoderPrecision.FLOAT32);
+    }
+
+    /** The encoder on {@code device}, its passes in {@code precision}. */
+    public static Lease acquire(EncoderBundle bundle, Device device, EncoderPrecision precision)
+            throws IOException {
+        String key = bundle.contentHash() + "@" + device + "/" + precision.id();
         synchronized (ENCODERS) {
             Shared shared = ENCODERS.get(key);
             if (shared == null) {
                 bundle.verify();
-                Encoder encoder = TensorFlowEncoder.load(bundle, device, null);
+                LOG.info(
+                        "Loading encoder {} on {} in {}",
+                        bundle.contentHash().substring(0, 12),
+                        device,
+                        precision.id());
+                Encoder encoder = TensorFlowEncoder.load(bundle, device, precision.sessionConfig());
                 PassCost cost;
                 try {
                     cost = PassCost.measure(encoder);

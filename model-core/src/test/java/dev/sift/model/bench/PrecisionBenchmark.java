@@ -1,8 +1,8 @@
 package dev.sift.model.bench;
 
-import ai.djl.tensorflow.engine.javacpp.JavacppUtils;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.encode.Encoder;
+import dev.sift.model.encode.EncoderPrecision;
 import dev.sift.model.encode.PaddedBatch;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
@@ -13,8 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import org.tensorflow.proto.ConfigProto;
-import org.tensorflow.proto.GraphOptions;
-import org.tensorflow.proto.RewriterConfig;
 
 /**
  * BERT-base in float32 against the same SavedModel loaded with Grappler's oneDNN bfloat16 auto
@@ -32,15 +30,7 @@ public final class PrecisionBenchmark {
 
     public static void main(String[] args) throws Exception {
         EncoderBundle bundle = RealBert.bundle();
-        ConfigProto bf16 =
-                JavacppUtils.getSessionConfig().toBuilder()
-                        .setGraphOptions(
-                                GraphOptions.newBuilder()
-                                        .setRewriteOptions(
-                                                RewriterConfig.newBuilder()
-                                                        .setAutoMixedPrecisionOnednnBfloat16(
-                                                                RewriterConfig.Toggle.ON)))
-                        .build();
+        ConfigProto bf16 = EncoderPrecision.BFLOAT16.sessionConfig();
         ClassificationHead head = randomHead(bundle.manifest().hiddenSize());
         System.out.println("BERT-base, float32 vs oneDNN bfloat16 auto mixed precision");
         BenchEnvironment.print(System.out);
