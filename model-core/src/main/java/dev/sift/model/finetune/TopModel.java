@@ -1,6 +1,9 @@
 package dev.sift.model.finetune;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -8,15 +11,16 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
- * A fine-tuned top for inference: the {@link TopLayers} graph with its weights as constants, no
- * dropout, in float32. It maps trunk outputs to the top layer's vectors, the pooled vectors and the
- * head's probabilities.
+ * A fine-tuned top for inference: the {@link TopLayers} graph with its weights in variables set
+ * once when it is built, no dropout, in float32. It maps trunk outputs to the top layer's vectors,
+ * the pooled vectors and the head's probabilities.
  *
  * <pre>{@code
  * try (TopModel top = TopModel.of(weights)) {
@@ -46,27 +50,64 @@ public final class TopModel implements AutoCloseable {
     private TopModel(TopWeights weights) {
         this.spec = weights.spec();
         this.graph = new Graph();
+        Session created = null;
         try {
             Ops tf = Ops.create(graph);
-            Map<String, Operand<TFloat32>> constants = new HashMap<>();
+            // Variables, set once by feeding the weights, rather than constants: a constant's
+            // value would live in the graph's definition and again in its kernel, and Grappler
+            // copies it while optimising; a variable holds the only copy.
+            Map<String, Operand<TFloat32>> reads = new HashMap<>();
+            Map<String, Placeholder<TFloat32>> values = new LinkedHashMap<>();
+            List<Op> assignments = new ArrayList<>();
             for (Map.Entry<String, long[]> parameter : spec.parameters().entrySet()) {
-                constants.put(
-                        parameter.getKey(),
-                        tf.constant(
-                                Shape.of(parameter.getValue()),
-                                DataBuffers.of(weights.get(parameter.getKey()), true, false)));
+                Shape shape = Shape.of(parameter.getValue());
+                Variable<TFloat32> variable = tf.variable(shape, TFloat32.class);
+                Placeholder<TFloat32> value =
+                        tf.placeholder(TFloat32.class, Placeholder.shape(shape));
+                values.put(parameter.getKey(), value);
+                assignments.add(tf.assign(variable, value));
+                reads.put(parameter.getKey(), tf.identity(variable));
             }
             hidden =
                     tf.placeholder(
                             TFloat32.class,
                             Placeholder.shape(Shape.of(-1, -1, spec.shape().hiddenSize())));
             mask = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1)));
-            outputs = TopLayers.build(tf, TFloat32.class, spec, constants::get, hidden, mask, null);
+            outputs = TopLayers.build(tf, TFloat32.class, spec, reads::get, hidden, mask, null);
             probabilities = tf.nn.softmax(outputs.logits());
-            session = new Session(graph);
+            created = new Session(graph);
+            assign(created, weights, values, assignments);
         } catch (RuntimeException e) {
+            if (created != null) {
+                created.close();
+            }
             graph.close();
             throw e;
+        }
+        this.session = created;
+    }
+
+    private static void assign(
+            Session session,
+            TopWeights weights,
+            Map<String, Placeholder<TFloat32>> values,
+            List<Op> assignments) {
+        List<Tensor> fed = new ArrayList<>();
+        try {
+            Session.Runner runner = session.runner();
+            for (Map.Entry<String, long[]> parameter : weights.spec().parameters().entrySet()) {
+                Tensor value =
+                        FloatTensors.of(
+                                TFloat32.class,
+                                Shape.of(parameter.getValue()),
+                                weights.get(parameter.getKey()));
+                fed.add(value);
+                runner.feed(values.get(parameter.getKey()), value);
+            }
+            assignments.forEach(runner::addTarget);
+            runner.run().close();
+        } finally {
+            fed.forEach(Tensor::close);
         }
     }
 
