@@ -197,7 +197,7 @@ public final class BatchClassifier {
                 .setId(request.id)
                 .setModel(model.name())
                 .setModelVersion(model.version())
-                .setEncoderHash(model.bundle().manifest().encoder().contentHash())
+                .setEncoderHash(model.manifest().encoder().contentHash())
                 .setLabel(labels.get(best))
                 .setLabelIndex(best)
                 .setProbability(p[best])

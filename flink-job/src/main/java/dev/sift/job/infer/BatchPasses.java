@@ -113,15 +113,15 @@ final class BatchPasses {
             }
         }
         Set<Pooling> poolings = EnumSet.noneOf(Pooling.class);
-        heads.forEach(head -> poolings.add(head.bundle().manifest().pooling()));
+        heads.forEach(head -> poolings.add(head.manifest().pooling()));
         PaddedBatch padded = PaddedBatch.of(rows.stream().map(inputs::get).toList());
         EncodedBatch encoded = encoder.encode(padded, poolings, trunkLayers);
         for (int b = 0; b < rows.size(); b++) {
             int row = rows.get(b);
             for (LoadedModel model : rowModels.get(row)) {
                 if (heads.contains(model)) {
-                    float[] h = encoded.vector(b, model.bundle().manifest().pooling());
-                    probabilities.get(model)[row] = model.bundle().head().probabilities(h);
+                    float[] h = encoded.vector(b, model.manifest().pooling());
+                    probabilities.get(model)[row] = model.head().probabilities(h);
                 }
             }
         }

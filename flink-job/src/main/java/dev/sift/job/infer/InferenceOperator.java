@@ -119,7 +119,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                                 metrics.modelServing(model, () -> models.servingVersion(model));
                                 var loaded = models.serving().get(model);
                                 metrics.encoderServing(
-                                        loaded.bundle().manifest().encoder().contentHash(),
+                                        loaded.manifest().encoder().contentHash(),
                                         loaded.passCost());
                             }
 

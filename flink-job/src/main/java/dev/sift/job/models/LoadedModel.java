@@ -1,18 +1,21 @@
 package dev.sift.job.models;
 
+import dev.sift.model.bundle.ModelManifest;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PassCost;
 import dev.sift.model.encode.SharedEncoders;
 import dev.sift.model.finetune.TopModel;
+import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.tokenize.BertTokenizer;
 import java.util.List;
 
 /**
- * A model version ready to serve: its verified bundle, a lease on the JVM's shared encoder for its
- * content hash, a tokenizer at its truncation length and, for a fine-tuned version, its own top
- * layers and head ({@link TopModel}, native memory). Closing it closes the top and gives the lease
- * back.
+ * A model version ready to serve: its verified manifest and head, a lease on the JVM's shared
+ * encoder for its content hash, a tokenizer at its truncation length and, for a fine-tuned version,
+ * its own top layers and head ({@link TopModel}, native memory). Closing it closes the top and
+ * gives the lease back. It keeps no copy of a top's weights on the heap: once the top is built, the
+ * bundle's arrays are left to the garbage collector, so a fine-tuned model costs its layers once.
  *
  * <p>A head-only model reads a pooled vector of the encoder's last layer; a fine-tuned one reads
  * the encoder's output after {@link #trunkLayers()} layers (the trunk every model on that encoder
@@ -20,7 +23,9 @@ import java.util.List;
  */
 public final class LoadedModel implements AutoCloseable {
 
-    private final ModelBundle bundle;
+    private final ModelManifest manifest;
+    private final ClassificationHead head;
+    private final String description;
     private final SharedEncoders.Lease encoder;
     private final BertTokenizer tokenizer;
     private final TopModel top;
@@ -30,22 +35,37 @@ public final class LoadedModel implements AutoCloseable {
             SharedEncoders.Lease encoder,
             BertTokenizer tokenizer,
             TopModel top) {
-        this.bundle = bundle;
+        this.manifest = bundle.manifest();
+        this.head = bundle.isFineTuned() ? null : bundle.head();
+        this.description = bundle.toString();
         this.encoder = encoder;
         this.tokenizer = tokenizer;
         this.top = top;
     }
 
-    public ModelBundle bundle() {
-        return bundle;
+    public ModelManifest manifest() {
+        return manifest;
     }
 
     public String name() {
-        return bundle.name();
+        return manifest.name();
     }
 
     public long version() {
-        return bundle.version();
+        return manifest.version();
+    }
+
+    /**
+     * The head of a head-only version, which reads the encoder's pooled vectors.
+     *
+     * @throws IllegalStateException for a fine-tuned version, whose head is part of its {@link
+     *     #top()}
+     */
+    public ClassificationHead head() {
+        if (head == null) {
+            throw new IllegalStateException(this + " is fine-tuned: its head is part of its top");
+        }
+        return head;
     }
 
     public Encoder encoder() {
@@ -63,7 +83,7 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Label names, in the order of the probabilities the model gives. */
     public List<String> labels() {
-        return bundle.manifest().labels();
+        return manifest.labels();
     }
 
     /** Whether this version runs its own top layers on the shared trunk. */
@@ -93,7 +113,7 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Models that tokenize alike and share an encoder pass have equal keys. */
     public String encoderKey() {
-        return bundle.manifest().encoder().contentHash() + "/" + bundle.manifest().maxSeqLen();
+        return manifest.encoder().contentHash() + "/" + manifest.maxSeqLen();
     }
 
     @Override
@@ -110,6 +130,6 @@ public final class LoadedModel implements AutoCloseable {
 
     @Override
     public String toString() {
-        return bundle.toString();
+        return description;
     }
 }
