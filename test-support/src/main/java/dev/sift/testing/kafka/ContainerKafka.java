@@ -1,7 +1,8 @@
 package dev.sift.testing.kafka;
 
-import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.exception.NotFoundException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -9,8 +10,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.utils.AppInfoParser;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
-import org.testcontainers.utility.DockerImageName;
-import org.testcontainers.utility.TestcontainersConfiguration;
 
 /**
  * Apache Kafka's image in Docker, for machines where a Docker engine answers: the official {@code
@@ -20,6 +19,9 @@ import org.testcontainers.utility.TestcontainersConfiguration;
 final class ContainerKafka extends KafkaTestCluster {
 
     static final String IMAGE = "apache/kafka:" + AppInfoParser.getVersion();
+
+    /** The reaper image of Testcontainers 2.0.5 (its RyukContainer; not public API). */
+    private static final String RYUK_IMAGE = "testcontainers/ryuk:0.14.0";
 
     private static final long PULL_SECONDS = 120;
 
@@ -35,60 +37,61 @@ final class ContainerKafka extends KafkaTestCluster {
     }
 
     /**
-     * Why no container can start here, if so: the image is neither in the engine nor pullable, or
-     * Testcontainers' resource reaper (Ryuk) would need an image that is not there either.
+     * Why no container can start here, if so: no engine answers, or an image it needs (Kafka's, and
+     * Ryuk's, Testcontainers' reaper, unless {@code TESTCONTAINERS_RYUK_DISABLED=true}) is neither
+     * in the engine nor pullable. Asked through the {@code docker} command where there is one,
+     * because Testcontainers itself retries a failing pull for two minutes before it gives up.
      */
-    static Optional<String> checkImage() {
-        DockerClient docker = DockerClientFactory.instance().client();
-        Optional<String> kafka = pullIfAbsent(docker, IMAGE);
-        if (kafka.isPresent()) {
-            return Optional.of(
-                    kafka.get() + "; deploy/images/build.sh builds a local stand-in of that name");
-        }
+    static Optional<String> unusable() {
+        List<String> images = new ArrayList<>(List.of(IMAGE));
         if (!"true".equalsIgnoreCase(System.getenv("TESTCONTAINERS_RYUK_DISABLED"))) {
-            String ryuk = TestcontainersConfiguration.getInstance().getRyukImage();
-            Optional<String> reaper = pullIfAbsent(docker, ryuk);
-            if (reaper.isPresent()) {
+            images.add(RYUK_IMAGE);
+        }
+        Optional<Boolean> engine = docker(30, "info");
+        if (engine.isEmpty()) {
+            // No docker command: Testcontainers finds an engine its own way.
+            return DockerClientFactory.instance().isDockerAvailable()
+                    ? Optional.empty()
+                    : Optional.of("no Docker engine that Testcontainers can use answers");
+        }
+        if (!engine.get()) {
+            return Optional.of("no Docker engine answers");
+        }
+        for (String image : images) {
+            if (!docker(30, "image", "inspect", image).orElse(false)
+                    && !docker(PULL_SECONDS, "pull", "--quiet", image).orElse(false)) {
                 return Optional.of(
-                        reaper.get()
-                                + "; without it, set TESTCONTAINERS_RYUK_DISABLED=true (the tests"
-                                + " stop their containers themselves)");
+                        image
+                                + " is not in the Docker engine and cannot be pulled"
+                                + (image.equals(IMAGE)
+                                        ? " (deploy/images/build.sh builds a local stand-in)"
+                                        : " (without it, set TESTCONTAINERS_RYUK_DISABLED=true:"
+                                                + " the tests stop their containers themselves)"));
             }
         }
         return Optional.empty();
     }
 
-    private static Optional<String> pullIfAbsent(DockerClient docker, String image) {
+    /** Whether {@code docker args} succeeded; empty where there is no docker command. */
+    private static Optional<Boolean> docker(long timeoutSeconds, String... args) {
+        List<String> command = new ArrayList<>(List.of("docker"));
+        command.addAll(List.of(args));
         try {
-            docker.inspectImageCmd(image).exec();
-            return Optional.empty();
-        } catch (NotFoundException absent) {
-            DockerImageName name = DockerImageName.parse(image);
-            try {
-                boolean done =
-                        docker.pullImageCmd(name.getUnversionedPart())
-                                .withTag(name.getVersionPart())
-                                .start()
-                                .awaitCompletion(PULL_SECONDS, TimeUnit.SECONDS);
-                if (done) {
-                    docker.inspectImageCmd(image).exec();
-                    return Optional.empty();
-                }
-                return Optional.of(
-                        image
-                                + " is not in the engine and pulling it took over "
-                                + PULL_SECONDS
-                                + " s");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return Optional.of("interrupted while pulling " + image);
-            } catch (RuntimeException e) {
-                return Optional.of(
-                        image
-                                + " is not in the engine and cannot be pulled ("
-                                + e.getMessage()
-                                + ")");
+            Process process =
+                    new ProcessBuilder(command)
+                            .redirectErrorStream(true)
+                            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                            .start();
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                return Optional.of(false);
             }
+            return Optional.of(process.exitValue() == 0);
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of(false);
         }
     }
 

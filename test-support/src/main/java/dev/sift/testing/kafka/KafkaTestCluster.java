@@ -20,7 +20,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.test.JaasUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.testcontainers.DockerClientFactory;
 
 /**
  * A real Kafka broker for tests: a Testcontainers {@code apache/kafka} container where a Docker
@@ -83,31 +82,21 @@ public abstract class KafkaTestCluster implements AutoCloseable {
                 LOG.info("{}=in-process: starting an in-process KRaft broker", BROKER_PROPERTY);
                 return new InProcessKafka(brokerConfig);
             case "container":
-                if (!dockerAnswers()) {
-                    throw new IllegalStateException(
-                            BROKER_PROPERTY
-                                    + "=container, but no Docker engine answers; start one, or"
-                                    + " use auto or in-process");
-                }
-                ContainerKafka.checkImage()
+                ContainerKafka.unusable()
                         .ifPresent(
                                 problem -> {
                                     throw new IllegalStateException(
-                                            BROKER_PROPERTY + "=container, but " + problem);
+                                            BROKER_PROPERTY
+                                                    + "=container, but "
+                                                    + problem
+                                                    + "; or use auto or in-process");
                                 });
                 LOG.info("Starting Kafka in a Testcontainers container ({})", ContainerKafka.IMAGE);
                 return new ContainerKafka(brokerConfig);
             case "auto":
-                if (!dockerAnswers()) {
-                    LOG.info("No Docker engine; starting an in-process KRaft broker");
-                    return new InProcessKafka(brokerConfig);
-                }
-                var problem = ContainerKafka.checkImage();
+                var problem = ContainerKafka.unusable();
                 if (problem.isPresent()) {
-                    LOG.warn(
-                            "A Docker engine answers, but {}; starting an in-process KRaft broker"
-                                    + " instead",
-                            problem.get());
+                    LOG.info("{}; starting an in-process KRaft broker", problem.get());
                     return new InProcessKafka(brokerConfig);
                 }
                 LOG.info("Starting Kafka in a Testcontainers container ({})", ContainerKafka.IMAGE);
@@ -167,15 +156,6 @@ public abstract class KafkaTestCluster implements AutoCloseable {
                         + password
                         + "\";");
         return properties;
-    }
-
-    private static boolean dockerAnswers() {
-        try {
-            return DockerClientFactory.instance().isDockerAvailable();
-        } catch (RuntimeException | LinkageError e) {
-            LOG.info("Testcontainers finds no usable Docker engine: {}", e.toString());
-            return false;
-        }
     }
 
     public abstract String bootstrapServers();
