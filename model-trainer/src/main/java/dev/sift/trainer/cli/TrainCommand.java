@@ -141,12 +141,17 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(
             names = "--fine-tune-layers",
-            defaultValue = "0",
+            defaultValue = "2",
             description =
                     "K: train the encoder's top K layers (0-4) together with the head, starting"
                             + " from the head trained on frozen features; 0 trains the head"
-                            + " alone. The layers below run once per text; their output is"
-                            + " cached in --feature-cache (default ${DEFAULT-VALUE}).")
+                            + " alone, in seconds once features are cached. The layers below"
+                            + " run once per text and are cached in --feature-cache. Default"
+                            + " ${DEFAULT-VALUE}, by measurement on SpamAssassin with BERT-base"
+                            + " on 2 CPU cores (validation data): K=1 and K=2 remove errors at"
+                            + " about the same rate per minute of training, and K=2 goes further"
+                            + " (validation errors 2.5% head alone, 1.4% K=1, 1.0% K=2) in about"
+                            + " 15 minutes for 6,000 mails.")
     int fineTuneLayers;
 
     @Option(
@@ -193,7 +198,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(
             names = "--fine-tune-patience",
-            defaultValue = "1",
+            defaultValue = "2",
             description =
                     "Stop fine-tuning after this many epochs without a lower validation loss;"
                             + " the best epoch's weights are kept (default ${DEFAULT-VALUE}).")

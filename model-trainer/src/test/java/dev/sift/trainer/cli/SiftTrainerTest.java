@@ -203,7 +203,8 @@ class SiftTrainerTest {
         assertThat(out.toString())
                 .contains("on 14 test examples")
                 .containsPattern("  ham +7 +[01]\\.\\d{4} +[01]\\.\\d{4} +[01]\\.\\d{4}")
-                .contains("run written to " + run + " (head.bin, run.json, report.html)")
+                .contains("fine-tuned the top 2 layer(s)")
+                .contains("run written to " + run + " (top.bin, head.bin, run.json, report.html)")
                 .contains(
                         "next: sift-trainer publish --run "
                                 + run
