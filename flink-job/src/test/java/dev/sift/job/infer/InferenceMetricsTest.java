@@ -31,6 +31,20 @@ class InferenceMetricsTest {
     }
 
     @Test
+    void countsEncoderPassesTrunkPassesAndTopRunsUnderTheirDashboardNames() {
+        MetricListener listener = new MetricListener();
+        InferenceMetrics metrics = new InferenceMetrics(listener.getMetricGroup());
+
+        metrics.encoderPasses.inc(3);
+        metrics.trunkPasses.inc(2);
+        metrics.topRuns.inc(4);
+
+        assertThat(listener.getCounter("encoderPasses").orElseThrow().getCount()).isEqualTo(3);
+        assertThat(listener.getCounter("trunkPasses").orElseThrow().getCount()).isEqualTo(2);
+        assertThat(listener.getCounter("topRuns").orElseThrow().getCount()).isEqualTo(4);
+    }
+
+    @Test
     void aRetiredModelsVersionGaugeIsUnregisteredAndComesBackWhenItServesAgain() {
         Map<String, Metric> registered = new HashMap<>();
         TestingMetricRegistry registry =
