@@ -521,14 +521,29 @@ class DeployManifestsITCase {
 
     private static final Pattern TRAINER_COMMAND = Pattern.compile("sift-trainer ([^|;&]+)");
 
-    /** The {@code sift-trainer} lines of bootstrap-model.sh, split into arguments. */
+    /** A script variable with a default: {@code NAME=${SIFT_...:-default}}. */
+    private static final Pattern DEFAULTED = Pattern.compile("^([A-Z_]+)=\\$\\{[A-Z_]+:-([^}]*)}$");
+
+    /**
+     * The {@code sift-trainer} lines of bootstrap-model.sh, split into arguments, with the script's
+     * variables at their defaults.
+     */
     private static List<List<String>> bootstrapCommands() {
         List<List<String>> commands = new ArrayList<>();
+        Map<String, String> defaults = new LinkedHashMap<>();
         try {
             for (String line : Files.readAllLines(DEPLOY.resolve("docker/bootstrap-model.sh"))) {
+                Matcher variable = DEFAULTED.matcher(line.trim());
+                if (variable.matches()) {
+                    defaults.put(variable.group(1), variable.group(2));
+                }
                 Matcher matcher = TRAINER_COMMAND.matcher(line);
                 if (!line.trim().startsWith("#") && matcher.find()) {
-                    commands.add(List.of(matcher.group(1).trim().split("\\s+")));
+                    String command = matcher.group(1).trim();
+                    for (Map.Entry<String, String> entry : defaults.entrySet()) {
+                        command = command.replace("$" + entry.getKey(), entry.getValue());
+                    }
+                    commands.add(List.of(command.replace("\"", "").split("\\s+")));
                 }
             }
         } catch (IOException e) {
