@@ -9,6 +9,7 @@ import dev.sift.trainer.data.Columns;
 import dev.sift.trainer.data.Dataset;
 import dev.sift.trainer.data.DatasetReader;
 import dev.sift.trainer.eval.Evaluation;
+import dev.sift.trainer.report.HtmlReport;
 import dev.sift.trainer.train.FineTuneOptions;
 import dev.sift.trainer.train.FineTuning;
 import dev.sift.trainer.train.TopTraining;
@@ -289,6 +290,7 @@ final class TrainCommand implements Callable<Integer> {
                 outcome.featureTime().toMillis() / 1000.0,
                 outcome.trainTime().toMillis() / 1000.0,
                 outcome.training().bestEpoch());
+        printTfidfBaseline(outcome, maxLen);
         if (outcome.fineTuned() != null) {
             printFineTuning(outcome);
         }
@@ -336,6 +338,25 @@ final class TrainCommand implements Callable<Integer> {
         next.addAll(registry.asArgs());
         System.out.println(NextStep.line("publish", next));
         return 0;
+    }
+
+    /** One line: does BERT earn its cost against a model fitted in seconds on the same split? */
+    private static void printTfidfBaseline(Training.Outcome outcome, int maxLen) {
+        HtmlReport.TfidfColumn tfidf = outcome.tfidfBaseline();
+        Evaluation t = tfidf.evaluation();
+        System.out.printf(
+                Locale.ROOT,
+                "TF-IDF baseline: accuracy %.4f, macro-F1 %.4f, log-loss %.4f, ECE %.4f on the same"
+                        + " %d test examples; fit %.1f s (%s; the model reads the first %d"
+                        + " tokens)%n",
+                t.accuracy(),
+                t.macroF1(),
+                t.logLoss(),
+                t.expectedCalibrationError(),
+                t.size(),
+                tfidf.fitTime().toMillis() / 1000.0,
+                tfidf.description(),
+                maxLen);
     }
 
     private static void printFineTuning(Training.Outcome outcome) {

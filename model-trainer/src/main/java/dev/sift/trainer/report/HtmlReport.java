@@ -5,14 +5,15 @@ import static dev.sift.trainer.report.Svg.escape;
 import dev.sift.trainer.eval.Evaluation;
 import dev.sift.trainer.train.FineTuning;
 import dev.sift.trainer.train.HeadTrainer;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * A self-contained HTML page about one training run: settings, data, curves, the confusion matrix,
- * per-class figures, errors by group, and the serving version's figures on the same test set beside
- * the new ones.
+ * per-class figures, errors by group, and beside the new figures those of the serving version and
+ * of the TF-IDF baseline on the same test set.
  */
 public final class HtmlReport {
 
@@ -24,6 +25,13 @@ public final class HtmlReport {
      * features) on the same test set.
      */
     public record FineTuned(int topLayers, FineTuning.Result training, Evaluation headOnly) {}
+
+    /**
+     * A simple model fitted on the same split (the TF-IDF baseline), to hold BERT against.
+     *
+     * @param fitTime fitting, every regularisation strength tried included
+     */
+    public record TfidfColumn(String description, Evaluation evaluation, Duration fitTime) {}
 
     private HtmlReport() {}
 
@@ -47,6 +55,21 @@ public final class HtmlReport {
             Evaluation evaluation,
             Baseline baseline,
             FineTuned fineTuned) {
+        return render(model, facts, training, evaluation, baseline, fineTuned, null);
+    }
+
+    /**
+     * The report of a run, with the TF-IDF baseline's figures (when {@code tfidf} is given) in a
+     * column of their own beside the run's, in the test-set and errors-by-group tables.
+     */
+    public static String render(
+            String model,
+            Map<String, String> facts,
+            HeadTrainer.Result training,
+            Evaluation evaluation,
+            Baseline baseline,
+            FineTuned fineTuned,
+            TfidfColumn tfidf) {
         List<HeadTrainer.Epoch> history = training.history();
         double[] trainLoss = history.stream().mapToDouble(HeadTrainer.Epoch::trainLoss).toArray();
         double[] validationLoss =
@@ -110,10 +133,14 @@ public final class HtmlReport {
         if (baseline != null) {
             html.append("<th>published v").append(baseline.version()).append("</th>");
         }
+        if (tfidf != null) {
+            html.append("<th>TF-IDF baseline</th>");
+        }
         html.append("</tr>");
         Map<String, Double> ours = evaluation.asMetrics();
         Map<String, Double> headOnly = fineTuned == null ? null : fineTuned.headOnly().asMetrics();
         Map<String, Double> theirs = baseline == null ? null : baseline.evaluation().asMetrics();
+        Map<String, Double> tfidfs = tfidf == null ? null : tfidf.evaluation().asMetrics();
         ours.forEach(
                 (name, value) -> {
                     html.append("<tr><td>").append(escape(name)).append("</td><td>");
@@ -124,18 +151,33 @@ public final class HtmlReport {
                     if (theirs != null) {
                         html.append("<td>").append(format(theirs.get(name))).append("</td>");
                     }
+                    if (tfidfs != null) {
+                        html.append("<td>").append(format(tfidfs.get(name))).append("</td>");
+                    }
                     html.append("</tr>");
                 });
-        html.append("</table>")
-                .append(
-                        Svg.confusionMatrix(
-                                "Confusion matrix (test)",
-                                evaluation.labels(),
-                                evaluation.confusion()));
+        html.append("</table>");
+        if (tfidf != null) {
+            html.append("<p>TF-IDF baseline: ")
+                    .append(escape(tfidf.description()))
+                    .append(
+                            String.format(
+                                    Locale.ROOT,
+                                    "; fitted on the same training split in %.1f s",
+                                    tfidf.fitTime().toMillis() / 1000.0))
+                    .append(" (C chosen on the same validation split).</p>");
+        }
+        html.append(
+                Svg.confusionMatrix(
+                        "Confusion matrix (test)", evaluation.labels(), evaluation.confusion()));
 
         if (!evaluation.errorsByGroup().isEmpty()) {
             html.append("<h2>Errors by group</h2><table><tr><th>group</th><th>examples</th>")
-                    .append("<th>errors</th><th>error rate</th></tr>");
+                    .append("<th>errors</th><th>error rate</th>")
+                    .append(tfidf == null ? "" : "<th>TF-IDF baseline errors</th>")
+                    .append("</tr>");
+            Map<String, int[]> tfidfErrors =
+                    tfidf == null ? null : tfidf.evaluation().errorsByGroup();
             evaluation
                     .errorsByGroup()
                     .forEach(
@@ -152,7 +194,17 @@ public final class HtmlReport {
                                                             Locale.ROOT,
                                                             "%.1f%%",
                                                             100.0 * counts[1] / counts[0]))
-                                            .append("</td></tr>"));
+                                            .append("</td>")
+                                            .append(
+                                                    tfidfErrors == null
+                                                            ? ""
+                                                            : "<td>"
+                                                                    + tfidfErrors
+                                                                            .getOrDefault(
+                                                                                    group,
+                                                                                    new int[2])[1]
+                                                                    + "</td>")
+                                            .append("</tr>"));
             html.append("</table>");
         }
         return html.append("</body></html>").toString();

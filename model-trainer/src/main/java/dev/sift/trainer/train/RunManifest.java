@@ -8,8 +8,10 @@ import java.util.Map;
 /**
  * {@code run.json} of a training run folder (next to {@code head.bin} and {@code report.html}, and
  * {@code top.bin} for a fine-tuned run): what {@code publish} needs to turn the run into a model
- * version, and the serving version it was compared against on the same test set. {@code fineTune}
- * is null (and absent from the JSON) for a head-only run.
+ * version, the serving version it was compared against on the same test set, and the TF-IDF
+ * baseline fitted on the same split. {@code fineTune} is null (and absent from the JSON) for a
+ * head-only run; {@code tfidfBaseline} is absent from runs written before the baseline was wired
+ * in.
  */
 public record RunManifest(
         String model,
@@ -23,7 +25,8 @@ public record RunManifest(
         Long baselineVersion,
         Map<String, Double> baselineMetrics,
         String createdAt,
-        @JsonInclude(JsonInclude.Include.NON_NULL) FineTune fineTune) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) FineTune fineTune,
+        @JsonInclude(JsonInclude.Include.NON_NULL) TfidfBaseline tfidfBaseline) {
 
     /**
      * A fine-tuned run's top: its file in the run folder ({@code top.bin}, model-core's {@code
@@ -33,6 +36,17 @@ public record RunManifest(
      * @param topLayers K, the layers the top owns
      */
     public record FineTune(String file, int trunkLayers, int topLayers) {}
+
+    /**
+     * The TF-IDF baseline on this run's split: what it is, the figures of the same {@code
+     * Evaluation} as {@code metrics}, its errors per group of the test set, and how long fitting
+     * took (every C tried).
+     */
+    public record TfidfBaseline(
+            String description,
+            Map<String, Double> metrics,
+            Map<String, Integer> errorsByGroup,
+            long fitMillis) {}
 
     public static final String FILE_NAME = "run.json";
     public static final String HEAD_FILE = "head.bin";

@@ -9,6 +9,7 @@ import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.head.HeadFormat;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
+import dev.sift.trainer.baseline.TfidfBaseline;
 import dev.sift.trainer.data.Dataset;
 import dev.sift.trainer.data.DatasetException;
 import dev.sift.trainer.data.Example;
@@ -33,9 +34,10 @@ import java.util.Optional;
 
 /**
  * One training run end to end: split the data, extract features with model-core, fit the head,
- * evaluate it and the currently published version on the same test set, and write the run folder
- * ({@code head.bin}, {@code run.json}, {@code report.html}) that {@code publish} turns into a model
- * version.
+ * evaluate it and the currently published version on the same test set, fit the TF-IDF baseline
+ * ({@link TfidfBaseline}) on the same split so every run says whether BERT earns its cost, and
+ * write the run folder ({@code head.bin}, {@code run.json}, {@code report.html}) that {@code
+ * publish} turns into a model version.
  */
 public final class Training {
 
@@ -106,6 +108,7 @@ public final class Training {
      * @param trainTime head training, and fine-tuning when it ran
      * @param fineTuned the fine-tuning stage, or null
      * @param encodedInputs texts this run passed through the encoder (0 when all were cached)
+     * @param tfidfBaseline the TF-IDF baseline fitted on the same split, on the same test set
      */
     public record Outcome(
             Path runDir,
@@ -119,7 +122,8 @@ public final class Training {
             Duration trainTime,
             Evaluation headEvaluation,
             TopTraining.Outcome fineTuned,
-            int encodedInputs) {}
+            int encodedInputs,
+            HtmlReport.TfidfColumn tfidfBaseline) {}
 
     /** Texts per batch when a fine-tuned top only predicts. */
     private static final int EVALUATION_BATCH = 32;
@@ -250,6 +254,7 @@ public final class Training {
         }
         Duration trainTime = Duration.between(trainStart, Instant.now());
         Evaluation evaluation = fineTuned == null ? headEvaluation : fineTuned.evaluation();
+        HtmlReport.TfidfColumn tfidf = tfidfBaseline(splits, labels, settings);
 
         Path dir = Files.createDirectories(settings.runDir());
         HeadFormat.write(result.head(), dir.resolve(RunManifest.HEAD_FILE));
@@ -304,7 +309,12 @@ public final class Training {
                         baseline == null ? null : baseline.version(),
                         baseline == null ? null : baseline.evaluation().asMetrics(),
                         Instant.now().toString(),
-                        fineTune);
+                        fineTune,
+                        new RunManifest.TfidfBaseline(
+                                tfidf.description(),
+                                tfidf.evaluation().asMetrics(),
+                                errorCounts(tfidf.evaluation()),
+                                tfidf.fitTime().toMillis()));
         Files.write(dir.resolve(RunManifest.FILE_NAME), Manifests.toBytes(manifest));
 
         Map<String, String> facts = new LinkedHashMap<>();
@@ -367,7 +377,8 @@ public final class Training {
                                 : new HtmlReport.FineTuned(
                                         fineTuned.spec().layers(),
                                         fineTuned.training(),
-                                        headEvaluation)),
+                                        headEvaluation),
+                        tfidf),
                 StandardCharsets.UTF_8);
         return new Outcome(
                 dir,
@@ -381,7 +392,41 @@ public final class Training {
                 trainTime,
                 headEvaluation,
                 fineTuned,
-                encodedInputs);
+                encodedInputs,
+                tfidf);
+    }
+
+    /**
+     * Fits the TF-IDF baseline on the split the BERT model used (C chosen on its validation part)
+     * and evaluates it on the same test examples, grouped the same way.
+     */
+    private static HtmlReport.TfidfColumn tfidfBaseline(
+            Splits splits, List<String> labels, Settings settings) {
+        settings.progress()
+                .printf(
+                        "fitting the TF-IDF baseline on the same %d training examples%n",
+                        splits.train().size());
+        TfidfBaseline.Result fitted =
+                TfidfBaseline.fit(
+                        splits.train(),
+                        splits.validation(),
+                        splits.test(),
+                        labels,
+                        settings.options().seed());
+        return new HtmlReport.TfidfColumn(
+                fitted.description(),
+                Evaluation.of(
+                        labels,
+                        fitted.testProbabilities(),
+                        indices(splits.test(), labels),
+                        groups(splits.test())),
+                fitted.fitTime());
+    }
+
+    private static Map<String, Integer> errorCounts(Evaluation evaluation) {
+        Map<String, Integer> errors = new LinkedHashMap<>();
+        evaluation.errorsByGroup().forEach((group, counts) -> errors.put(group, counts[1]));
+        return errors;
     }
 
     /** How many encoder layers stay frozen below the fine-tuned top. */

@@ -2,6 +2,8 @@ package dev.sift.trainer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.TinyBertEncoder;
 import dev.sift.trainer.TinyData;
@@ -204,6 +206,11 @@ class SiftTrainerTest {
                 .contains("on 14 test examples")
                 .containsPattern("  ham +7 +[01]\\.\\d{4} +[01]\\.\\d{4} +[01]\\.\\d{4}")
                 .contains("fine-tuned the top 2 layer(s)")
+                .containsPattern(
+                        "TF-IDF baseline: accuracy [01]\\.\\d{4}, macro-F1 [01]\\.\\d{4}, log-loss"
+                            + " \\d+\\.\\d{4}, ECE [01]\\.\\d{4} on the same 14 test examples; fit"
+                            + " \\d+\\.\\d s \\(TF-IDF char 2-5-grams \\+ logistic regression .*,"
+                            + " whole text; the model reads the first 32 tokens\\)")
                 .contains("run written to " + run + " (top.bin, head.bin, run.json, report.html)")
                 .contains(
                         "next: sift-trainer publish --run "
@@ -211,6 +218,23 @@ class SiftTrainerTest {
                                 + " --registry '"
                                 + registry
                                 + "'");
+
+        JsonNode runJson = new ObjectMapper().readTree(run.resolve("run.json").toFile());
+        JsonNode tfidf = runJson.path("tfidfBaseline");
+        assertThat(tfidf.path("description").asText())
+                .startsWith("TF-IDF char 2-5-grams + logistic regression");
+        assertThat(tfidf.path("metrics").path("test_examples").asDouble()).isEqualTo(14);
+        assertThat(tfidf.path("metrics").path("accuracy").asDouble()).isBetween(0.0, 1.0);
+        assertThat(tfidf.path("errorsByGroup").has("spam")).isTrue();
+        assertThat(tfidf.path("fitMillis").isIntegralNumber()).isTrue();
+        assertThat(Files.readString(run.resolve("report.html")))
+                .contains("<th>TF-IDF baseline</th>")
+                .contains("<th>TF-IDF baseline errors</th>")
+                .containsPattern(
+                        "<tr><td>spam</td><td>7</td><td>\\d+</td><td>[\\d.]+%</td><td>\\d+</td></tr>")
+                .containsPattern(
+                        "<p>TF-IDF baseline: TF-IDF char 2-5-grams .*; fitted on the same"
+                                + " training split in \\d+\\.\\d s");
 
         int published =
                 SiftTrainer.run(
