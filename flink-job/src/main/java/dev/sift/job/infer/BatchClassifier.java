@@ -44,9 +44,9 @@ public final class BatchClassifier {
      *
      * @param size inputs in the pass
      * @param paddingEfficiency real tokens over padded slots
-     * @param trunkLayers the layers whose output the pass fetched for fine-tuned models; 0 when it
-     *     served head-only models alone
-     * @param topRuns fine-tuned tops run on that trunk
+     * @param trunkLayers the deepest trunk the pass fetched for fine-tuned models (it fetched the
+     *     trunk of every split its models use); 0 when it served head-only models alone
+     * @param topRuns fine-tuned tops run on those trunks
      */
     public record Pass(int size, double paddingEfficiency, int trunkLayers, int topRuns) {}
 

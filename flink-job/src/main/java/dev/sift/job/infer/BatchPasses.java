@@ -18,22 +18,18 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Runs one batch of inputs through every model its rows ask for, all on one encoder, sharing as
- * much of the encoder as the models allow:
+ * Runs one batch of inputs through every model its rows ask for, all on one encoder, in one encoder
+ * pass (one session run) however many models and split points there are:
  *
  * <ul>
- *   <li>Head-only models read pooled vectors of the encoder's last layer; however many there are,
- *       one pass fetches every pooling they use.
+ *   <li>Head-only models read pooled vectors of the encoder's last layer; the pass fetches every
+ *       pooling they use.
  *   <li>Fine-tuned models read the trunk, the encoder's output after their split point, and run
- *       their own top layers and head on it ({@link TopModel}). Models with the same split share
- *       one trunk; the pass that serves the head-only models fetches that trunk in the same session
- *       run, so one pass serves both kinds. With only fine-tuned models, the pass stops at the
- *       trunk: the encoder's upper layers do not run at all.
- *   <li>Fine-tuned models with different split points each get a trunk-only pass of their own (the
- *       lowest split shares the pass with the head-only models). Running only the frozen layers
- *       between two splits would need those layers' weights outside the encoder; the encoder
- *       fetches one trunk per pass, so this is the restriction, and it costs the bottom layers once
- *       more per extra distinct split.
+ *       their own top layers and head on it ({@link TopModel}). The same pass fetches the trunk of
+ *       every split point the batch's models use, each from the layers it has already run: models
+ *       with different splits share the bottom layers up to the lowest split, and every layer runs
+ *       once. With only fine-tuned models, the pass stops at the highest split: the encoder's upper
+ *       layers do not run at all.
  * </ul>
  *
  * <p>Plain Java; one instance per batch.
@@ -89,33 +85,24 @@ final class BatchPasses {
                 probabilities.computeIfAbsent(model, m -> new float[inputs.size()][]);
             }
         }
-        if (tops.isEmpty()) {
-            pass(heads, 0, Set.of());
-            return;
-        }
-        boolean first = true;
-        for (var split : tops.entrySet()) {
-            pass(first ? heads : Set.of(), split.getKey(), split.getValue());
-            first = false;
-        }
+        pass(heads, tops);
     }
 
     /**
-     * One session run over the rows that ask for any of {@code heads} or {@code tops}: the poolings
-     * the heads read and, when {@code trunkLayers > 0}, the trunk the tops read.
+     * One session run over the rows that ask for any model: the poolings the heads read and the
+     * trunk of every split point the tops read.
      */
-    private void pass(Set<LoadedModel> heads, int trunkLayers, Set<LoadedModel> tops) {
+    private void pass(Set<LoadedModel> heads, TreeMap<Integer, Set<LoadedModel>> tops) {
         List<Integer> rows = new ArrayList<>();
         for (int r = 0; r < inputs.size(); r++) {
-            List<LoadedModel> models = rowModels.get(r);
-            if (models.stream().anyMatch(m -> heads.contains(m) || tops.contains(m))) {
+            if (!rowModels.get(r).isEmpty()) {
                 rows.add(r);
             }
         }
         Set<Pooling> poolings = EnumSet.noneOf(Pooling.class);
         heads.forEach(head -> poolings.add(head.manifest().pooling()));
         PaddedBatch padded = PaddedBatch.of(rows.stream().map(inputs::get).toList());
-        EncodedBatch encoded = encoder.encode(padded, poolings, trunkLayers);
+        EncodedBatch encoded = encoder.encode(padded, poolings, tops.keySet());
         for (int b = 0; b < rows.size(); b++) {
             int row = rows.get(b);
             for (LoadedModel model : rowModels.get(row)) {
@@ -125,16 +112,25 @@ final class BatchPasses {
                 }
             }
         }
-        for (LoadedModel top : tops) {
-            runTop(top, rows, encoded);
+        int topRuns = 0;
+        for (var split : tops.entrySet()) {
+            for (LoadedModel top : split.getValue()) {
+                runTop(top, rows, encoded, split.getKey());
+                topRuns++;
+            }
         }
+        int deepestTrunk = tops.isEmpty() ? 0 : tops.lastKey();
         passes.add(
                 new BatchClassifier.Pass(
-                        rows.size(), padded.paddingEfficiency(), trunkLayers, tops.size()));
+                        rows.size(), padded.paddingEfficiency(), deepestTrunk, topRuns));
     }
 
-    /** Runs {@code model}'s top on the trunk rows of the pass that ask for it. */
-    private void runTop(LoadedModel model, List<Integer> passRows, EncodedBatch encoded) {
+    /**
+     * Runs {@code model}'s top on the rows of the pass that ask for it, on the trunk of {@code
+     * split}.
+     */
+    private void runTop(
+            LoadedModel model, List<Integer> passRows, EncodedBatch encoded, int split) {
         List<Integer> mine = new ArrayList<>(); // indexes into the pass
         for (int b = 0; b < passRows.size(); b++) {
             if (rowModels.get(passRows.get(b)).contains(model)) {
@@ -150,7 +146,7 @@ final class BatchPasses {
         // of every real position, so the trim changes no result and saves the top's work.
         int h = encoded.hiddenSize();
         int passLength = padded.length();
-        float[] trunk = encoded.trunk();
+        float[] trunk = encoded.trunk(split);
         float[] hidden = new float[mine.size() * length * h];
         int[] lengths = new int[mine.size()];
         for (int i = 0; i < mine.size(); i++) {

@@ -1,7 +1,13 @@
 package dev.sift.model.encode;
 
+import java.util.Collections;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What one encoder pass fetched for a batch: the {@code h_CLS} vectors {@code (B, d)}, BERT's
@@ -9,9 +15,10 @@ import java.util.Set;
  * vectors {@code (B, T, d)}. Any pooling that was asked for is derived from these without running
  * the encoder again, so heads with different poolings share one pass.
  *
- * <p>When a trunk was asked for ({@link Encoder#encode(PaddedBatch, Set, int)}), it also holds the
- * output of the encoder's bottom {@link #trunkLayers()} layers, {@code (B, T, d)}: the input of
- * every fine-tuned top that starts above them, as {@code TopBatch} takes it.
+ * <p>When trunks were asked for ({@link Encoder#encode(PaddedBatch, Set, Set)}), it also holds, per
+ * depth {@code n} in {@link #trunkDepths()}, the output of the encoder's bottom {@code n} layers,
+ * {@code (B, T, d)}: the input of every fine-tuned top that starts above them, as {@code TopBatch}
+ * takes it. All came from the same pass.
  */
 public final class EncodedBatch {
 
@@ -21,8 +28,7 @@ public final class EncodedBatch {
     private final float[] cls; // (B, d) row-major, or null
     private final float[] pooled; // (B, d) row-major, or null
     private final float[] sequence; // (B, T, d) row-major, or null
-    private final int trunkLayers;
-    private final float[] trunk; // (B, T, d) row-major, or null
+    private final SortedMap<Integer, float[]> trunks; // depth -> (B, T, d) row-major
 
     EncodedBatch(
             PaddedBatch batch,
@@ -31,7 +37,7 @@ public final class EncodedBatch {
             float[] cls,
             float[] pooled,
             float[] sequence) {
-        this(batch, hiddenSize, poolings, cls, pooled, sequence, 0, null);
+        this(batch, hiddenSize, poolings, cls, pooled, sequence, Map.of());
     }
 
     EncodedBatch(
@@ -41,8 +47,7 @@ public final class EncodedBatch {
             float[] cls,
             float[] pooled,
             float[] sequence,
-            int trunkLayers,
-            float[] trunk) {
+            Map<Integer, float[]> trunks) {
         this.batch = batch;
         this.hiddenSize = hiddenSize;
         this.poolings = poolings.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(poolings));
@@ -50,16 +55,22 @@ public final class EncodedBatch {
         this.cls = checked("[CLS]", cls, b, 1, hiddenSize);
         this.pooled = checked("pooled", pooled, b, 1, hiddenSize);
         this.sequence = checked("sequence", sequence, b, batch.length(), hiddenSize);
-        this.trunkLayers = trunkLayers;
-        this.trunk = checked("trunk", trunk, b, batch.length(), hiddenSize);
-        if ((trunkLayers > 0) != (trunk != null)) {
-            throw new IllegalStateException(
-                    "The encoder fetched "
-                            + (trunk == null ? "no" : "a")
-                            + " trunk for a request of "
-                            + trunkLayers
-                            + " trunk layers");
+        TreeMap<Integer, float[]> byDepth = new TreeMap<>();
+        for (Map.Entry<Integer, float[]> trunk : trunks.entrySet()) {
+            if (trunk.getValue() == null) {
+                throw new IllegalStateException(
+                        "The encoder fetched no trunk of " + trunk.getKey() + " layers");
+            }
+            byDepth.put(
+                    trunk.getKey(),
+                    checked(
+                            "trunk " + trunk.getKey(),
+                            trunk.getValue(),
+                            b,
+                            batch.length(),
+                            hiddenSize));
         }
+        this.trunks = Collections.unmodifiableSortedMap(byDepth);
         for (Pooling pooling : this.poolings) {
             boolean present =
                     switch (pooling) {
@@ -106,22 +117,53 @@ public final class EncodedBatch {
         return poolings;
     }
 
-    /** How many bottom layers {@link #trunk()} ran through; 0 when no trunk was asked for. */
-    public int trunkLayers() {
-        return trunkLayers;
+    /** The depths of the trunks this pass fetched, ascending; empty when none was asked for. */
+    public SortedSet<Integer> trunkDepths() {
+        return Collections.unmodifiableSortedSet(new TreeSet<>(trunks.keySet()));
     }
 
     /**
-     * The output of the encoder's bottom {@link #trunkLayers()} layers, {@code (B, T, d)} row-major
-     * with {@code T = batch().length()}, padded positions included (a top masks them); exactly what
-     * {@code TopBatch#hidden} takes. Not copied: do not modify.
+     * How many bottom layers {@link #trunk()} ran through: the one trunk's depth, the deepest when
+     * the pass fetched several, 0 when no trunk was asked for.
+     */
+    public int trunkLayers() {
+        return trunks.isEmpty() ? 0 : trunks.lastKey();
+    }
+
+    /**
+     * The one trunk this pass fetched; see {@link #trunk(int)}.
      *
-     * @throws IllegalStateException when the pass was not asked for a trunk
+     * @throws IllegalStateException when the pass fetched no trunk, or several
      */
     public float[] trunk() {
+        if (trunks.size() > 1) {
+            throw new IllegalStateException(
+                    "This pass fetched trunks of "
+                            + trunks.keySet()
+                            + " layers; ask trunk(depth) for one of them");
+        }
+        return trunk(trunkLayers());
+    }
+
+    /**
+     * The output of the encoder's bottom {@code depth} layers, {@code (B, T, d)} row-major with
+     * {@code T = batch().length()}, padded positions included (a top masks them); exactly what
+     * {@code TopBatch#hidden} takes. Not copied: do not modify.
+     *
+     * @throws IllegalStateException when the pass was not asked for a trunk of {@code depth}
+     */
+    public float[] trunk(int depth) {
+        float[] trunk = trunks.get(depth);
         if (trunk == null) {
             throw new IllegalStateException(
-                    "This pass fetched no trunk; ask encode(batch, poolings, trunkLayers) for it");
+                    trunks.isEmpty()
+                            ? "This pass fetched no trunk; ask encode(batch, poolings, trunkLayers)"
+                                    + " for it"
+                            : "This pass fetched trunks of "
+                                    + trunks.keySet()
+                                    + " layers, not of "
+                                    + depth
+                                    + "; ask encode(batch, poolings, trunkDepths) for it");
         }
         return trunk;
     }
@@ -129,8 +171,11 @@ public final class EncodedBatch {
     /** Bytes this pass copied from the engine to the Java heap. */
     public long heapBytes() {
         long floats = 0;
-        for (float[] part : new float[][] {cls, pooled, sequence, trunk}) {
+        for (float[] part : new float[][] {cls, pooled, sequence}) {
             floats += part == null ? 0 : part.length;
+        }
+        for (float[] trunk : trunks.values()) {
+            floats += trunk.length;
         }
         return Float.BYTES * floats;
     }

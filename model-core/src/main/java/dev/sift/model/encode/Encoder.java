@@ -5,6 +5,7 @@ import dev.sift.model.tokenize.TokenizedInput;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** A BERT-style encoder: token sequences in, vectors out. Implementations are thread-safe. */
 public interface Encoder extends AutoCloseable {
@@ -22,9 +23,7 @@ public interface Encoder extends AutoCloseable {
     /**
      * Like {@link #encode(PaddedBatch, Set)}, and also returns the output of the encoder's bottom
      * {@code trunkLayers} transformer layers ({@link EncodedBatch#trunk()}, {@code (B, T, d)}), in
-     * the same pass. With no poolings only those layers run: the layers above, the pooler and the
-     * signature's outputs are left out of the pass, which is what makes one shared trunk cheaper
-     * than a full pass per model.
+     * the same pass: {@link #encode(PaddedBatch, Set, Set)} with one depth.
      *
      * @param poolings what to fetch from the full encoder; may be empty when {@code trunkLayers >
      *     0}
@@ -33,13 +32,37 @@ public interface Encoder extends AutoCloseable {
      * @throws UnsupportedOperationException from an encoder that cannot stop at a middle layer
      */
     default EncodedBatch encode(PaddedBatch batch, Set<Pooling> poolings, int trunkLayers) {
-        if (trunkLayers == 0) {
+        if (trunkLayers < 0) {
+            throw new IllegalArgumentException(
+                    "trunkLayers is a count of layers, 0 or more, not " + trunkLayers);
+        }
+        return encode(batch, poolings, trunkLayers == 0 ? Set.of() : Set.of(trunkLayers));
+    }
+
+    /**
+     * Like {@link #encode(PaddedBatch, Set)}, and also returns, for each of {@code trunkDepths},
+     * the output of the encoder's bottom that many transformer layers ({@link
+     * EncodedBatch#trunk(int)}, {@code (B, T, d)}), all from one pass: the layers run once, up to
+     * the deepest thing fetched. With no poolings only the layers up to the deepest trunk run: the
+     * layers above, the pooler and the signature's outputs are left out of the pass, which is what
+     * makes one shared trunk cheaper than a full pass per model, and one pass for fine-tuned models
+     * with different split points cheaper than one per split.
+     *
+     * @param poolings what to fetch from the full encoder; may be empty when {@code trunkDepths} is
+     *     not
+     * @param trunkDepths empty for no trunk (then this is {@link #encode(PaddedBatch, Set)}), else
+     *     depths from 1 to the encoder's layer count ({@link EncoderManifest#transformerLayers()})
+     * @throws UnsupportedOperationException from an encoder that cannot stop at a middle layer
+     */
+    default EncodedBatch encode(
+            PaddedBatch batch, Set<Pooling> poolings, Set<Integer> trunkDepths) {
+        if (trunkDepths.isEmpty()) {
             return encode(batch, poolings);
         }
         throw new UnsupportedOperationException(
                 getClass().getSimpleName()
-                        + " cannot return a trunk of "
-                        + trunkLayers
+                        + " cannot return trunks of "
+                        + new TreeSet<>(trunkDepths)
                         + " layers");
     }
 

@@ -15,6 +15,7 @@ import dev.sift.model.engine.TensorFlowNatives;
 import java.io.IOException;
 import java.util.Base64;
 import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.proto.ConfigProto;
@@ -164,11 +165,11 @@ public final class TensorFlowEncoder implements Encoder {
     }
 
     @Override
-    public EncodedBatch encode(PaddedBatch batch, Set<Pooling> poolings, int trunkLayers) {
-        if (trunkLayers == 0) {
+    public EncodedBatch encode(PaddedBatch batch, Set<Pooling> poolings, Set<Integer> trunkDepths) {
+        if (trunkDepths.isEmpty()) {
             return encode(batch, poolings);
         }
-        EncodeRequest request = new EncodeRequest(batch, poolings, trunkLayers);
+        EncodeRequest request = new EncodeRequest(batch, poolings, new TreeSet<>(trunkDepths));
         if (batch.length() > manifest.maxSeqLen()) {
             throw new IllegalArgumentException(
                     "A sequence of "

@@ -12,6 +12,7 @@ import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -23,11 +24,12 @@ import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 
 /**
- * Runs passes that fetch a middle layer's output ("trunk") on the session DJL already loaded, by op
+ * Runs passes that fetch middle layers' outputs ("trunks") on the session DJL already loaded, by op
  * name. DJL's block fetches every output of its signature, which always runs all layers; fetching
  * by name lets TensorFlow prune the pass to what the fetches need, so a trunk-only pass runs only
- * the layers below the trunk's end, and a pass that also wants poolings gets them and the trunk
- * from one run. The weights stay where DJL loaded them: one copy per encoder.
+ * the layers below the deepest trunk's end, each layer once however many trunks are fetched, and a
+ * pass that also wants poolings gets them and the trunks from one run. The weights stay where DJL
+ * loaded them: one copy per encoder.
  *
  * <p>Every native tensor made or returned here is freed before a call returns. Like {@link
  * Predictors}, passes run one at a time unless the device runs them concurrently, and {@link
@@ -110,7 +112,7 @@ final class TrunkRunner {
                                 bundle.getGraph(), EasyBertNames.layerOutput(n - 1)));
     }
 
-    /** One session run fetching the trunk and whatever the request's poolings read. */
+    /** One session run fetching every trunk and whatever the request's poolings read. */
     EncodedBatch run(EncodeRequest request) {
         lifecycle.readLock().lock();
         try {
@@ -144,7 +146,9 @@ final class TrunkRunner {
         int t = batch.length();
         int d = manifest.hiddenSize();
         List<Pair<TF_Operation, Integer>> fetches = new ArrayList<>();
-        fetches.add(layerOutput(request.trunkLayers()));
+        for (int depth : request.trunkDepths()) {
+            fetches.add(layerOutput(depth));
+        }
         boolean wantsSequence = request.poolings().contains(Pooling.CLS) || request.needsSequence();
         boolean wantsPooled = request.poolings().contains(Pooling.POOLER);
         if (wantsSequence) {
@@ -177,10 +181,13 @@ final class TrunkRunner {
                             outputIndices,
                             new TF_Operation[0]);
             // A layer's output is [B * T, d]: row-major the same floats as [B, T, d].
-            float[] trunk = floats(outputs[0], b * t * d);
+            Map<Integer, float[]> trunks = new TreeMap<>();
+            int next = 0;
+            for (int depth : request.trunkDepths()) {
+                trunks.put(depth, floats(outputs[next++], b * t * d));
+            }
             float[] cls = null;
             float[] all = null;
-            int next = 1;
             if (wantsSequence) {
                 if (request.needsSequence()) {
                     all = floats(outputs[next], b * t * d);
@@ -190,8 +197,7 @@ final class TrunkRunner {
                 next++;
             }
             float[] pooled = wantsPooled ? floats(outputs[next], b * d) : null;
-            return new EncodedBatch(
-                    batch, d, request.poolings(), cls, pooled, all, request.trunkLayers(), trunk);
+            return new EncodedBatch(batch, d, request.poolings(), cls, pooled, all, trunks);
         } finally {
             free(inputs);
             free(outputs);

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The encoder's trunk fetch on the tiny BERT: the bottom layers' output, fed through the top layers
  * rebuilt from the same SavedModel, gives the encoder's own vectors; a trunk-only pass and a pass
- * with poolings return the same trunk.
+ * with poolings return the same trunk; one pass returns the trunks of several depths.
  */
 class TrunkFetchTest {
 
@@ -84,6 +84,38 @@ class TrunkFetchTest {
             assertThat(withPoolings.vectors(pooling)).isDeepEqualTo(plain.vectors(pooling));
         }
         assertThatThrownBy(plain::trunk).hasMessageContaining("no trunk");
+    }
+
+    /**
+     * One pass for tops with different splits: each trunk it returns is the one a pass of that
+     * depth alone returns, and its poolings are those of a plain pass.
+     */
+    @Test
+    void onePassReturnsTheTrunkOfEveryDepthAskedFor() {
+        EncodedBatch both = encoder.encode(batch, EnumSet.allOf(Pooling.class), Set.of(2, 1));
+        EncodedBatch trunksOnly = encoder.encode(batch, Set.of(), Set.of(1, 2));
+
+        assertThat(both.trunkDepths()).containsExactly(1, 2);
+        assertThat(both.trunkLayers()).as("the deepest").isEqualTo(2);
+        for (int depth : List.of(1, 2)) {
+            float[] alone = encoder.encode(batch, Set.of(), depth).trunk();
+            assertThat(both.trunk(depth)).as("trunk %d", depth).containsExactly(alone);
+            assertThat(trunksOnly.trunk(depth)).as("trunk %d", depth).containsExactly(alone);
+        }
+        EncodedBatch plain = encoder.encode(batch, EnumSet.allOf(Pooling.class));
+        for (Pooling pooling : Pooling.values()) {
+            assertThat(both.vectors(pooling)).isDeepEqualTo(plain.vectors(pooling));
+        }
+        assertThat(both.heapBytes())
+                .isEqualTo(
+                        plain.heapBytes()
+                                + 2L
+                                        * Float.BYTES
+                                        * batch.size()
+                                        * batch.length()
+                                        * TinyBertEncoder.HIDDEN_SIZE);
+        assertThatThrownBy(both::trunk).hasMessageContaining("trunk(depth)");
+        assertThatThrownBy(() -> both.trunk(3)).hasMessageContaining("not of 3");
     }
 
     @Test
