@@ -93,6 +93,9 @@ class BertTrunkTest {
             passes.put("trunk " + trunk + " only", () -> encoder.encode(batch, Set.of(), trunk));
         }
         passes.put("full pass + trunk 10", () -> encoder.encode(batch, cls, 10));
+        // Two splits (K=1 and K=2 models) in one run: the layers run once, up to layer 11.
+        passes.put("trunks 10 + 11 only", () -> encoder.encode(batch, Set.of(), Set.of(10, 11)));
+        passes.put("full + trunks 10, 11", () -> encoder.encode(batch, cls, Set.of(10, 11)));
         Map<String, Double> fastest = new LinkedHashMap<>();
         for (int round = 0; round < 6; round++) {
             for (Map.Entry<String, Runnable> pass : passes.entrySet()) {
