@@ -27,6 +27,7 @@ final class ResultPrinter {
     private final PrintStream out;
     private final Map<String, Integer> answers = new HashMap<>();
     private final Map<Long, Integer> byVersion = new TreeMap<>();
+    private final Map<Long, String> kinds = new java.util.concurrent.ConcurrentHashMap<>();
     private int correct;
     private volatile boolean running = true;
     private Thread thread;
@@ -39,6 +40,11 @@ final class ResultPrinter {
         this.client.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         this.topic = topic;
         this.out = out;
+    }
+
+    /** Names how {@code version} classifies (e.g. "fine-tuned top 2 layers") in its lines. */
+    void describe(long version, String kind) {
+        kinds.put(version, kind);
     }
 
     void start() {
@@ -65,12 +71,13 @@ final class ResultPrinter {
                     }
                     out.printf(
                             Locale.ROOT,
-                            "  %-10s %-5s p=%.3f  %s v%d  %4d ms  (truth %s, %s)%n",
+                            "  %-10s %-5s p=%.3f  %s v%d %s  %4d ms  (truth %s, %s)%n",
                             result.getId(),
                             result.getLabel(),
                             result.getProbability(),
                             result.getModel(),
                             result.getModelVersion(),
+                            kinds.getOrDefault(result.getModelVersion(), ""),
                             result.getLatencyMillis(),
                             truth,
                             result.getAttributes().getOrDefault("group", ""));
@@ -111,9 +118,23 @@ final class ResultPrinter {
                 answers.size(),
                 missing,
                 duplicated,
-                byVersion,
+                versions(),
                 correct,
                 total);
+    }
+
+    private String versions() {
+        StringBuilder text = new StringBuilder();
+        byVersion.forEach(
+                (version, count) ->
+                        text.append(text.isEmpty() ? "" : ", ")
+                                .append('v')
+                                .append(version)
+                                .append(' ')
+                                .append(kinds.getOrDefault(version, ""))
+                                .append(": ")
+                                .append(count));
+        return text.toString().replace(" :", ":");
     }
 
     void stop() {
