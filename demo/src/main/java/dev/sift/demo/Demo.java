@@ -9,6 +9,7 @@ import dev.sift.model.encode.Pooling;
 import dev.sift.model.finetune.FineTuneSettings;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
+import dev.sift.model.tokenize.Truncation;
 import dev.sift.schemas.ModelAction;
 import dev.sift.testing.kafka.KafkaTestCluster;
 import dev.sift.trainer.corpus.SpamAssassinCorpus;
@@ -290,7 +291,8 @@ public final class Demo {
                         SiftHome.dir().resolve("features"),
                         run,
                         progress,
-                        fineTune));
+                        fineTune,
+                        Truncation.HEAD));
         // Forced: the demo's point is the live switch, not whether a larger sample beats the
         // starter head on a different test split; the trainer CLI enforces that rule.
         return Publisher.publish(registry, run, "macro_f1", 1.0, true);

@@ -113,7 +113,11 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Models that tokenize alike and share an encoder pass have equal keys. */
     public String encoderKey() {
-        return manifest.encoder().contentHash() + "/" + manifest.maxSeqLen();
+        return manifest.encoder().contentHash()
+                + "/"
+                + manifest.maxSeqLen()
+                + "/"
+                + manifest.textTruncation().id();
     }
 
     @Override

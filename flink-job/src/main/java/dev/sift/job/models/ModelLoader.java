@@ -75,7 +75,11 @@ public final class ModelLoader {
                         precision);
         BertTokenizer tokenizer = null;
         try {
-            tokenizer = BertTokenizer.load(encoder.tokenizerFile(), bundle.manifest().maxSeqLen());
+            tokenizer =
+                    BertTokenizer.load(
+                            encoder.tokenizerFile(),
+                            bundle.manifest().maxSeqLen(),
+                            bundle.manifest().textTruncation());
             TopModel top = bundle.isFineTuned() ? TopModel.of(bundle.topWeights()) : null;
             return new LoadedModel(bundle, lease, tokenizer, top);
         } catch (IOException | RuntimeException e) {

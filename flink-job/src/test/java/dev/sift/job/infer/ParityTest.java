@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sift.job.TestModels;
 import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.sink.OutRecord;
-import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.RealBert;
+import dev.sift.model.tokenize.Truncation;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.RecordCodec;
@@ -23,6 +23,7 @@ import java.util.Random;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -30,7 +31,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Training and serving cannot drift: on the real BERT-base, the probabilities the job emits for a
  * set of texts equal those the trainer computes from its own features (which it batches and pads
- * differently), within 1e-5.
+ * differently), within 1e-5; under head-and-tail truncation too, where the job must cut long texts
+ * exactly as the trainer did.
  */
 @Tag("bert")
 class ParityTest {
@@ -50,61 +52,103 @@ class ParityTest {
     @ParameterizedTest
     @EnumSource(Pooling.class)
     void jobProbabilitiesEqualTheTrainers(Pooling pooling) throws Exception {
-        EncoderBundle encoder = RealBert.bundle();
+        assertJobMatchesTrainer(TEXTS, pooling, 128, Truncation.HEAD);
+    }
+
+    @Test
+    void headTailModelsReadTheTokensTheTrainerRead() throws Exception {
+        // Long enough to be cut at 32 tokens, with their endings far from their starts.
+        List<String> longTexts =
+                TEXTS.stream().map(t -> t + " " + String.join(" ", TEXTS)).toList();
+        Truncation headTail = Truncation.headTail(10);
+
+        float[][] served = assertJobMatchesTrainer(longTexts, Pooling.CLS, 32, headTail);
+
+        // The tail changes what the model reads: the head alone gives other probabilities.
+        float[][] headOnly = trainerProbabilities(longTexts, Pooling.CLS, 32, Truncation.HEAD);
+        for (int i = 0; i < longTexts.size(); i++) {
+            assertThat(Math.abs(served[i][0] - headOnly[i][0]))
+                    .as("text %d", i)
+                    .isGreaterThan(1e-3f);
+        }
+    }
+
+    /** Serves {@code texts} through the job and checks each probability; returns them. */
+    private float[][] assertJobMatchesTrainer(
+            List<String> texts, Pooling pooling, int maxLen, Truncation truncation)
+            throws Exception {
         ModelRegistry registry = RealBert.registryAt(dir.resolve("registry"));
-        ModelBundle model = registry.publish(draft(encoder.contentHash(), pooling));
+        ModelBundle model = registry.publish(draft(pooling, maxLen, truncation));
         registry.recordAnnouncement(
                 model.name(),
                 TestModels.encode(TestModels.announcement(model, ModelAction.ACTIVATE)));
-
-        float[][] trainerVectors;
-        List<Example> examples = TEXTS.stream().map(t -> Example.text(t, "ham")).toList();
-        try (FeatureExtractor features =
-                new FeatureExtractor(encoder, 128, 2, dir.resolve("features"), null)) {
-            trainerVectors = features.vectors(examples, pooling);
-        }
+        float[][] expected = trainerProbabilities(texts, pooling, maxLen, truncation);
 
         var settings =
                 InferenceSettings.builder()
                         .registry(registry.root().toString())
-                        .maxBatchSize(TEXTS.size())
+                        .maxBatchSize(texts.size())
                         .maxBatchTokens(100_000)
                         .maxWaitMillis(1_000)
                         .build();
+        float[][] served = new float[texts.size()][];
         try (var harness =
                 new TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord>(
                         new InferenceOperator(settings))) {
             harness.open();
-            for (int i = 0; i < TEXTS.size(); i++) {
-                harness.processElement1(new StreamRecord<>(TestModels.text("t" + i, TEXTS.get(i))));
+            for (int i = 0; i < texts.size(); i++) {
+                harness.processElement1(new StreamRecord<>(TestModels.text("t" + i, texts.get(i))));
             }
             List<OutRecord> out = harness.extractOutputValues();
-            assertThat(out).hasSize(TEXTS.size());
-            for (int i = 0; i < TEXTS.size(); i++) {
+            assertThat(out).hasSize(texts.size());
+            for (int i = 0; i < texts.size(); i++) {
                 ClassificationResult result =
                         RecordCodec.of(ClassificationResult.class).decode(out.get(i).value);
-                float[] expected = model.head().probabilities(trainerVectors[i]);
-                for (int j = 0; j < expected.length; j++) {
-                    assertThat(
-                                    Math.abs(
-                                            result.getProbabilities().get(j).getProbability()
-                                                    - expected[j]))
+                served[i] = new float[expected[i].length];
+                for (int j = 0; j < expected[i].length; j++) {
+                    served[i][j] = result.getProbabilities().get(j).getProbability();
+                    assertThat(Math.abs(served[i][j] - expected[i][j]))
                             .as("text %d label %d", i, j)
                             .isLessThanOrEqualTo(1e-5f);
                 }
             }
         }
+        return served;
     }
 
-    private static ModelDraft draft(String encoderHash, Pooling pooling) {
+    /** What the trainer's features give under the test's head. */
+    private float[][] trainerProbabilities(
+            List<String> texts, Pooling pooling, int maxLen, Truncation truncation)
+            throws Exception {
+        List<Example> examples = texts.stream().map(t -> Example.text(t, "ham")).toList();
+        ClassificationHead head = head();
+        try (FeatureExtractor features =
+                new FeatureExtractor(
+                        RealBert.bundle(), maxLen, truncation, 2, dir.resolve("features"), null)) {
+            float[][] vectors = features.vectors(examples, pooling);
+            float[][] probabilities = new float[vectors.length][];
+            for (int i = 0; i < vectors.length; i++) {
+                probabilities[i] = head.probabilities(vectors[i]);
+            }
+            return probabilities;
+        }
+    }
+
+    private static ModelDraft draft(Pooling pooling, int maxLen, Truncation truncation) {
+        return ModelDraft.builder("parity", RealBert.bundle().contentHash())
+                .head(head())
+                .pooling(pooling)
+                .maxSeqLen(maxLen)
+                .truncation(truncation)
+                .build();
+    }
+
+    private static ClassificationHead head() {
         Random random = new Random(11);
         float[] w = new float[768 * 3];
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (random.nextGaussian() * 0.2);
         }
-        ClassificationHead head =
-                new ClassificationHead(w, new float[] {0.2f, 0, -0.2f}, List.of("a", "b", "c"));
-        return new ModelDraft(
-                "parity", encoderHash, pooling, 128, head, null, null, null, null, null);
+        return new ClassificationHead(w, new float[] {0.2f, 0, -0.2f}, List.of("a", "b", "c"));
     }
 }

@@ -3,6 +3,7 @@ package dev.sift.model.bundle;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.sift.model.encode.Pooling;
+import dev.sift.model.tokenize.Truncation;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -18,6 +19,11 @@ import java.util.SortedMap;
  * top.bin} (see {@link FineTunedTop}). A reader that knows only version 1 refuses version 2 by its
  * version number instead of serving the head on the wrong vectors.
  *
+ * <p>A model that reads more than the head of long texts names its {@link Truncation} and is {@link
+ * #TRUNCATION_FORMAT_VERSION}, head-only or fine-tuned: a reader that does not know the field would
+ * otherwise ignore it and feed the model other tokens than it was trained on. Models that keep the
+ * head leave it out, so their JSON is as before.
+ *
  * @param encoder the encoder the head reads, by content hash
  * @param pooling how a sequence becomes the head's input vector
  * @param maxSeqLen truncation length, in tokens with specials
@@ -30,6 +36,7 @@ import java.util.SortedMap;
  * @param training training settings (optimizer, seed, epochs ...)
  * @param createdAt ISO-8601 instant
  * @param fineTune the fine-tuned top, or null for a head-only model (then left out of the JSON)
+ * @param truncation how long single texts are cut, or null for the head (then left out of the JSON)
  */
 public record ModelManifest(
         String kind,
@@ -47,7 +54,8 @@ public record ModelManifest(
         String trainingDataHash,
         Map<String, String> training,
         String createdAt,
-        @JsonInclude(JsonInclude.Include.NON_NULL) FineTunedTop fineTune) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) FineTunedTop fineTune,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Truncation truncation) {
 
     public static final String KIND = "model";
 
@@ -57,7 +65,27 @@ public record ModelManifest(
     /** The format of a fine-tuned model: {@code fineTune} set, no head file. */
     public static final int FINE_TUNED_FORMAT_VERSION = 2;
 
+    /**
+     * The format of a model that names a {@link Truncation} other than the head; with or without
+     * {@code fineTune}.
+     */
+    public static final int TRUNCATION_FORMAT_VERSION = 3;
+
     public static final String HEAD_FILE = "head.bin";
+
+    /** The format version a manifest with this top and truncation is written in. */
+    public static int formatVersionFor(FineTunedTop fineTune, Truncation truncation) {
+        if (truncation != null && !truncation.isHead()) {
+            return TRUNCATION_FORMAT_VERSION;
+        }
+        return fineTune != null ? FINE_TUNED_FORMAT_VERSION : FORMAT_VERSION;
+    }
+
+    /** How single texts longer than {@link #maxSeqLen} are cut: the head unless one is named. */
+    @JsonIgnore // derived from truncation; not a field of the JSON
+    public Truncation textTruncation() {
+        return truncation != null ? truncation : Truncation.HEAD;
+    }
 
     /** Whether this version carries its own top layers (see {@link FineTunedTop}). */
     @JsonIgnore // derived from fineTune; not a field of the JSON
@@ -82,6 +110,7 @@ public record ModelManifest(
                 trainingDataHash,
                 training,
                 createdAt,
-                fineTune);
+                fineTune,
+                truncation);
     }
 }

@@ -56,9 +56,21 @@ public final class ModelBundle {
         require(ModelManifest.KIND.equals(m.kind()), dir, "manifest kind is not 'model'");
         require(
                 m.formatVersion() == ModelManifest.FORMAT_VERSION
-                        || m.formatVersion() == ModelManifest.FINE_TUNED_FORMAT_VERSION,
+                        || m.formatVersion() == ModelManifest.FINE_TUNED_FORMAT_VERSION
+                        || m.formatVersion() == ModelManifest.TRUNCATION_FORMAT_VERSION,
                 dir,
                 "model format version " + m.formatVersion() + " is not supported");
+        require(
+                (m.formatVersion() == ModelManifest.TRUNCATION_FORMAT_VERSION)
+                        == (m.truncation() != null && !m.truncation().isHead()),
+                dir,
+                "a truncation other than the head is named by format version "
+                        + ModelManifest.TRUNCATION_FORMAT_VERSION
+                        + " manifests, and only by them (this one: version "
+                        + m.formatVersion()
+                        + ", truncation "
+                        + m.truncation()
+                        + ")");
         require(m.name() != null && m.version() > 0, dir, "manifest lacks name or version");
         require(m.labels() != null && m.labels().size() >= 2, dir, "a model needs 2+ labels");
         require(m.pooling() != null, dir, "manifest names no pooling");
@@ -76,7 +88,16 @@ public final class ModelBundle {
                 "maxSeqLen " + m.maxSeqLen() + " is outside 3.." + encoder.maxSeqLen());
         require(m.files() != null, dir, "manifest lists no files");
         String manifestHash = Digests.sha256(dir.resolve(Manifests.FILE_NAME));
-        if (m.formatVersion() == ModelManifest.FINE_TUNED_FORMAT_VERSION) {
+        try {
+            m.textTruncation().checkFits(m.maxSeqLen());
+        } catch (IllegalArgumentException e) {
+            throw new BundleException(dir + ": " + e.getMessage(), e);
+        }
+        boolean fineTuned =
+                m.formatVersion() == ModelManifest.FINE_TUNED_FORMAT_VERSION
+                        || (m.formatVersion() == ModelManifest.TRUNCATION_FORMAT_VERSION
+                                && m.fineTune() != null);
+        if (fineTuned) {
             TopWeights top = openTop(dir, m, encoder);
             return new ModelBundle(dir, m, null, top, manifestHash);
         }

@@ -6,6 +6,7 @@ import dev.sift.model.bundle.ModelManifest;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.tokenize.Truncation;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,8 @@ import java.util.Objects;
  * version number, which the registry assigns. A draft is either head-only ({@code head}) or
  * fine-tuned ({@code top}: its own top layers and head), never both. {@code attachments} (a
  * training report, say) are copied into the bundle under their map keys and hashed like every other
- * file.
+ * file. {@code truncation} says how texts longer than {@code maxSeqLen} were cut in training (null:
+ * their head), so that the job cuts them alike.
  *
  * <pre>{@code
  * ModelDraft draft = ModelDraft.builder("spam", encoder.contentHash())
@@ -37,7 +39,8 @@ public record ModelDraft(
         Long parentVersion,
         String trainingDataHash,
         Map<String, String> training,
-        Map<String, Path> attachments) {
+        Map<String, Path> attachments,
+        Truncation truncation) {
 
     /**
      * A fine-tuned top and the names of its labels, in the head's column order (the weights know
@@ -59,6 +62,8 @@ public record ModelDraft(
 
     public ModelDraft {
         Objects.requireNonNull(name, "name");
+        truncation = truncation != null ? truncation : Truncation.HEAD;
+        truncation.checkFits(maxSeqLen);
         Objects.requireNonNull(encoderHash, "encoderHash");
         Objects.requireNonNull(pooling, "pooling");
         if ((head == null) == (top == null)) {
@@ -107,7 +112,8 @@ public record ModelDraft(
                 parentVersion,
                 trainingDataHash,
                 training,
-                attachments);
+                attachments,
+                Truncation.HEAD);
     }
 
     public boolean isFineTuned() {
@@ -136,6 +142,7 @@ public record ModelDraft(
         private String trainingDataHash;
         private Map<String, String> training;
         private Map<String, Path> attachments;
+        private Truncation truncation = Truncation.HEAD;
 
         private Builder(String name, String encoderHash) {
             this.name = name;
@@ -151,6 +158,12 @@ public record ModelDraft(
         /** Default 128. */
         public Builder maxSeqLen(int maxSeqLen) {
             this.maxSeqLen = maxSeqLen;
+            return this;
+        }
+
+        /** Default {@link Truncation#HEAD}. */
+        public Builder truncation(Truncation truncation) {
+            this.truncation = truncation;
             return this;
         }
 
@@ -205,7 +218,8 @@ public record ModelDraft(
                     parentVersion,
                     trainingDataHash,
                     training,
-                    attachments);
+                    attachments,
+                    truncation);
         }
     }
 }

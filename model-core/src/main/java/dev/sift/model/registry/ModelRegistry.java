@@ -260,9 +260,7 @@ public final class ModelRegistry implements RegistryReader {
             ModelManifest manifest =
                     new ModelManifest(
                             ModelManifest.KIND,
-                            draft.isFineTuned()
-                                    ? ModelManifest.FINE_TUNED_FORMAT_VERSION
-                                    : ModelManifest.FORMAT_VERSION,
+                            ModelManifest.formatVersionFor(fineTune, draft.truncation()),
                             name,
                             0,
                             EncoderRef.of(encoder.manifest()),
@@ -276,7 +274,8 @@ public final class ModelRegistry implements RegistryReader {
                             draft.trainingDataHash(),
                             new TreeMap<>(draft.training()),
                             Instant.now().toString(),
-                            fineTune);
+                            fineTune,
+                            draft.truncation().isHead() ? null : draft.truncation());
             while (true) {
                 long version = latestVersion(name).orElse(0) + 1;
                 Manifests.write(manifest.withVersion(version), staging);

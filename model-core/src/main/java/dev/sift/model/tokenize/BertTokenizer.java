@@ -9,14 +9,16 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 /**
  * BERT tokenization on HuggingFace's Rust tokenizers, through DJL. Produces {@code [CLS] text
  * [SEP]} for single texts and {@code [CLS] a [SEP] b [SEP]} for pairs, truncated to {@code
- * maxSeqLen} tokens including the specials (longest-first for pairs: the longer part loses a token
- * until both fit). Nothing is padded here: batches pad to their own longest sequence later.
+ * maxSeqLen} tokens including the specials. A single text is cut as its {@link Truncation} says
+ * (its head, or its head and tail); a pair longest-first (the longer part loses a token from its
+ * end until both fit). Nothing is padded here: batches pad to their own longest sequence later.
  *
  * <p>Text is always text: {@code [CLS]}, {@code [SEP]} or {@code [MASK]} written inside a message
  * are encoded as the characters they are ({@code [}, {@code sep}, {@code ]}), never as the special
@@ -40,41 +42,80 @@ public final class BertTokenizer implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Truncates (longest-first) to {@code maxSeqLen}: pairs always, single texts under head. */
     private final HuggingFaceTokenizer tokenizer;
-    private final int maxSeqLen;
 
-    private BertTokenizer(HuggingFaceTokenizer tokenizer, int maxSeqLen) {
+    /** Does not truncate; single texts under head-tail are cut from its output. Else null. */
+    private final HuggingFaceTokenizer untruncated;
+
+    private final int maxSeqLen;
+    private final Truncation truncation;
+
+    private BertTokenizer(
+            HuggingFaceTokenizer tokenizer,
+            HuggingFaceTokenizer untruncated,
+            int maxSeqLen,
+            Truncation truncation) {
         this.tokenizer = tokenizer;
+        this.untruncated = untruncated;
         this.maxSeqLen = maxSeqLen;
+        this.truncation = truncation;
     }
 
+    /** A tokenizer that keeps the head of long texts. */
     public static BertTokenizer load(Path tokenizerJson, int maxSeqLen) throws IOException {
+        return load(tokenizerJson, maxSeqLen, Truncation.HEAD);
+    }
+
+    public static BertTokenizer load(Path tokenizerJson, int maxSeqLen, Truncation truncation)
+            throws IOException {
         if (maxSeqLen < MIN_LENGTH) {
             throw new IllegalArgumentException(
                     "maxSeqLen must leave room for [CLS] a [SEP] b [SEP]; got " + maxSeqLen);
         }
+        truncation.checkFits(maxSeqLen);
         JsonNode json = JSON.readTree(tokenizerJson.toFile());
         if (!(json instanceof ObjectNode root)) {
             throw new IOException(tokenizerJson + " is not a tokenizer.json object");
         }
         root.putArray("added_tokens");
+        byte[] withoutAddedTokens = JSON.writeValueAsBytes(root);
         HuggingFaceTokenizer tokenizer =
                 HuggingFaceTokenizer.newInstance(
-                        new ByteArrayInputStream(JSON.writeValueAsBytes(root)),
+                        new ByteArrayInputStream(withoutAddedTokens),
                         Map.of(
                                 "addSpecialTokens", "true",
                                 "truncation", "true", // longest_first
                                 "maxLength", Integer.toString(maxSeqLen),
                                 "padding", "false"));
-        return new BertTokenizer(tokenizer, maxSeqLen);
+        if (truncation.isHead()) {
+            return new BertTokenizer(tokenizer, null, maxSeqLen, truncation);
+        }
+        HuggingFaceTokenizer untruncated =
+                HuggingFaceTokenizer.newInstance(
+                        new ByteArrayInputStream(withoutAddedTokens),
+                        Map.of(
+                                "addSpecialTokens", "true",
+                                "truncation", "false",
+                                "padding", "false"));
+        return new BertTokenizer(tokenizer, untruncated, maxSeqLen, truncation);
     }
 
     public int maxSeqLen() {
         return maxSeqLen;
     }
 
+    public Truncation truncation() {
+        return truncation;
+    }
+
     public TokenizedInput encode(String text) {
-        return toInput(tokenizer.encode(text));
+        if (untruncated == null) {
+            return toInput(tokenizer.encode(text));
+        }
+        Encoding whole = untruncated.encode(text);
+        int[] kept = truncation.keptPositions(whole.getIds().length, maxSeqLen);
+        return new TokenizedInput(pick(whole.getIds(), kept), pick(whole.getTypeIds(), kept));
     }
 
     public TokenizedInput encodePair(String first, String second) {
@@ -91,11 +132,25 @@ public final class BertTokenizer implements AutoCloseable {
 
     /** The WordPiece tokens of {@code text} (with specials), for diagnostics and tests. */
     public List<String> tokens(String text) {
-        return List.of(tokenizer.encode(text).getTokens());
+        if (untruncated == null) {
+            return List.of(tokenizer.encode(text).getTokens());
+        }
+        String[] whole = untruncated.encode(text).getTokens();
+        return Arrays.stream(truncation.keptPositions(whole.length, maxSeqLen))
+                .mapToObj(i -> whole[i])
+                .toList();
     }
 
     private static TokenizedInput toInput(Encoding encoding) {
         return new TokenizedInput(toInts(encoding.getIds()), toInts(encoding.getTypeIds()));
+    }
+
+    private static int[] pick(long[] values, int[] positions) {
+        int[] ints = new int[positions.length];
+        for (int i = 0; i < positions.length; i++) {
+            ints[i] = Math.toIntExact(values[positions[i]]);
+        }
+        return ints;
     }
 
     private static int[] toInts(long[] values) {
@@ -109,5 +164,8 @@ public final class BertTokenizer implements AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
+        if (untruncated != null) {
+            untruncated.close();
+        }
     }
 }

@@ -18,6 +18,7 @@ import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.testing.TinyBertEncoder;
+import dev.sift.model.tokenize.Truncation;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,7 +29,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Fine-tuned versions: published, reopened bit for bit, and refused when anything is off. */
+/**
+ * Versions beyond a head on the head of each text (a fine-tuned top, a head-and-tail truncation):
+ * published, reopened bit for bit, and refused when anything is off.
+ */
 class FineTunedBundleTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -205,6 +209,56 @@ class FineTunedBundleTest {
         editManifest(m -> ((ObjectNode) m).put("formatVersion", 1));
 
         assertRefused("a format version 1 manifest cannot carry a fine-tuned top");
+    }
+
+    @Test
+    void aHeadTailVersionNamesItsTruncationUnderItsOwnFormatVersion() throws Exception {
+        ModelBundle head =
+                registry.publish(
+                        ModelDraft.builder("spam", encoder.contentHash())
+                                .head(head())
+                                .maxSeqLen(32)
+                                .truncation(Truncation.headTail(8))
+                                .build());
+        ModelBundle top =
+                registry.publish(
+                        ModelDraft.builder("spam", encoder.contentHash())
+                                .fineTuned(RandomTopWeights.of(topSpec(1, Pooling.CLS), 4), LABELS)
+                                .maxSeqLen(32)
+                                .truncation(Truncation.headTail(8))
+                                .build());
+
+        for (ModelBundle published : List.of(head, top)) {
+            ModelManifest manifest = registry.open("spam", published.version()).manifest();
+            assertThat(manifest.formatVersion()).isEqualTo(ModelManifest.TRUNCATION_FORMAT_VERSION);
+            assertThat(manifest.textTruncation()).isEqualTo(Truncation.headTail(8));
+            var json = JSON.readTree(published.dir().resolve("manifest.json").toFile());
+            assertThat(json.get("truncation").asText()).isEqualTo("head-tail:8");
+        }
+        assertThat(registry.open("spam", top.version()).isFineTuned()).isTrue();
+        assertThat(registry.open("spam", head.version()).isFineTuned()).isFalse();
+    }
+
+    @Test
+    void refusesATruncationAnOlderReaderWouldIgnore() throws Exception {
+        registry.publish(headDraft());
+        editManifest(m -> m.put("truncation", "head-tail:8"));
+        assertRefused("a truncation other than the head is named by format version 3 manifests");
+
+        publishFineTuned(1);
+        editManifest(m -> m.put("truncation", "head-tail:8"));
+        assertRefused("(this one: version 2, truncation head-tail:8)");
+    }
+
+    @Test
+    void refusesTheTruncationVersionWithoutATruncationOrWithOneThatDoesNotFit() throws Exception {
+        registry.publish(headDraft());
+        editManifest(m -> m.put("formatVersion", 3));
+        assertRefused("(this one: version 3, truncation null)");
+
+        registry.publish(headDraft());
+        editManifest(m -> m.put("formatVersion", 3).put("truncation", "head-tail:30"));
+        assertRefused("head-tail:30 keeps 30 head tokens, leaving no tail within 32 tokens");
     }
 
     @Test

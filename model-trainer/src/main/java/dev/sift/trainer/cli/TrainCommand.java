@@ -5,6 +5,7 @@ import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.finetune.FineTuneSettings;
 import dev.sift.model.registry.ModelRegistry;
+import dev.sift.model.tokenize.Truncation;
 import dev.sift.trainer.data.Columns;
 import dev.sift.trainer.data.Dataset;
 import dev.sift.trainer.data.DatasetReader;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -70,6 +72,17 @@ final class TrainCommand implements Callable<Integer> {
             defaultValue = "128",
             description = "Tokens per input with specials (default ${DEFAULT-VALUE}).")
     int maxLen;
+
+    @Option(
+            names = "--truncation",
+            defaultValue = "head",
+            converter = TruncationConverter.class,
+            description =
+                    "Which tokens of a text longer than --max-len BERT reads: head (its start) or"
+                            + " head-tail:N (its first N tokens, then its end), in training and"
+                            + " in the job alike (default ${DEFAULT-VALUE}). Pairs are always cut"
+                            + " longest-first.")
+    Truncation truncation;
 
     @Option(
             names = "--text-column",
@@ -236,6 +249,12 @@ final class TrainCommand implements Callable<Integer> {
                         : Path.of("runs", model + "-" + System.currentTimeMillis() / 1000);
         TrainingOptions options =
                 new TrainingOptions(epochs, 64, learningRate, l2, classWeights, patience, seed);
+        try {
+            truncation.checkFits(maxLen);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "--truncation " + e.getMessage() + " (--max-len " + maxLen + ")", e);
+        }
         if (fineTuneLayers < 0 || fineTuneLayers > MAX_FINE_TUNE_LAYERS) {
             throw new IllegalArgumentException(
                     "--fine-tune-layers takes 0 to "
@@ -274,7 +293,8 @@ final class TrainCommand implements Callable<Integer> {
                                 featureCache,
                                 runDir,
                                 System.err,
-                                fineTune));
+                                fineTune,
+                                truncation));
         Evaluation e = outcome.evaluation();
         System.out.printf(
                 Locale.ROOT,
@@ -290,7 +310,7 @@ final class TrainCommand implements Callable<Integer> {
                 outcome.featureTime().toMillis() / 1000.0,
                 outcome.trainTime().toMillis() / 1000.0,
                 outcome.training().bestEpoch());
-        printTfidfBaseline(outcome, maxLen);
+        printTfidfBaseline(outcome, readsWhat());
         if (outcome.fineTuned() != null) {
             printFineTuning(outcome);
         }
@@ -341,14 +361,25 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** One line: does BERT earn its cost against a model fitted in seconds on the same split? */
-    private static void printTfidfBaseline(Training.Outcome outcome, int maxLen) {
+    /** What BERT reads of a long text, for the baseline line. */
+    private String readsWhat() {
+        if (truncation.isHead()) {
+            return "the first " + maxLen + " tokens";
+        }
+        return maxLen
+                + " tokens, the first "
+                + truncation.headTokens()
+                + " of the text and its last "
+                + (maxLen - 2 - truncation.headTokens());
+    }
+
+    private static void printTfidfBaseline(Training.Outcome outcome, String bertReads) {
         HtmlReport.TfidfColumn tfidf = outcome.tfidfBaseline();
         Evaluation t = tfidf.evaluation();
         System.out.printf(
                 Locale.ROOT,
                 "TF-IDF baseline: accuracy %.4f, macro-F1 %.4f, log-loss %.4f, ECE %.4f on the same"
-                        + " %d test examples; fit %.1f s (%s; the model reads the first %d"
-                        + " tokens)%n",
+                        + " %d test examples; fit %.1f s (%s; the model reads %s)%n",
                 t.accuracy(),
                 t.macroF1(),
                 t.logLoss(),
@@ -356,7 +387,7 @@ final class TrainCommand implements Callable<Integer> {
                 t.size(),
                 tfidf.fitTime().toMillis() / 1000.0,
                 tfidf.description(),
-                maxLen);
+                bertReads);
     }
 
     private static void printFineTuning(Training.Outcome outcome) {
@@ -434,5 +465,17 @@ final class TrainCommand implements Callable<Integer> {
                                                     .toList()));
         }
         return encoders.get(0);
+    }
+
+    /** Parses {@code --truncation}; a bad value's message lists the accepted forms. */
+    static final class TruncationConverter implements CommandLine.ITypeConverter<Truncation> {
+        @Override
+        public Truncation convert(String value) {
+            try {
+                return Truncation.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

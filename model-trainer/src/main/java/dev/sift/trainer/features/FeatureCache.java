@@ -2,6 +2,7 @@ package dev.sift.trainer.features;
 
 import dev.sift.model.bundle.Digests;
 import dev.sift.model.encode.Pooling;
+import dev.sift.model.tokenize.Truncation;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -30,14 +31,29 @@ final class FeatureCache {
     private final int dimension;
     private final Map<String, float[]> vectors = new HashMap<>();
 
-    FeatureCache(Path root, String encoderHash, int maxSeqLen, Pooling pooling, int dimension)
+    FeatureCache(
+            Path root,
+            String encoderHash,
+            int maxSeqLen,
+            Truncation truncation,
+            Pooling pooling,
+            int dimension)
             throws IOException {
         this.file =
                 root.resolve(encoderHash)
-                        .resolve("len-" + maxSeqLen)
+                        .resolve(lengthDirectory(maxSeqLen, truncation))
                         .resolve(pooling.id() + ".bin");
         this.dimension = dimension;
         load();
+    }
+
+    /**
+     * The folder of one length and truncation under an encoder's: {@code len-128} for the head (as
+     * before truncations existed), {@code len-128-head-tail-64} otherwise.
+     */
+    static String lengthDirectory(int maxSeqLen, Truncation truncation) {
+        String length = "len-" + maxSeqLen;
+        return truncation.isHead() ? length : length + "-" + truncation.id().replace(':', '-');
     }
 
     static String key(String input) {

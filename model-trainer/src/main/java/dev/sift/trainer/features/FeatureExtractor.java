@@ -8,6 +8,7 @@ import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;
+import dev.sift.model.tokenize.Truncation;
 import dev.sift.trainer.data.Example;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -36,6 +37,7 @@ public final class FeatureExtractor implements AutoCloseable {
 
     private final EncoderBundle bundle;
     private final int maxSeqLen;
+    private final Truncation truncation;
     private final int batchSize;
     private final Path cacheRoot;
     private final PrintStream progress;
@@ -45,9 +47,21 @@ public final class FeatureExtractor implements AutoCloseable {
     private Encoder encoder;
     private int encodedInputs;
 
+    /** An extractor that reads the head of long texts. */
     public FeatureExtractor(
             EncoderBundle bundle,
             int maxSeqLen,
+            int batchSize,
+            Path cacheRoot,
+            PrintStream progress)
+            throws IOException {
+        this(bundle, maxSeqLen, Truncation.HEAD, batchSize, cacheRoot, progress);
+    }
+
+    public FeatureExtractor(
+            EncoderBundle bundle,
+            int maxSeqLen,
+            Truncation truncation,
             int batchSize,
             Path cacheRoot,
             PrintStream progress)
@@ -61,10 +75,11 @@ public final class FeatureExtractor implements AutoCloseable {
         }
         this.bundle = bundle;
         this.maxSeqLen = maxSeqLen;
+        this.truncation = truncation;
         this.batchSize = batchSize;
         this.cacheRoot = cacheRoot;
         this.progress = progress;
-        this.tokenizer = BertTokenizer.load(bundle.tokenizerFile(), maxSeqLen);
+        this.tokenizer = BertTokenizer.load(bundle.tokenizerFile(), maxSeqLen, truncation);
     }
 
     /** Vectors of {@code examples}, in their order, under {@code pooling}. */
@@ -211,6 +226,7 @@ public final class FeatureExtractor implements AutoCloseable {
                             cacheRoot,
                             bundle.contentHash(),
                             maxSeqLen,
+                            truncation,
                             trunkLayers,
                             bundle.manifest().hiddenSize());
             trunkCaches.put(trunkLayers, cache);
@@ -226,6 +242,7 @@ public final class FeatureExtractor implements AutoCloseable {
                             cacheRoot,
                             bundle.contentHash(),
                             maxSeqLen,
+                            truncation,
                             pooling,
                             bundle.manifest().hiddenSize());
             caches.put(pooling, cache);

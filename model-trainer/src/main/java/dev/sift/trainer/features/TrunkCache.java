@@ -1,5 +1,6 @@
 package dev.sift.trainer.features;
 
+import dev.sift.model.tokenize.Truncation;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,12 +46,18 @@ public final class TrunkCache implements AutoCloseable {
     private final Map<String, Entry> index = new HashMap<>();
     private long end;
 
-    /** Opens (or creates) the cache of one encoder, max length and trunk depth. */
-    public TrunkCache(Path root, String encoderHash, int maxSeqLen, int trunkLayers, int hiddenSize)
+    /** Opens (or creates) the cache of one encoder, max length, truncation and trunk depth. */
+    public TrunkCache(
+            Path root,
+            String encoderHash,
+            int maxSeqLen,
+            Truncation truncation,
+            int trunkLayers,
+            int hiddenSize)
             throws IOException {
         this(
                 root.resolve(encoderHash)
-                        .resolve("len-" + maxSeqLen)
+                        .resolve(FeatureCache.lengthDirectory(maxSeqLen, truncation))
                         .resolve("trunk-" + trunkLayers + ".f16"),
                 trunkLayers,
                 hiddenSize);

@@ -2,6 +2,7 @@ package dev.sift.trainer.features;
 
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.finetune.TopBatch;
+import dev.sift.model.tokenize.Truncation;
 import dev.sift.trainer.data.Example;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -14,7 +15,7 @@ import java.util.List;
  *
  * <pre>{@code
  * extractor.prepare(examples, trunkLayers); // encodes what the cache lacks
- * try (TrunkStates states = TrunkStates.open(cacheRoot, encoder, 128, trunkLayers)) {
+ * try (TrunkStates states = TrunkStates.open(cacheRoot, encoder, 128, Truncation.HEAD, trunkLayers)) {
  *     TopBatch batch = states.batch(examples.subList(0, 32), labels);
  * }
  * }</pre>
@@ -29,13 +30,18 @@ public final class TrunkStates implements AutoCloseable {
 
     /** Opens the cache that {@link FeatureExtractor#prepare} filled for these settings. */
     public static TrunkStates open(
-            Path cacheRoot, EncoderBundle encoder, int maxSeqLen, int trunkLayers)
+            Path cacheRoot,
+            EncoderBundle encoder,
+            int maxSeqLen,
+            Truncation truncation,
+            int trunkLayers)
             throws IOException {
         return new TrunkStates(
                 new TrunkCache(
                         cacheRoot,
                         encoder.contentHash(),
                         maxSeqLen,
+                        truncation,
                         trunkLayers,
                         encoder.manifest().hiddenSize()));
     }

@@ -44,6 +44,7 @@ public final class Publisher {
                 ModelDraft.builder(run.model(), run.encoderHash())
                         .pooling(run.pooling())
                         .maxSeqLen(run.maxSeqLen())
+                        .truncation(run.truncation())
                         .metrics(run.metrics())
                         .parentVersion(latest.isPresent() ? latest.getAsLong() : null)
                         .trainingDataHash(run.trainingDataHash())

@@ -2,6 +2,7 @@ package dev.sift.trainer.train;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.sift.model.encode.Pooling;
+import dev.sift.model.tokenize.Truncation;
 import java.util.List;
 import java.util.Map;
 
@@ -11,13 +12,14 @@ import java.util.Map;
  * version, the serving version it was compared against on the same test set, and the TF-IDF
  * baseline fitted on the same split. {@code fineTune} is null (and absent from the JSON) for a
  * head-only run; {@code tfidfBaseline} is absent from runs written before the baseline was wired
- * in.
+ * in. {@code truncation} is null (and absent) for a run that read the head of long texts.
  */
 public record RunManifest(
         String model,
         String encoderHash,
         Pooling pooling,
         int maxSeqLen,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Truncation truncation,
         List<String> labels,
         Map<String, Double> metrics,
         String trainingDataHash,

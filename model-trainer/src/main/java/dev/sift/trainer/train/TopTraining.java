@@ -7,6 +7,7 @@ import dev.sift.model.finetune.LayerShape;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.tokenize.Truncation;
 import dev.sift.trainer.data.Splits;
 import dev.sift.trainer.eval.Evaluation;
 import dev.sift.trainer.features.TrunkStates;
@@ -46,6 +47,7 @@ public final class TopTraining {
             LayerShape shape,
             Path cacheRoot,
             int maxSeqLen,
+            Truncation truncation,
             Splits splits,
             List<String> labels,
             Pooling pooling,
@@ -58,7 +60,7 @@ public final class TopTraining {
         TopWeights initial = initialWeights(encoder, spec, head);
         long start = System.nanoTime();
         try (TrunkStates states =
-                TrunkStates.open(cacheRoot, encoder, maxSeqLen, spec.firstLayer())) {
+                TrunkStates.open(cacheRoot, encoder, maxSeqLen, truncation, spec.firstLayer())) {
             FineTuning.Result result =
                     FineTuning.train(
                             states,

@@ -9,6 +9,7 @@ import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.head.HeadFormat;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
+import dev.sift.model.tokenize.Truncation;
 import dev.sift.trainer.baseline.TfidfBaseline;
 import dev.sift.trainer.data.Dataset;
 import dev.sift.trainer.data.DatasetException;
@@ -61,7 +62,13 @@ public final class Training {
             Path featureCache,
             Path runDir,
             PrintStream progress,
-            FineTuneOptions fineTune) {
+            FineTuneOptions fineTune,
+            Truncation truncation) {
+
+        public Settings {
+            truncation = truncation != null ? truncation : Truncation.HEAD;
+            truncation.checkFits(maxSeqLen);
+        }
 
         /** Settings of a head-only run. */
         public Settings(
@@ -90,7 +97,8 @@ public final class Training {
                     featureCache,
                     runDir,
                     progress,
-                    null);
+                    null,
+                    Truncation.HEAD);
         }
 
         /** Whether this run fine-tunes encoder layers. */
@@ -186,6 +194,7 @@ public final class Training {
                 new FeatureExtractor(
                         settings.encoder(),
                         settings.maxSeqLen(),
+                        settings.truncation(),
                         settings.encodeBatchSize(),
                         settings.featureCache(),
                         settings.progress())) {
@@ -245,6 +254,7 @@ public final class Training {
                             settings.encoder().manifest().layerShape(),
                             settings.featureCache(),
                             settings.maxSeqLen(),
+                            settings.truncation(),
                             splits,
                             labels,
                             chosen,
@@ -302,6 +312,7 @@ public final class Training {
                         settings.encoder().contentHash(),
                         chosen,
                         settings.maxSeqLen(),
+                        settings.truncation().isHead() ? null : settings.truncation(),
                         labels,
                         evaluation.asMetrics(),
                         dataHash,
@@ -353,6 +364,7 @@ public final class Training {
                         + settings.encoder().contentHash().substring(0, 12));
         facts.put("pooling", chosen.id());
         facts.put("max_seq_len", Integer.toString(settings.maxSeqLen()));
+        facts.put("truncation", settings.truncation().id());
         facts.put("features", featureTime.toMillis() + " ms");
         facts.put("head training", headTime.toMillis() + " ms");
         if (fineTuned != null) {
@@ -489,11 +501,12 @@ public final class Training {
         var manifest = bundle.manifest();
         if (!manifest.encoder().contentHash().equals(settings.encoder().contentHash())
                 || manifest.maxSeqLen() != settings.maxSeqLen()
+                || !manifest.textTruncation().equals(settings.truncation())
                 || !manifest.labels().equals(labels)) {
             settings.progress()
                     .printf(
-                            "note: %s v%d uses another encoder, length or label set; not"
-                                    + " compared%n",
+                            "note: %s v%d uses another encoder, length, truncation or label set;"
+                                    + " not compared%n",
                             bundle.name(), bundle.version());
             return null;
         }
@@ -506,6 +519,7 @@ public final class Training {
                             settings.featureCache(),
                             settings.encoder(),
                             settings.maxSeqLen(),
+                            settings.truncation(),
                             trunkLayers)) {
                 float[][] p =
                         FineTuning.probabilities(

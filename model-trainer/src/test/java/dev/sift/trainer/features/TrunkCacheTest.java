@@ -3,6 +3,7 @@ package dev.sift.trainer.features;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sift.model.tokenize.Truncation;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -41,14 +42,14 @@ class TrunkCacheTest {
         }
         String first = TrunkCache.key("first text");
         String second = TrunkCache.key("second text");
-        try (TrunkCache cache = new TrunkCache(root, ENCODER, 64, 2, HIDDEN)) {
+        try (TrunkCache cache = new TrunkCache(root, ENCODER, 64, Truncation.HEAD, 2, HIDDEN)) {
             cache.put(first, states, 0, 3);
             cache.put(second, states, 3 * HIDDEN, 2);
             float[] read = new float[3 * HIDDEN];
             cache.read(first, read, 0);
             assertWithinHalfPrecision(read, states, 0);
         }
-        try (TrunkCache reopened = new TrunkCache(root, ENCODER, 64, 2, HIDDEN)) {
+        try (TrunkCache reopened = new TrunkCache(root, ENCODER, 64, Truncation.HEAD, 2, HIDDEN)) {
             assertThat(reopened.size()).isEqualTo(2);
             assertThat(reopened.length(first)).isEqualTo(3);
             assertThat(reopened.length(second)).isEqualTo(2);
@@ -71,7 +72,7 @@ class TrunkCacheTest {
         float[] states = new float[4 * HIDDEN];
         java.util.Arrays.fill(states, 0.5f);
         Path file;
-        try (TrunkCache cache = new TrunkCache(root, ENCODER, 64, 3, HIDDEN)) {
+        try (TrunkCache cache = new TrunkCache(root, ENCODER, 64, Truncation.HEAD, 3, HIDDEN)) {
             cache.put(TrunkCache.key("a"), states, 0, 2);
             cache.put(TrunkCache.key("b"), states, 0, 2);
             file = cache.file();
@@ -79,14 +80,14 @@ class TrunkCacheTest {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             channel.truncate(channel.size() - 5); // a crash in the middle of the second record
         }
-        try (TrunkCache cache = new TrunkCache(root, ENCODER, 64, 3, HIDDEN)) {
+        try (TrunkCache cache = new TrunkCache(root, ENCODER, 64, Truncation.HEAD, 3, HIDDEN)) {
             assertThat(cache.size()).isEqualTo(1);
             assertThat(cache.length(TrunkCache.key("b"))).isEqualTo(-1);
             // Shorter than what is left of "b": nothing of "b" may linger after it.
             cache.put(TrunkCache.key("c"), states, 0, 1);
         }
         assertThat(Files.size(file)).isEqualTo(20 + 2 * 36 + 2L * HIDDEN * (2 + 1));
-        try (TrunkCache cache = new TrunkCache(root, ENCODER, 64, 3, HIDDEN)) {
+        try (TrunkCache cache = new TrunkCache(root, ENCODER, 64, Truncation.HEAD, 3, HIDDEN)) {
             assertThat(cache.size()).isEqualTo(2);
             float[] read = new float[HIDDEN];
             cache.read(TrunkCache.key("c"), read, 0);
@@ -96,14 +97,14 @@ class TrunkCacheTest {
 
     @Test
     void aCacheOfAnotherShapeIsRefusedWithWhatToDo(@TempDir Path root) throws IOException {
-        try (TrunkCache cache = new TrunkCache(root, ENCODER, 64, 2, HIDDEN)) {
+        try (TrunkCache cache = new TrunkCache(root, ENCODER, 64, Truncation.HEAD, 2, HIDDEN)) {
             cache.put(TrunkCache.key("a"), new float[HIDDEN], 0, 1);
         }
         Path file = root.resolve(ENCODER).resolve("len-64").resolve("trunk-2.f16");
         byte[] bytes = Files.readAllBytes(file);
         bytes[12] = 9; // the hidden size in the header
         Files.write(file, bytes);
-        assertThatThrownBy(() -> new TrunkCache(root, ENCODER, 64, 2, HIDDEN))
+        assertThatThrownBy(() -> new TrunkCache(root, ENCODER, 64, Truncation.HEAD, 2, HIDDEN))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("delete it");
     }

@@ -15,6 +15,7 @@ import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.TinyBertEncoder;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;
+import dev.sift.model.tokenize.Truncation;
 import dev.sift.trainer.TinyData;
 import dev.sift.trainer.data.Dataset;
 import dev.sift.trainer.data.Example;
@@ -84,7 +85,7 @@ class FineTuningTest {
         float[][] evaluated;
         try (var states =
                 dev.sift.trainer.features.TrunkStates.open(
-                        dir.resolve("features"), encoder, MAX_LEN, 1)) {
+                        dir.resolve("features"), encoder, MAX_LEN, Truncation.HEAD, 1)) {
             evaluated = FineTuning.probabilities(result.weights(), states, test, 7);
         }
         double worst = 0;
@@ -159,6 +160,7 @@ class FineTuningTest {
                         dir.resolve("features"),
                         dir.resolve(run),
                         new PrintStream(OutputStream.nullOutputStream()),
-                        fineTune));
+                        fineTune,
+                        Truncation.HEAD));
     }
 }
