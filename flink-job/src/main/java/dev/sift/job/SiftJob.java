@@ -141,6 +141,7 @@ public final class SiftJob {
                         keyFile == null ? null : Files.readString(Path.of(keyFile)))
                 .maxBatchSize(config.get(SiftOptions.MAX_BATCH_SIZE))
                 .maxBatchTokens(config.get(SiftOptions.MAX_BATCH_TOKENS))
+                .batchLookAhead(config.get(SiftOptions.BATCH_LOOK_AHEAD))
                 .maxWaitMillis(config.get(SiftOptions.MAX_WAIT).toMillis())
                 .defaultModels(config.get(SiftOptions.DEFAULT_MODELS))
                 .servedModels(Set.copyOf(config.get(SiftOptions.SERVED_MODELS)))

@@ -160,6 +160,23 @@ public final class SiftOptions {
                                     + " largest padded batch (inputs × longest) sent to the"
                                     + " encoder.");
 
+    public static final ConfigOption<Integer> BATCH_LOOK_AHEAD =
+            ConfigOptions.key("sift.batch.look-ahead")
+                    .intType()
+                    .defaultValue(4)
+                    .withDescription(
+                            "How many encoder passes' worth of requests the buffer collects before"
+                                    + " a size or token flush: it flushes at look-ahead ×"
+                                    + " sift.batch.max-size requests or look-ahead ×"
+                                    + " sift.batch.max-tokens tokens, and the passes are still cut"
+                                    + " at max-size and max-tokens. A wider window lets the batch"
+                                    + " planner sort lengths across several passes, so short"
+                                    + " texts are not padded up to long ones. The cost is latency:"
+                                    + " under saturation a record can wait for up to look-ahead"
+                                    + " passes before its result is emitted; sift.batch.max-wait"
+                                    + " still bounds the wait under light load. 1 flushes every"
+                                    + " pass's worth as it fills.");
+
     public static final ConfigOption<Duration> MAX_WAIT =
             ConfigOptions.key("sift.batch.max-wait")
                     .durationType()

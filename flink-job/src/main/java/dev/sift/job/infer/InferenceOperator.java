@@ -37,11 +37,19 @@ import org.slf4j.LoggerFactory;
  * Micro-batched inference with hot-swappable models. Input 1 carries requests, input 2 the model
  * announcements as their Avro bytes (broadcast to every subtask, decoded here).
  *
- * <p>Requests wait in a buffer that is flushed when it holds {@code maxBatchSize} requests or
- * {@code maxBatchTokens} tokens, when the oldest has waited {@code maxWaitMillis}, before every
- * checkpoint barrier and at end of input. A flush classifies the whole buffer (see {@link
- * BatchClassifier}) and emits outcomes in arrival order, so the buffer is always empty when state
- * is snapshotted: nothing buffered can be lost or replayed twice.
+ * <p>Requests wait in a buffer that is flushed when it holds {@code batchLookAhead} passes' worth
+ * ({@code batchLookAhead × maxBatchSize} requests or {@code batchLookAhead × maxBatchTokens}
+ * tokens), when the oldest has waited {@code maxWaitMillis}, before every checkpoint barrier, at
+ * end of input and before a model is retired. A flush classifies the whole buffer (see {@link
+ * BatchClassifier}), which still cuts encoder passes of at most {@code maxBatchSize} inputs and
+ * {@code maxBatchTokens} padded tokens, and emits outcomes in arrival order at its end, so the
+ * buffer is always empty when state is snapshotted: nothing buffered can be lost or replayed twice.
+ *
+ * <p>The look-ahead is there because the planner can only sort what the buffer holds: with one
+ * pass's worth of mixed lengths, every pass is padded to its longest input or split into more, each
+ * paying the encoder's fixed overhead; with several passes' worth, similar lengths from across the
+ * window share a pass. The price is latency under saturation (a request can wait for up to {@code
+ * batchLookAhead} passes); under light load {@code maxWaitMillis} flushes first.
  *
  * <p>Which version of each model serves is decided by {@link ModelManager}; this operator holds the
  * buffer, the timers and the broadcast state. The state records the last accepted announcement per
@@ -159,8 +167,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         bufferTokens.add(tokens);
         metrics.queueDepth(buffer.size());
         bufferedTokens += tokens == null ? 0 : tokens.input().length();
-        if (buffer.size() >= settings.maxBatchSize()
-                || bufferedTokens >= settings.maxBatchTokens()) {
+        if (buffer.size() >= settings.flushRequests() || bufferedTokens >= settings.flushTokens()) {
             flush();
         }
     }

@@ -19,9 +19,12 @@ import java.util.Set;
  * @param registry model registry folder
  * @param announcementPublicKeyPem Ed25519 public key (PEM text) announcements must be signed with,
  *     or null to accept unsigned ones
- * @param maxBatchSize flush when this many requests wait
- * @param maxBatchTokens flush when the waiting requests hold this many tokens; also the padded size
- *     limit of one encoder batch
+ * @param maxBatchSize the most requests in one encoder pass
+ * @param maxBatchTokens the most padded tokens (inputs × longest) in one encoder pass
+ * @param batchLookAhead how many passes' worth the buffer collects before a size or token flush: it
+ *     flushes at {@code batchLookAhead × maxBatchSize} requests or {@code batchLookAhead ×
+ *     maxBatchTokens} tokens, so the planner can sort lengths across that many passes; under
+ *     saturation a request can wait for up to that many passes
  * @param maxWaitMillis flush when the oldest waiting request has waited this long
  * @param defaultModels models for requests that name none; empty means every serving model
  * @param servedModels the only models this job serves; empty means every model in the registry
@@ -34,6 +37,7 @@ public record InferenceSettings(
         String announcementPublicKeyPem,
         int maxBatchSize,
         int maxBatchTokens,
+        int batchLookAhead,
         long maxWaitMillis,
         List<String> defaultModels,
         Set<String> servedModels,
@@ -51,6 +55,23 @@ public record InferenceSettings(
             throw new IllegalArgumentException(
                     "Need maxBatchSize >= 1, maxBatchTokens >= 1 and maxWaitMillis >= 0");
         }
+        if (batchLookAhead < 1) {
+            throw new IllegalArgumentException(
+                    "sift.batch.look-ahead must be at least 1 (1 flushes every pass's worth as it"
+                            + " fills), not "
+                            + batchLookAhead);
+        }
+        if ((long) batchLookAhead * maxBatchSize > Integer.MAX_VALUE
+                || (long) batchLookAhead * maxBatchTokens > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(
+                    "sift.batch.look-ahead "
+                            + batchLookAhead
+                            + " × sift.batch.max-size "
+                            + maxBatchSize
+                            + " or × sift.batch.max-tokens "
+                            + maxBatchTokens
+                            + " is beyond any buffer; lower the look-ahead");
+        }
         defaultModels = List.copyOf(defaultModels);
         servedModels = Set.copyOf(servedModels);
         if (!servedModels.isEmpty() && !servedModels.containsAll(defaultModels)) {
@@ -60,6 +81,20 @@ public record InferenceSettings(
                             + " must be among the served models "
                             + servedModels);
         }
+    }
+
+    /**
+     * Flush at this many waiting requests: {@code batchLookAhead} passes of {@code maxBatchSize}.
+     */
+    public int flushRequests() {
+        return batchLookAhead * maxBatchSize;
+    }
+
+    /**
+     * Flush at this many waiting tokens: {@code batchLookAhead} passes of {@code maxBatchTokens}.
+     */
+    public int flushTokens() {
+        return batchLookAhead * maxBatchTokens;
     }
 
     public static Builder builder() {
@@ -72,6 +107,7 @@ public record InferenceSettings(
                 .announcementPublicKeyPem(announcementPublicKeyPem)
                 .maxBatchSize(maxBatchSize)
                 .maxBatchTokens(maxBatchTokens)
+                .batchLookAhead(batchLookAhead)
                 .maxWaitMillis(maxWaitMillis)
                 .defaultModels(defaultModels)
                 .servedModels(servedModels)
@@ -86,6 +122,7 @@ public record InferenceSettings(
         private String announcementPublicKeyPem;
         private int maxBatchSize = SiftOptions.MAX_BATCH_SIZE.defaultValue();
         private int maxBatchTokens = SiftOptions.MAX_BATCH_TOKENS.defaultValue();
+        private int batchLookAhead = SiftOptions.BATCH_LOOK_AHEAD.defaultValue();
         private long maxWaitMillis = SiftOptions.MAX_WAIT.defaultValue().toMillis();
         private List<String> defaultModels = SiftOptions.DEFAULT_MODELS.defaultValue();
         private Set<String> servedModels = Set.copyOf(SiftOptions.SERVED_MODELS.defaultValue());
@@ -112,6 +149,11 @@ public record InferenceSettings(
 
         public Builder maxBatchTokens(int maxBatchTokens) {
             this.maxBatchTokens = maxBatchTokens;
+            return this;
+        }
+
+        public Builder batchLookAhead(int batchLookAhead) {
+            this.batchLookAhead = batchLookAhead;
             return this;
         }
 
@@ -151,6 +193,7 @@ public record InferenceSettings(
                     announcementPublicKeyPem,
                     maxBatchSize,
                     maxBatchTokens,
+                    batchLookAhead,
                     maxWaitMillis,
                     defaultModels,
                     servedModels,

@@ -53,7 +53,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *
  * <ol>
  *   <li>per-record inference padded to 128 in a Flink map, as DJL's Flink example does it;
- *   <li>Sift's job (decode, micro-batching inference operator) with the job's default settings;
+ *   <li>Sift's job (decode, micro-batching inference operator) with the job's default settings; and
+ *       the same job with a look-ahead of 1 pass (the buffer flushes every pass's worth, as before
+ *       issue #10), plus any look-aheads named after the record count;
  *   <li>the raw encoder outside Flink: length-sorted batches of 32, the ceiling for (2).
  * </ol>
  *
@@ -67,6 +69,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *
  * <pre>
  * mvn -q -pl flink-job -am install -DskipTests &amp;&amp; mvn -q -pl flink-job exec:exec@bench
+ * # or by hand: PipelineBenchmark [records] [more look-aheads to compare...]
  * </pre>
  */
 public final class PipelineBenchmark {
@@ -93,6 +96,11 @@ public final class PipelineBenchmark {
 
     public static void main(String[] args) throws Exception {
         int records = args.length > 0 ? Integer.parseInt(args[0]) : 400;
+        // Look-ahead 1 is the job before the look-ahead window: always compared with the default.
+        List<Integer> lookAheads = new ArrayList<>(List.of(1));
+        for (int i = 1; i < args.length; i++) {
+            lookAheads.add(Integer.parseInt(args[i]));
+        }
         List<Stream> streams = streams(records);
         Path registryDir = Files.createTempDirectory("sift-bench");
         EncoderBundle encoder = RealBert.bundle();
@@ -109,10 +117,13 @@ public final class PipelineBenchmark {
         System.out.printf(
                 Locale.ROOT,
                 "Sift job: defaults of InferenceSettings.builder() = maxBatchSize %d,"
-                        + " maxBatchTokens %d, maxWait %d ms; Flink parallelism 1, buffer timeout"
-                        + " %d ms; batch planner overhead measured when the encoder loads%n",
+                        + " maxBatchTokens %d, look-ahead %d passes, maxWait %d ms; Flink"
+                        + " parallelism 1, buffer timeout %d ms; batch planner overhead measured"
+                        + " when the encoder loads; rows 'look-ahead N' differ from (b) in that"
+                        + " setting only%n",
                 settings.maxBatchSize(),
                 settings.maxBatchTokens(),
+                settings.batchLookAhead(),
                 settings.maxWaitMillis(),
                 SiftOptions.BUFFER_TIMEOUT.defaultValue().toMillis());
         System.out.printf(
@@ -140,6 +151,13 @@ public final class PipelineBenchmark {
             List<String> paced = texts.subList(0, Math.min(texts.size(), LATENCY_RECORDS));
             Measured perRecord = perRecordPadded(paced, reg, model, LATENCY_RATE);
             Measured sift = sift(paced, settings, LATENCY_RATE);
+            List<Measured> others = new ArrayList<>();
+            for (int lookAhead : lookAheads) {
+                InferenceSettings other = settings.toBuilder().batchLookAhead(lookAhead).build();
+                double rate = sift(texts, other, 0).rate;
+                Measured latency = sift(paced, other, LATENCY_RATE);
+                others.add(new Measured(rate, latency.p50, latency.p99));
+            }
 
             System.out.printf(
                     Locale.ROOT,
@@ -160,10 +178,21 @@ public final class PipelineBenchmark {
                     perRecord.p99);
             System.out.printf(
                     Locale.ROOT,
-                    "| (b) Sift job | %.1f | %d ms | %d ms |%n",
+                    "| (b) Sift job (defaults: look-ahead %d) | %.1f | %d ms | %d ms |%n",
+                    settings.batchLookAhead(),
                     siftRate,
                     sift.p50,
                     sift.p99);
+            for (int i = 0; i < lookAheads.size(); i++) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "| (b) Sift job, look-ahead %d%s | %.1f | %d ms | %d ms |%n",
+                        lookAheads.get(i),
+                        lookAheads.get(i) == 1 ? " (before #10)" : "",
+                        others.get(i).rate,
+                        others.get(i).p50,
+                        others.get(i).p99);
+            }
             System.out.printf(
                     Locale.ROOT,
                     "| raw encoder, sorted batches of %d | %.1f | | |%n",
@@ -171,10 +200,17 @@ public final class PipelineBenchmark {
                     raw.rate);
             System.out.printf(
                     Locale.ROOT,
-                    "%n(b) / raw = %.2fx, (b) / (a) = %.1fx; pass cost measured on load: %s%n%n",
+                    "%n(b) / raw = %.2fx, (b) / (a) = %.1fx;",
                     siftRate / raw.rate,
-                    siftRate / perRecordRate,
-                    raw.passCost);
+                    siftRate / perRecordRate);
+            for (int i = 0; i < lookAheads.size(); i++) {
+                System.out.printf(
+                        Locale.ROOT,
+                        " look-ahead %d / raw = %.2fx;",
+                        lookAheads.get(i),
+                        others.get(i).rate / raw.rate);
+            }
+            System.out.printf(Locale.ROOT, " pass cost measured on load: %s%n%n", raw.passCost);
         }
     }
 

@@ -84,6 +84,7 @@ class FineTunedParityTest {
                         .registry(registry.root().toString())
                         .maxBatchSize(TEXTS.size())
                         .maxBatchTokens(100_000)
+                        .batchLookAhead(1) // flush as soon as one pass's worth waits
                         .maxWaitMillis(60_000)
                         .build();
         List<OutRecord> out;

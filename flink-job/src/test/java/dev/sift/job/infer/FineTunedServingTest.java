@@ -213,6 +213,7 @@ class FineTunedServingTest {
                 .registry(dir.toString())
                 .maxBatchSize(batchSize)
                 .maxBatchTokens(10_000)
+                .batchLookAhead(1) // flush as soon as one pass's worth waits
                 .maxWaitMillis(60_000)
                 .resultsTopic("results")
                 .deadLetterTopic("dead-letters")

@@ -246,6 +246,8 @@ class InferenceOperatorTest {
                 .registry(dir.toString())
                 .maxBatchSize(size)
                 .maxBatchTokens(tokens)
+                // These tests flush at one pass's worth; the look-ahead has its own test.
+                .batchLookAhead(1)
                 .maxWaitMillis(waitMillis)
                 .resultsTopic("results")
                 .deadLetterTopic("dead-letters")

@@ -190,6 +190,7 @@ class S3RegistryITCase {
                 InferenceSettings.builder()
                         .registry(registry)
                         .maxBatchSize(1)
+                        .batchLookAhead(1) // every request is flushed on arrival
                         .resultsTopic("results")
                         .deadLetterTopic("dead-letters")
                         .build();
