@@ -22,6 +22,10 @@ import org.tensorflow.types.TFloat32;
  * once when it is built, no dropout, in float32. It maps trunk outputs to the top layer's vectors,
  * the pooled vectors and the head's probabilities.
  *
+ * <p>Thread-safe: {@link #run} keeps nothing between calls (every call makes its own runner and
+ * tensors) and a TensorFlow session runs concurrent calls, so threads may share one top; {@link
+ * SharedTops} shares one per model version in a JVM.
+ *
  * <pre>{@code
  * try (TopModel top = TopModel.of(weights)) {
  *     TopModel.Outputs out = top.run(batch);

@@ -1,0 +1,122 @@
+package dev.sift.model.finetune;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One built {@link TopModel} per JVM per fine-tuned model version, shared by every user and
+ * reference-counted, as {@code SharedEncoders} shares encoders: the first {@link #acquire} builds
+ * the top, the last {@link Lease#close()} closes it. A TaskManager running several slots of the
+ * streaming job thus holds each fine-tuned version's layers and head once, not once per slot.
+ *
+ * <pre>{@code
+ * try (SharedTops.Lease lease = SharedTops.acquire(identity, bundle::topWeights)) {
+ *     TopModel.Outputs out = lease.top().run(batch);
+ * }
+ * }</pre>
+ *
+ * <p>Every holder of a lease may call {@link TopModel#run} from its own thread: the top keeps no
+ * per-call state and a TensorFlow session runs concurrent calls safely.
+ */
+public final class SharedTops {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SharedTops.class);
+    private static final Map<Identity, Shared> TOPS = new HashMap<>();
+
+    private SharedTops() {}
+
+    /**
+     * What makes two tops the same: the model version and the SHA-256 of its manifest, which lists
+     * the SHA-256 of the top's weights, so two registries holding different weights under one name
+     * and version never share a top. (The top has no device of its own; TensorFlow places it.)
+     */
+    public record Identity(String model, long version, String manifestSha256) {
+
+        public Identity {
+            if (model == null || manifestSha256 == null) {
+                throw new IllegalArgumentException(
+                        "A top is identified by its model name and manifest SHA-256; got "
+                                + model
+                                + " and "
+                                + manifestSha256);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return model + " v" + version + " (" + manifestSha256.substring(0, 12) + ")";
+        }
+    }
+
+    /** A handle on a shared top; closing it gives the reference back. */
+    public interface Lease extends AutoCloseable {
+        TopModel top();
+
+        @Override
+        void close();
+    }
+
+    /**
+     * The top of {@code identity}, built from {@code weights} if no one in this JVM holds it yet;
+     * {@code weights} is not called otherwise.
+     */
+    public static Lease acquire(Identity identity, Supplier<TopWeights> weights) {
+        synchronized (TOPS) {
+            Shared shared = TOPS.get(identity);
+            if (shared == null) {
+                LOG.info("Building the top of {}", identity);
+                shared = new Shared(identity, TopModel.of(weights.get()));
+                TOPS.put(identity, shared);
+            }
+            shared.references++;
+            return shared.lease();
+        }
+    }
+
+    /** How many tops are built and not yet closed; for tests and metrics. */
+    public static int liveCount() {
+        synchronized (TOPS) {
+            return TOPS.size();
+        }
+    }
+
+    private static final class Shared {
+        private final Identity identity;
+        private final TopModel top;
+        private int references;
+
+        Shared(Identity identity, TopModel top) {
+            this.identity = identity;
+            this.top = top;
+        }
+
+        Lease lease() {
+            return new Lease() {
+                private boolean closed;
+
+                @Override
+                public TopModel top() {
+                    return top;
+                }
+
+                @Override
+                public void close() {
+                    synchronized (TOPS) {
+                        if (closed) {
+                            return;
+                        }
+                        closed = true;
+                        if (--references == 0) {
+                            TOPS.remove(identity);
+                            LOG.info("Closing the top of {}", identity);
+                            top.close();
+                        }
+                    }
+                }
+            };
+        }
+    }
+}
