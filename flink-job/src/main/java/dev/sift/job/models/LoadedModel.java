@@ -4,6 +4,7 @@ import dev.sift.model.bundle.ModelManifest;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PassCost;
 import dev.sift.model.encode.SharedEncoders;
+import dev.sift.model.finetune.SharedTops;
 import dev.sift.model.finetune.TopModel;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.registry.ModelBundle;
@@ -13,9 +14,11 @@ import java.util.List;
 /**
  * A model version ready to serve: its verified manifest and head, a lease on the JVM's shared
  * encoder for its content hash, a tokenizer at its truncation length and, for a fine-tuned version,
- * its own top layers and head ({@link TopModel}, native memory). Closing it closes the top and
- * gives the lease back. It keeps no copy of a top's weights on the heap: once the top is built, the
- * bundle's arrays are left to the garbage collector, so a fine-tuned model costs its layers once.
+ * a lease on the JVM's shared top of that version ({@link SharedTops}: its own layers and head, a
+ * {@link TopModel} in native memory, built once however many subtasks load the version). Closing it
+ * gives both leases back; the last holder's release closes the top. It keeps no copy of a top's
+ * weights on the heap: once the top is built, the bundle's arrays are left to the garbage
+ * collector, so a fine-tuned model costs its layers once per JVM.
  *
  * <p>A head-only model reads a pooled vector of the encoder's last layer; a fine-tuned one reads
  * the encoder's output after {@link #trunkLayers()} layers (the trunk every model on that encoder
@@ -28,19 +31,19 @@ public final class LoadedModel implements AutoCloseable {
     private final String description;
     private final SharedEncoders.Lease encoder;
     private final BertTokenizer tokenizer;
-    private final TopModel top;
+    private final SharedTops.Lease topLease;
 
     LoadedModel(
             ModelBundle bundle,
             SharedEncoders.Lease encoder,
             BertTokenizer tokenizer,
-            TopModel top) {
+            SharedTops.Lease topLease) {
         this.manifest = bundle.manifest();
         this.head = bundle.isFineTuned() ? null : bundle.head();
         this.description = bundle.toString();
         this.encoder = encoder;
         this.tokenizer = tokenizer;
-        this.top = top;
+        this.topLease = topLease;
     }
 
     public ModelManifest manifest() {
@@ -88,7 +91,7 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Whether this version runs its own top layers on the shared trunk. */
     public boolean fineTuned() {
-        return top != null;
+        return topLease != null;
     }
 
     /**
@@ -96,19 +99,20 @@ public final class LoadedModel implements AutoCloseable {
      * model; 0 for a head-only model, which reads the last layer's pooled vectors instead.
      */
     public int trunkLayers() {
-        return top == null ? 0 : top.spec().firstLayer();
+        return topLease == null ? 0 : topLease.top().spec().firstLayer();
     }
 
     /**
-     * The fine-tuned top: this model's layers above the trunk, pooling and head.
+     * The fine-tuned top: this model's layers above the trunk, pooling and head, shared with every
+     * other subtask in this JVM serving the same version.
      *
      * @throws IllegalStateException for a head-only model
      */
     public TopModel top() {
-        if (top == null) {
+        if (topLease == null) {
             throw new IllegalStateException(this + " is head-only: it has no top layers");
         }
-        return top;
+        return topLease.top();
     }
 
     /** Models that tokenize alike and share an encoder pass have equal keys. */
@@ -123,8 +127,8 @@ public final class LoadedModel implements AutoCloseable {
     @Override
     public void close() {
         try {
-            if (top != null) {
-                top.close();
+            if (topLease != null) {
+                topLease.close();
             }
         } finally {
             tokenizer.close();

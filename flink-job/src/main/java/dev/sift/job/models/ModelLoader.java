@@ -4,7 +4,7 @@ import ai.djl.Device;
 import dev.sift.model.encode.EncoderPrecision;
 import dev.sift.model.encode.SharedEncoders;
 import dev.sift.model.encode.TensorFlowEncoder;
-import dev.sift.model.finetune.TopModel;
+import dev.sift.model.finetune.SharedTops;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.RegistryReader;
 import dev.sift.model.tokenize.BertTokenizer;
@@ -63,8 +63,9 @@ public final class ModelLoader {
 
     /**
      * Slow part: acquires the shared encoder (verifying and loading it the first time) and, for a
-     * fine-tuned version, builds its top (a TensorFlow graph of its own layers and head; only these
-     * layers are added, the trunk is the shared encoder's).
+     * fine-tuned version, its shared top (a TensorFlow graph of its own layers and head, built the
+     * first time any subtask of this JVM loads the version; only these layers are added, the trunk
+     * is the shared encoder's).
      */
     public LoadedModel load(ModelBundle bundle) throws IOException {
         var encoder = registry.encoder(bundle.manifest().encoder().contentHash());
@@ -80,7 +81,15 @@ public final class ModelLoader {
                             encoder.tokenizerFile(),
                             bundle.manifest().maxSeqLen(),
                             bundle.manifest().textTruncation());
-            TopModel top = bundle.isFineTuned() ? TopModel.of(bundle.topWeights()) : null;
+            SharedTops.Lease top =
+                    bundle.isFineTuned()
+                            ? SharedTops.acquire(
+                                    new SharedTops.Identity(
+                                            bundle.name(),
+                                            bundle.version(),
+                                            bundle.manifestSha256()),
+                                    bundle::topWeights)
+                            : null;
             return new LoadedModel(bundle, lease, tokenizer, top);
         } catch (IOException | RuntimeException e) {
             if (tokenizer != null) {
