@@ -88,6 +88,7 @@ class ParityTest {
                 InferenceSettings.builder()
                         .registry(registry.root().toString())
                         .maxBatchSize(texts.size())
+                        .batchLookAhead(1) // flush at one batch: the output is read right after
                         .maxBatchTokens(100_000)
                         .maxWaitMillis(1_000)
                         .build();
