@@ -91,14 +91,19 @@ public final class BertTokenizer implements AutoCloseable {
         if (truncation.isHead()) {
             return new BertTokenizer(tokenizer, null, maxSeqLen, truncation);
         }
-        HuggingFaceTokenizer untruncated =
-                HuggingFaceTokenizer.newInstance(
-                        new ByteArrayInputStream(withoutAddedTokens),
-                        Map.of(
-                                "addSpecialTokens", "true",
-                                "truncation", "false",
-                                "padding", "false"));
-        return new BertTokenizer(tokenizer, untruncated, maxSeqLen, truncation);
+        try {
+            HuggingFaceTokenizer untruncated =
+                    HuggingFaceTokenizer.newInstance(
+                            new ByteArrayInputStream(withoutAddedTokens),
+                            Map.of(
+                                    "addSpecialTokens", "true",
+                                    "truncation", "false",
+                                    "padding", "false"));
+            return new BertTokenizer(tokenizer, untruncated, maxSeqLen, truncation);
+        } catch (IOException | RuntimeException e) {
+            tokenizer.close(); // native memory: not left to a finalizer
+            throw e;
+        }
     }
 
     public int maxSeqLen() {
