@@ -1,5 +1,6 @@
 package dev.sift.job.infer;
 
+import static dev.sift.job.infer.OperatorHarnesses.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,9 +20,9 @@ import java.util.stream.IntStream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,23 +44,16 @@ class BatchLookAheadTest {
     private static final int PASS = 4;
 
     @TempDir Path dir;
-    private final List<TwoInputStreamOperatorTestHarness<?, ?, ?>> harnesses = new ArrayList<>();
+    @RegisterExtension final OperatorHarnesses harnesses = new OperatorHarnesses();
 
     @BeforeEach
     void publish() throws Exception {
         new TestModels(dir).publish("spam", 1, Pooling.CLS);
     }
 
-    @AfterEach
-    void closeHarnesses() throws Exception {
-        for (var harness : harnesses) {
-            harness.close();
-        }
-    }
-
     @Test
     void aWindowOfTwoPassesServesAnInterleavedBurstInPassesOfOneLength() throws Exception {
-        var harness = open(settings(2));
+        var harness = harnesses.open(settings(2));
 
         List<String> ids = sendInterleavedBurst(harness, 4 * PASS);
 
@@ -75,7 +69,7 @@ class BatchLookAheadTest {
 
     @Test
     void aWindowOfOnePassMustPadOrSplitTheSameBurst() throws Exception {
-        var harness = open(settings(1));
+        var harness = harnesses.open(settings(1));
 
         List<String> ids = sendInterleavedBurst(harness, 4 * PASS);
 
@@ -96,7 +90,7 @@ class BatchLookAheadTest {
 
     @Test
     void noRequestIsLostOrDuplicatedAcrossSizeDeadlineAndBarrierFlushes() throws Exception {
-        var harness = open(settings(3));
+        var harness = harnesses.open(settings(3));
         harness.setProcessingTime(1_000);
 
         // 3 passes' worth is 12: one size flush at 12, then 5 wait for the deadline.
@@ -118,7 +112,9 @@ class BatchLookAheadTest {
     @Test
     void theTokenBudgetScalesWithTheWindow() throws Exception {
         // 2 passes of 60 tokens: the second long text (50 + 50) does not reach 120, the third does.
-        var harness = open(settings(2).toBuilder().maxBatchSize(100).maxBatchTokens(60).build());
+        var harness =
+                harnesses.open(
+                        settings(2).toBuilder().maxBatchSize(100).maxBatchTokens(60).build());
 
         harness.processElement1(request("a", LONG));
         harness.processElement1(request("b", LONG));
@@ -178,19 +174,6 @@ class BatchLookAheadTest {
                 .resultsTopic("results")
                 .deadLetterTopic("dead-letters")
                 .build();
-    }
-
-    private TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> open(
-            InferenceSettings settings) throws Exception {
-        var harness = new TwoInputStreamOperatorTestHarness<>(new InferenceOperator(settings));
-        harnesses.add(harness);
-        harness.open();
-        return harness;
-    }
-
-    private static InferenceOperator operator(
-            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness) {
-        return (InferenceOperator) harness.getOperator();
     }
 
     private static List<Long> paddingEfficiencies(InferenceMetrics metrics) {

@@ -1,12 +1,13 @@
 package dev.sift.job.infer;
 
+import static dev.sift.job.infer.OperatorHarnesses.awaitLoads;
+import static dev.sift.job.infer.OperatorHarnesses.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.job.TestModels;
 import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.models.LoadedModel;
-import dev.sift.job.models.ModelManager;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.encode.EncodedBatch;
@@ -31,9 +32,9 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -56,18 +57,11 @@ class FineTunedServingTest {
 
     @TempDir Path dir;
     private TestModels models;
-    private final List<TwoInputStreamOperatorTestHarness<?, ?, ?>> harnesses = new ArrayList<>();
+    @RegisterExtension final OperatorHarnesses harnesses = new OperatorHarnesses();
 
     @BeforeEach
     void registry() throws Exception {
         models = new TestModels(dir);
-    }
-
-    @AfterEach
-    void closeHarnesses() throws Exception {
-        for (var harness : harnesses) {
-            harness.close();
-        }
     }
 
     @Test
@@ -75,7 +69,7 @@ class FineTunedServingTest {
         models.publish("head", 1, Pooling.CLS);
         models.publishFineTuned("tuned-a", 2, 1, Pooling.CLS);
         models.publishFineTuned("tuned-b", 3, 1, Pooling.POOLER);
-        var harness = open(settings(TEXTS.size()));
+        var harness = harnesses.open(settings(TEXTS.size()));
 
         for (int i = 0; i < TEXTS.size(); i++) {
             harness.processElement1(request("r" + i, TEXTS.get(i)));
@@ -97,7 +91,7 @@ class FineTunedServingTest {
         ModelBundle head = models.publish("head", 1, Pooling.CLS);
         ModelBundle k1 = models.publishFineTuned("tuned-k1", 2, 1, Pooling.CLS);
         ModelBundle k2 = models.publishFineTuned("tuned-k2", 3, 2, Pooling.CLS);
-        var harness = open(settings(TEXTS.size()));
+        var harness = harnesses.open(settings(TEXTS.size()));
 
         for (int i = 0; i < TEXTS.size(); i++) {
             harness.processElement1(request("r" + i, TEXTS.get(i)));
@@ -123,7 +117,7 @@ class FineTunedServingTest {
         ModelBundle cls = models.publishFineTuned("tuned-cls", 2, 2, Pooling.CLS);
         ModelBundle pooler = models.publishFineTuned("tuned-pooler", 3, 1, Pooling.POOLER);
         ModelBundle mean = models.publishFineTuned("tuned-mean", 4, 2, Pooling.MEAN);
-        var harness = open(settings(TEXTS.size()));
+        var harness = harnesses.open(settings(TEXTS.size()));
         for (int i = 0; i < TEXTS.size(); i++) {
             harness.processElement1(request("r" + i, TEXTS.get(i)));
         }
@@ -161,7 +155,7 @@ class FineTunedServingTest {
     @Test
     void swapsAHeadForAFineTunedVersionAndRollsBackFreeingItsTop() throws Exception {
         ModelBundle v1 = models.publish("spam", 1, Pooling.CLS);
-        var harness = open(settings(1));
+        var harness = harnesses.open(settings(1));
         ModelBundle v2 = models.publishFineTuned("spam", 2, 2, Pooling.CLS);
 
         harness.processElement2(announce(v2, ModelAction.ACTIVATE));
@@ -218,32 +212,6 @@ class FineTunedServingTest {
                 .resultsTopic("results")
                 .deadLetterTopic("dead-letters")
                 .build();
-    }
-
-    private TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> open(
-            InferenceSettings settings) throws Exception {
-        var harness = new TwoInputStreamOperatorTestHarness<>(new InferenceOperator(settings));
-        harnesses.add(harness);
-        harness.open();
-        return harness;
-    }
-
-    private static InferenceOperator operator(
-            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness) {
-        return (InferenceOperator) harness.getOperator();
-    }
-
-    /** Waits for the operator's background model loads and swaps them in, as records would. */
-    private static void awaitLoads(
-            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness)
-            throws InterruptedException {
-        ModelManager manager = operator(harness).models();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (manager.pendingLoads() > 0) {
-            assertThat(System.nanoTime()).as("model loads finish").isLessThan(deadline);
-            Thread.sleep(10);
-            manager.applyFinishedLoads();
-        }
     }
 
     private static StreamRecord<ClassifyRequest> request(String id, String text) {

@@ -1,10 +1,11 @@
 package dev.sift.job.infer;
 
+import static dev.sift.job.infer.OperatorHarnesses.awaitLoads;
+import static dev.sift.job.infer.OperatorHarnesses.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sift.job.TestModels;
 import dev.sift.job.decode.ClassifyRequest;
-import dev.sift.job.models.ModelManager;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.encode.Pooling;
@@ -24,9 +25,9 @@ import java.util.Map;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class InferenceOperatorTest {
@@ -37,19 +38,12 @@ class InferenceOperatorTest {
     @TempDir Path dir;
     private TestModels models;
     private ModelBundle spamV1;
-    private final List<TwoInputStreamOperatorTestHarness<?, ?, ?>> harnesses = new ArrayList<>();
+    @RegisterExtension final OperatorHarnesses harnesses = new OperatorHarnesses();
 
     @BeforeEach
     void publish() throws Exception {
         models = new TestModels(dir);
         spamV1 = models.publish("spam", 1, Pooling.CLS);
-    }
-
-    @AfterEach
-    void closeHarnesses() throws Exception {
-        for (var harness : harnesses) {
-            harness.close();
-        }
     }
 
     @Test
@@ -258,9 +252,7 @@ class InferenceOperatorTest {
             InferenceSettings settings, String publicKeyPem) throws Exception {
         InferenceSettings withKey =
                 settings.toBuilder().announcementPublicKeyPem(publicKeyPem).build();
-        var harness = new TwoInputStreamOperatorTestHarness<>(new InferenceOperator(withKey));
-        harnesses.add(harness);
-        return harness;
+        return harnesses.create(withKey);
     }
 
     private TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> open(
@@ -268,24 +260,6 @@ class InferenceOperatorTest {
         var harness = harness(settings, publicKeyPem);
         harness.open();
         return harness;
-    }
-
-    private static InferenceOperator operator(
-            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness) {
-        return (InferenceOperator) harness.getOperator();
-    }
-
-    /** Waits for the operator's background model loads and swaps them in, as records would. */
-    private static void awaitLoads(
-            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness)
-            throws InterruptedException {
-        ModelManager models = operator(harness).models();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (models.pendingLoads() > 0) {
-            assertThat(System.nanoTime()).as("model loads finish").isLessThan(deadline);
-            Thread.sleep(10);
-            models.applyFinishedLoads();
-        }
     }
 
     private static Map<String, Long> servingVersions(

@@ -1,5 +1,6 @@
 package dev.sift.job.infer;
 
+import static dev.sift.job.infer.OperatorHarnesses.awaitLoads;
 import static dev.sift.schemas.ModelAction.ACTIVATE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,7 +9,6 @@ import dev.sift.job.S3Bucket;
 import dev.sift.job.TestModels;
 import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.models.FlinkFileSystemRegistry;
-import dev.sift.job.models.ModelManager;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.bundle.BundleException;
 import dev.sift.model.bundle.EncoderBundle;
@@ -197,18 +197,6 @@ class S3RegistryITCase {
         var harness = new TwoInputStreamOperatorTestHarness<>(new InferenceOperator(settings));
         harness.open();
         return harness;
-    }
-
-    private static void awaitLoads(
-            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness)
-            throws InterruptedException {
-        ModelManager manager = ((InferenceOperator) harness.getOperator()).models();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (manager.pendingLoads() > 0) {
-            assertThat(System.nanoTime()).as("model loads finish").isLessThan(deadline);
-            Thread.sleep(10);
-            manager.applyFinishedLoads();
-        }
     }
 
     private static long acceptedVersion(
