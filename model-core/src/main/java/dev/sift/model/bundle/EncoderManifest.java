@@ -54,6 +54,29 @@ public record EncoderManifest(
     /** BERT-base's layer count, assumed where a manifest names none. */
     public static final int BERT_BASE_LAYERS = 12;
 
+    /** This manifest reaching {@code length} tokens; everything else unchanged. */
+    public EncoderManifest withMaxSeqLen(int length) {
+        return new EncoderManifest(
+                kind,
+                formatVersion,
+                name,
+                source,
+                savedModelDir,
+                tags,
+                signature,
+                tensors,
+                hiddenSize,
+                length,
+                lowerCase,
+                tokenizerFile,
+                files,
+                contentHash,
+                createdAt,
+                transformerLayers,
+                attentionHeads,
+                intermediateSize);
+    }
+
     public EncoderManifest {
         if (transformerLayers == null && attentionHeads == null && intermediateSize == null) {
             transformerLayers = BERT_BASE_LAYERS;

