@@ -55,6 +55,19 @@ public final class TrunkStates implements AutoCloseable {
     }
 
     /**
+     * The token count of each example's cached states, what a batch holding it pads to at least.
+     *
+     * @throws IllegalStateException when an example was never encoded into the cache
+     */
+    public int[] lengths(List<Example> examples) {
+        int[] lengths = new int[examples.size()];
+        for (int i = 0; i < lengths.length; i++) {
+            lengths[i] = cachedLength(TrunkCache.key(examples.get(i).inputKey()), i);
+        }
+        return lengths;
+    }
+
+    /**
      * The states of {@code examples} as one batch, with {@code labels} (one index per example, or
      * null when only predicting).
      *
@@ -67,15 +80,7 @@ public final class TrunkStates implements AutoCloseable {
         int longest = 0;
         for (int i = 0; i < size; i++) {
             keys[i] = TrunkCache.key(examples.get(i).inputKey());
-            lengths[i] = cache.length(keys[i]);
-            if (lengths[i] < 0) {
-                throw new IllegalStateException(
-                        "Trunk states of example "
-                                + i
-                                + " are not in "
-                                + cache.file()
-                                + "; run FeatureExtractor.prepare first");
-            }
+            lengths[i] = cachedLength(keys[i], i);
             longest = Math.max(longest, lengths[i]);
         }
         int h = cache.hiddenSize();
@@ -84,6 +89,19 @@ public final class TrunkStates implements AutoCloseable {
             cache.read(keys[i], hidden, i * longest * h);
         }
         return new TopBatch(size, longest, hidden, lengths, labels);
+    }
+
+    private int cachedLength(String key, int example) {
+        int length = cache.length(key);
+        if (length < 0) {
+            throw new IllegalStateException(
+                    "Trunk states of example "
+                            + example
+                            + " are not in "
+                            + cache.file()
+                            + "; run FeatureExtractor.prepare first");
+        }
+        return length;
     }
 
     @Override

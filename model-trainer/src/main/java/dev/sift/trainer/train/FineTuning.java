@@ -1,6 +1,5 @@
 package dev.sift.trainer.train;
 
-import dev.sift.model.finetune.TopBatch;
 import dev.sift.model.finetune.TopTrainer;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.trainer.data.Example;
@@ -15,12 +14,12 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * Trains a top (the encoder's upper K layers, pooling and head) on cached trunk states: batches in
- * a fresh order each epoch drawn from the seed, each padded to its own longest text, one {@link
- * TopTrainer} step per batch; after each epoch the validation loss and accuracy, and early stopping
- * on the validation loss, which keeps the weights of the best epoch. On a CPU the run repeats
- * exactly for a seed: the order comes from {@link Random}, dropout from a stateless generator
- * seeded by the seed and the step.
+ * Trains a top (the encoder's upper K layers, pooling and head) on cached trunk states: batches of
+ * texts of similar length ({@link LengthBatches}), drawn afresh each epoch from the seed, each
+ * padded to its own longest text, one {@link TopTrainer} step per batch; after each epoch the
+ * validation loss and accuracy, and early stopping on the validation loss, which keeps the weights
+ * of the best epoch. On a CPU the run repeats exactly for a seed: the order comes from {@link
+ * Random}, dropout from a stateless generator seeded by the seed and the step.
  */
 public final class FineTuning {
 
@@ -78,10 +77,7 @@ public final class FineTuning {
         int batchSize = options.batchSize();
         long stepsPerEpoch = (train.size() + batchSize - 1) / batchSize;
         Random random = new Random(options.settings().seed());
-        int[] order = new int[train.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
+        int[] trainLengths = states.lengths(train);
         try (TopTrainer<?> trainer =
                 TopTrainer.create(
                         initial, options.settings(), stepsPerEpoch * options.maxEpochs())) {
@@ -93,7 +89,7 @@ public final class FineTuning {
             List<Epoch> history = new ArrayList<>();
             for (int epoch = 1; epoch <= options.maxEpochs(); epoch++) {
                 long start = System.nanoTime();
-                shuffle(order, random);
+                List<int[]> batches = LengthBatches.draw(trainLengths, batchSize, random);
                 Progress bar =
                         new Progress(
                                 progress,
@@ -102,25 +98,26 @@ public final class FineTuning {
                                         "fine-tuning epoch %d/%d",
                                         epoch,
                                         options.maxEpochs()),
-                                order.length);
+                                train.size());
                 bar.update(0);
                 double lossSum = 0;
-                for (int from = 0; from < order.length; from += batchSize) {
-                    int to = Math.min(order.length, from + batchSize);
-                    List<Example> batch = new ArrayList<>(to - from);
-                    int[] labels = new int[to - from];
-                    for (int i = from; i < to; i++) {
-                        batch.add(train.get(order[i]));
-                        labels[i - from] = trainLabels[order[i]];
+                int done = 0;
+                for (int[] indices : batches) {
+                    List<Example> batch = new ArrayList<>(indices.length);
+                    int[] labels = new int[indices.length];
+                    for (int i = 0; i < indices.length; i++) {
+                        batch.add(train.get(indices[i]));
+                        labels[i] = trainLabels[indices[i]];
                     }
-                    lossSum += trainer.step(states.batch(batch, labels)).loss() * (to - from);
-                    bar.update(to);
+                    lossSum += trainer.step(states.batch(batch, labels)).loss() * indices.length;
+                    done += indices.length;
+                    bar.update(done);
                 }
                 Scores scores = score(trainer, states, validation, validationLabels, batchSize);
                 Epoch figures =
                         new Epoch(
                                 epoch,
-                                lossSum / order.length,
+                                lossSum / train.size(),
                                 scores.loss(),
                                 scores.accuracy(),
                                 Duration.ofNanos(System.nanoTime() - start));
@@ -167,11 +164,17 @@ public final class FineTuning {
             int batchSize)
             throws IOException {
         float[][] probabilities = new float[examples.size()][];
-        for (int from = 0; from < examples.size(); from += batchSize) {
-            int to = Math.min(examples.size(), from + batchSize);
-            TopBatch batch = states.batch(examples.subList(from, to), null);
-            float[][] p = trainer.probabilities(batch);
-            System.arraycopy(p, 0, probabilities, from, p.length);
+        int[] byLength = LengthBatches.byLength(states.lengths(examples));
+        for (int from = 0; from < byLength.length; from += batchSize) {
+            int to = Math.min(byLength.length, from + batchSize);
+            List<Example> batch = new ArrayList<>(to - from);
+            for (int i = from; i < to; i++) {
+                batch.add(examples.get(byLength[i]));
+            }
+            float[][] p = trainer.probabilities(states.batch(batch, null));
+            for (int i = from; i < to; i++) {
+                probabilities[byLength[i]] = p[i - from];
+            }
         }
         if (labels == null) {
             return new Scores(probabilities, Double.NaN, Double.NaN);
@@ -190,14 +193,5 @@ public final class FineTuning {
             correct += predicted == labels[i] ? 1 : 0;
         }
         return new Scores(probabilities, loss / labels.length, (double) correct / labels.length);
-    }
-
-    private static void shuffle(int[] order, Random random) {
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
     }
 }
