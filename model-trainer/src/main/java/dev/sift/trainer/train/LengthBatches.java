@@ -36,10 +36,7 @@ final class LengthBatches {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be >= 1; got " + batchSize);
         }
-        Integer[] order = new Integer[lengths.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
+        Integer[] order = indices(lengths.length);
         Collections.shuffle(Arrays.asList(order), random);
         int poolSize = batchSize * POOL_BATCHES;
         List<int[]> batches = new ArrayList<>((order.length + batchSize - 1) / batchSize);
@@ -62,15 +59,14 @@ final class LengthBatches {
 
     /** The indices of {@code lengths} from shortest to longest, for batching without training. */
     static int[] byLength(int[] lengths) {
-        Integer[] order = new Integer[lengths.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
+        Integer[] order = indices(lengths.length);
         Arrays.sort(order, Comparator.comparingInt(i -> lengths[i]));
-        int[] sorted = new int[order.length];
-        for (int i = 0; i < sorted.length; i++) {
-            sorted[i] = order[i];
-        }
-        return sorted;
+        return Arrays.stream(order).mapToInt(Integer::intValue).toArray();
+    }
+
+    private static Integer[] indices(int count) {
+        Integer[] indices = new Integer[count];
+        Arrays.setAll(indices, i -> i);
+        return indices;
     }
 }
