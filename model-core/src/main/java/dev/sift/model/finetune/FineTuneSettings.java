@@ -45,7 +45,8 @@ public final class FineTuneSettings {
     }
 
     /**
-     * Dropout rate on attention probabilities, layer outputs and the pooled vector. Default 0.1.
+     * Dropout rate on the fine-tuned layers' attention probabilities and outputs (not on the pooled
+     * vector the head reads). Default 0.1.
      */
     public double dropout() {
         return dropout;

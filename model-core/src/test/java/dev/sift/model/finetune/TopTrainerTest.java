@@ -1,9 +1,11 @@
 package dev.sift.model.finetune;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
@@ -104,6 +106,39 @@ class TopTrainerTest {
             }
             assertThat(trainer.steps()).isEqualTo(40);
             assertThat(trainer.loss(batch)).isLessThan(before / 4);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Pooling.class)
+    void dropoutLeavesTheVectorTheHeadReadsAlone(Pooling pooling) {
+        TopSpec spec = new TopSpec(SMALL, 1, 1, pooling, 3);
+        Map<String, float[]> values = new HashMap<>(randomWeights(spec, new Random(31)).values());
+        // The last layer norm's gain 0 makes every position its bias, whatever dropout did inside
+        // the layer: the pooled vector is fixed, and only dropout on it could move the loss. The
+        // bias is far from 0 and the head's weights are large, as in a head fitted on standardized
+        // vectors and folded, so a dropped unit would move the logits by tens.
+        int h = SMALL.hiddenSize();
+        values.put(TopSpec.layerParameter(1, "output/LayerNorm/gamma"), new float[h]);
+        float[] beta = new float[h];
+        Arrays.fill(beta, 0.9f);
+        values.put(TopSpec.layerParameter(1, "output/LayerNorm/beta"), beta);
+        float[] kernel = values.get(TopSpec.HEAD_KERNEL);
+        for (int i = 0; i < kernel.length; i++) {
+            kernel[i] *= 100;
+        }
+        TopWeights weights = TopWeights.of(spec, values);
+        TopBatch batch = randomBatch(spec, new Random(32));
+        FineTuneSettings settings = FineTuneSettings.builder().dropout(0.5).seed(7).build();
+
+        try (TopTrainer<TFloat64> trainer =
+                TopTrainer.create(TFloat64.class, weights, settings, 10)) {
+            double evaluation = trainer.loss(batch);
+            for (long step = 0; step < 5; step++) {
+                assertThat(trainer.trainingLoss(batch, step))
+                        .as("training loss at step %d", step)
+                        .isCloseTo(evaluation, within(1e-9));
+            }
         }
     }
 

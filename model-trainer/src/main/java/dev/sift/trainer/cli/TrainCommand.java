@@ -206,7 +206,7 @@ final class TrainCommand implements Callable<Integer> {
             names = "--fine-tune-dropout",
             defaultValue = "0.1",
             description =
-                    "Dropout in the fine-tuned layers and on the pooled vector (default"
+                    "Dropout in the fine-tuned layers, not on the pooled vector (default"
                             + " ${DEFAULT-VALUE}).")
     double fineTuneDropout;
 
