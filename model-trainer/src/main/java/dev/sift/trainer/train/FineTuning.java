@@ -1,5 +1,6 @@
 package dev.sift.trainer.train;
 
+import dev.sift.model.finetune.TopBatch;
 import dev.sift.model.finetune.TopTrainer;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.trainer.data.Example;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -103,13 +105,12 @@ public final class FineTuning {
                 double lossSum = 0;
                 int done = 0;
                 for (int[] indices : batches) {
-                    List<Example> batch = new ArrayList<>(indices.length);
                     int[] labels = new int[indices.length];
                     for (int i = 0; i < indices.length; i++) {
-                        batch.add(train.get(indices[i]));
                         labels[i] = trainLabels[indices[i]];
                     }
-                    lossSum += trainer.step(states.batch(batch, labels)).loss() * indices.length;
+                    TopBatch batch = states.batch(pick(train, indices), labels);
+                    lossSum += trainer.step(batch).loss() * indices.length;
                     done += indices.length;
                     bar.update(done);
                 }
@@ -166,14 +167,11 @@ public final class FineTuning {
         float[][] probabilities = new float[examples.size()][];
         int[] byLength = LengthBatches.byLength(states.lengths(examples));
         for (int from = 0; from < byLength.length; from += batchSize) {
-            int to = Math.min(byLength.length, from + batchSize);
-            List<Example> batch = new ArrayList<>(to - from);
-            for (int i = from; i < to; i++) {
-                batch.add(examples.get(byLength[i]));
-            }
-            float[][] p = trainer.probabilities(states.batch(batch, null));
-            for (int i = from; i < to; i++) {
-                probabilities[byLength[i]] = p[i - from];
+            int[] indices =
+                    Arrays.copyOfRange(byLength, from, Math.min(byLength.length, from + batchSize));
+            float[][] p = trainer.probabilities(states.batch(pick(examples, indices), null));
+            for (int i = 0; i < indices.length; i++) {
+                probabilities[indices[i]] = p[i];
             }
         }
         if (labels == null) {
@@ -193,5 +191,13 @@ public final class FineTuning {
             correct += predicted == labels[i] ? 1 : 0;
         }
         return new Scores(probabilities, loss / labels.length, (double) correct / labels.length);
+    }
+
+    private static List<Example> pick(List<Example> examples, int[] indices) {
+        List<Example> picked = new ArrayList<>(indices.length);
+        for (int index : indices) {
+            picked.add(examples.get(index));
+        }
+        return picked;
     }
 }
