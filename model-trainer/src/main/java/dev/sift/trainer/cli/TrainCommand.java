@@ -64,7 +64,7 @@ final class TrainCommand implements Callable<Integer> {
             defaultValue = "auto",
             description =
                     "cls, pooler, mean, or auto: train all three and keep the lowest validation"
-                            + " loss (default ${DEFAULT-VALUE}).")
+                            + " loss, or cls when fine-tuning (default ${DEFAULT-VALUE}).")
     String pooling;
 
     @Option(

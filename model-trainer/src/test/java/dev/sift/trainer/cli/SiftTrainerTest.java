@@ -269,6 +269,49 @@ class SiftTrainerTest {
     }
 
     @Test
+    void autoPoolingKeepsTheBestHeadAloneButClsForFineTuning(@TempDir Path dir) throws Exception {
+        Path registry = dir.resolve("registry");
+        TinyBertEncoder.buildInto(ModelRegistry.at(registry).encodersDir());
+        Path data = dir.resolve("train.jsonl");
+        JsonLines.write(data, TinyData.spamAndHam(40, 2)); // mean pooling fits these best
+
+        String headAlone = trainedPooling(dir, registry, data, "0");
+        String fineTuned = trainedPooling(dir, registry, data, "1");
+
+        assertThat(headAlone).as("the data must favour another pooling").isNotEqualTo("cls");
+        assertThat(fineTuned).isEqualTo("cls");
+    }
+
+    private String trainedPooling(Path dir, Path registry, Path data, String layers)
+            throws Exception {
+        Path run = dir.resolve("runs/k" + layers);
+        int exit =
+                SiftTrainer.run(
+                        "train",
+                        "--data",
+                        data.toString(),
+                        "--model",
+                        "spam",
+                        "--max-len",
+                        "32",
+                        "--fine-tune-layers",
+                        layers,
+                        "--fine-tune-epochs",
+                        "1",
+                        "--registry",
+                        registry.toString(),
+                        "--feature-cache",
+                        dir.resolve("features").toString(),
+                        "--out",
+                        run.toString());
+        assertThat(exit).as(err.toString()).isZero();
+        return new ObjectMapper()
+                .readTree(run.resolve("run.json").toFile())
+                .path("pooling")
+                .asText();
+    }
+
+    @Test
     void aTestSetWithALabelTheTrainingDataLacksIsRefused(@TempDir Path dir) throws Exception {
         Path registry = dir.resolve("registry");
         TinyBertEncoder.buildInto(ModelRegistry.at(registry).encodersDir());
