@@ -169,8 +169,8 @@ final class TrainCommand implements Callable<Integer> {
                             + " ${DEFAULT-VALUE}, by measurement on SpamAssassin with BERT-base"
                             + " on 2 CPU cores (validation data): K=1 and K=2 remove errors at"
                             + " about the same rate per minute of training, and K=2 goes further"
-                            + " (validation errors 2.5% head alone, 1.4% K=1, 1.0% K=2) in about"
-                            + " 14 minutes for 6,000 mails; K=4 got no further (1.0%) in 1.7x"
+                            + " (validation errors 2.5%% head alone, 1.4%% K=1, 1.0%% K=2) in about"
+                            + " 14 minutes for 6,000 mails; K=4 got no further (1.0%%) in 1.7x"
                             + " the training time.")
     int fineTuneLayers;
 

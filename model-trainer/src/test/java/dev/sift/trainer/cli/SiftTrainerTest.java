@@ -65,6 +65,9 @@ class SiftTrainerTest {
 
         assertThat(SiftTrainer.run(args)).isZero();
         assertThat(out.toString()).contains("Usage: sift-trainer");
+        assertThat(err.toString())
+                .as("picocli's warnings, e.g. a bare % in a description")
+                .isEmpty();
     }
 
     @Test
