@@ -283,6 +283,8 @@ class SiftTrainerTest {
 
         assertThat(headAlone).as("the data must favour another pooling").isNotEqualTo("cls");
         assertThat(fineTuned).isEqualTo("cls");
+        assertThat(out.toString())
+                .containsPattern("by pooling: cls .* mean .*; fine-tuning reads cls");
     }
 
     private String trainedPooling(Path dir, Path registry, Path data, String layers)
