@@ -163,7 +163,7 @@ final class TrainCommand implements Callable<Integer> {
             defaultValue = "2",
             description =
                     "K: train the encoder's top K layers (0-4) together with the head, starting"
-                            + " from the head trained on frozen features; 0 trains the head"
+                            + " from a head fitted on the raw frozen vectors; 0 trains the head"
                             + " alone, in seconds once features are cached. The layers below"
                             + " run once per text and are cached in --feature-cache. Default"
                             + " ${DEFAULT-VALUE}, by measurement on SpamAssassin with BERT-base"

@@ -21,7 +21,7 @@ public final class HtmlReport {
     public record Baseline(long version, Evaluation evaluation) {}
 
     /**
-     * A fine-tuning stage: its per-epoch figures, and the head it started from (trained on frozen
+     * A fine-tuning stage: its per-epoch figures, and the run's head-only model (trained on frozen
      * features) on the same test set.
      */
     public record FineTuned(int topLayers, FineTuning.Result training, Evaluation headOnly) {}
@@ -238,7 +238,9 @@ public final class HtmlReport {
         }
         html.append("</table>");
         if (result.bestEpoch() == 0) {
-            html.append("<p>No epoch lowered the validation loss; the run keeps the start.</p>");
+            html.append(
+                    "<p>No epoch lowered the validation loss; the run keeps the start: BERT's own"
+                            + " layers and the head fitted on raw frozen vectors.</p>");
         }
         html.append(
                         Svg.lineChart(

@@ -13,7 +13,8 @@ import java.util.Random;
  * <p>Features are standardized per dimension while training (BERT's dimensions differ in scale by
  * orders of magnitude, which slows any first-order optimizer); the scaling is folded back into
  * {@code W} and {@code b} afterwards, so the head computes {@code softmax(h·W + b)} on the raw
- * vectors the job produces.
+ * vectors the job produces. ({@link #trainOnRawVectors} skips that, for the head fine-tuning starts
+ * from.)
  */
 public final class HeadTrainer {
 
@@ -40,9 +41,45 @@ public final class HeadTrainer {
             int[] yValidation,
             List<String> labels,
             TrainingOptions options) {
+        return train(x, y, xValidation, yValidation, labels, options, Standardizer.fit(x));
+    }
+
+    /**
+     * Fits the head on the vectors as they are, so that L2 falls on the weights the job will use.
+     * Standardizing first (what {@link #train} does) makes a dimension that varies little as cheap
+     * to lean on as any other, and folding back divides its weight by that small deviation: the
+     * head is the same function, but with large weights wherever the encoder's output is nearly
+     * constant. That is harmless on frozen features, and is what fine-tuning should not start from,
+     * because the first updates to the layers under such a head move those dimensions and its
+     * answers with them.
+     */
+    public static Result trainOnRawVectors(
+            float[][] x,
+            int[] y,
+            float[][] xValidation,
+            int[] yValidation,
+            List<String> labels,
+            TrainingOptions options) {
+        return train(
+                x,
+                y,
+                xValidation,
+                yValidation,
+                labels,
+                options,
+                Standardizer.identity(x[0].length));
+    }
+
+    private static Result train(
+            float[][] x,
+            int[] y,
+            float[][] xValidation,
+            int[] yValidation,
+            List<String> labels,
+            TrainingOptions options,
+            Standardizer standardizer) {
         int k = labels.size();
         int d = x[0].length;
-        Standardizer standardizer = Standardizer.fit(x);
         float[][] xs = standardizer.apply(x);
         float[][] vs = standardizer.apply(xValidation);
         double[] weights = options.classWeights() ? balancedWeights(y, k) : ones(k);

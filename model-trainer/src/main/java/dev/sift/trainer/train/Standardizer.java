@@ -1,6 +1,7 @@
 package dev.sift.trainer.train;
 
 import dev.sift.model.head.ClassificationHead;
+import java.util.Arrays;
 import java.util.List;
 
 /** Per-dimension {@code (x − μ) / σ}, and folding it back into a linear head. */
@@ -12,6 +13,13 @@ final class Standardizer {
     private Standardizer(double[] mean, double[] scale) {
         this.mean = mean;
         this.scale = scale;
+    }
+
+    /** Leaves vectors as they are: a head trained through it is fitted on raw vectors. */
+    static Standardizer identity(int d) {
+        double[] scale = new double[d];
+        Arrays.fill(scale, 1);
+        return new Standardizer(new double[d], scale);
     }
 
     static Standardizer fit(float[][] x) {

@@ -258,7 +258,9 @@ public final class Training {
                             splits,
                             labels,
                             chosen,
-                            result.head(),
+                            features.get(chosen)[0],
+                            features.get(chosen)[1],
+                            settings.options(),
                             settings.fineTune(),
                             settings.progress());
         }
@@ -417,7 +419,9 @@ public final class Training {
      * moved its answers so far that validation loss roughly doubled in the first epoch
      * (SpamAssassin, 256 tokens, the two splits where the pooler won; worse still with dropout
      * off). From [CLS] the same splits' first epochs stayed within 12% of the start, and the test
-     * sets came out 5 and 1 mails better.
+     * sets came out 5 and 1 mails better. (Those runs started from the folded head; fine-tuning now
+     * starts from a head fitted on raw vectors, see {@link TopTraining}, which was not tried on the
+     * pooler.)
      */
     static Pooling choosePooling(Map<Pooling, Double> validationLosses, boolean fineTunes) {
         if (fineTunes && validationLosses.containsKey(Pooling.CLS)) {

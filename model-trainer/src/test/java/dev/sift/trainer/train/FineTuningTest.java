@@ -10,6 +10,8 @@ import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.finetune.FineTuneSettings;
 import dev.sift.model.finetune.TopBatch;
 import dev.sift.model.finetune.TopModel;
+import dev.sift.model.finetune.TopSpec;
+import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.TinyBertEncoder;
@@ -99,6 +101,22 @@ class FineTuningTest {
     }
 
     @Test
+    void fineTuningStartsFromAHeadFittedOnRawVectorsNotTheFoldedHead() throws Exception {
+        List<Example> examples = TinyData.spamAndHam(30, 2);
+        // At rate 0 no epoch beats the start, so the top the run keeps is the one it started from.
+        Training.Outcome outcome =
+                train(examples, "still", new FineTuneOptions(1, 1, 8, 1, frozen()));
+
+        FineTuning.Result result = outcome.fineTuned().training();
+        assertThat(result.bestEpoch()).isZero();
+        ClassificationHead start = outcome.fineTuned().startHead().head();
+        assertThat(result.weights().values().get(TopSpec.HEAD_KERNEL))
+                .containsExactly(start.weights());
+        assertThat(result.weights().values().get(TopSpec.HEAD_BIAS)).containsExactly(start.bias());
+        assertThat(start.weights()).isNotEqualTo(outcome.training().head().weights());
+    }
+
+    @Test
     void aSecondRunReadsTheTrunkCacheAndRepeatsTheFirst() throws Exception {
         List<Example> examples = TinyData.spamAndHam(30, 2);
         Training.Outcome first = train(examples, "first", 1);
@@ -135,15 +153,29 @@ class FineTuningTest {
         }
     }
 
+    private static FineTuneSettings frozen() {
+        return FineTuneSettings.builder().learningRate(0).seed(3).build();
+    }
+
     private Training.Outcome train(List<Example> examples, String run, int topLayers)
             throws Exception {
-        FineTuneOptions fineTune =
+        return train(
+                examples,
+                run,
                 new FineTuneOptions(
                         topLayers,
                         15,
                         8,
                         3,
-                        FineTuneSettings.builder().learningRate(3e-3).dropout(0.1).seed(3).build());
+                        FineTuneSettings.builder()
+                                .learningRate(3e-3)
+                                .dropout(0.1)
+                                .seed(3)
+                                .build()));
+    }
+
+    private Training.Outcome train(List<Example> examples, String run, FineTuneOptions fineTune)
+            throws Exception {
         return Training.run(
                 new Dataset("test", examples, List.of()),
                 "data-hash",

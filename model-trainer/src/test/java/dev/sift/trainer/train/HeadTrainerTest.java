@@ -66,6 +66,51 @@ class HeadTrainerTest {
         assertThat(weights[0] * 3).isCloseTo(weights[1] * 1, within(1e-12));
     }
 
+    @Test
+    void aHeadOnRawVectorsKeepsItsWeightsSmallWhereADimensionBarelyVaries() {
+        Data train = nearlyConstantSignal(400, 1);
+        Data validation = nearlyConstantSignal(100, 2);
+        List<String> labels = List.of("ham", "spam");
+        TrainingOptions options = new TrainingOptions(200, 32, 0.01, 1e-3, false, 8, 3);
+
+        ClassificationHead folded =
+                HeadTrainer.train(train.x, train.y, validation.x, validation.y, labels, options)
+                        .head();
+        ClassificationHead raw =
+                HeadTrainer.trainOnRawVectors(
+                                train.x, train.y, validation.x, validation.y, labels, options)
+                        .head();
+
+        // Standardized, the nearly constant dimension is the better separator, and folding its
+        // weight back divides by its deviation (0.0056); on raw vectors L2 makes the head read the
+        // dimension that varies.
+        assertThat(spamMargin(folded, 0)).isGreaterThan(100);
+        assertThat(spamMargin(raw, 0)).isLessThan(spamMargin(folded, 0) / 20);
+        assertThat(spamMargin(raw, 1)).isGreaterThan(0.5);
+        assertThat(accuracy(raw, validation)).isGreaterThan(0.85);
+    }
+
+    /** How much dimension {@code i} moves the spam logit against ham's, per unit. */
+    private static double spamMargin(ClassificationHead head, int i) {
+        return Math.abs(head.weights()[i * 2 + 1] - head.weights()[i * 2]);
+    }
+
+    /**
+     * Two classes. Dimension 0 sits near 0.5 and moves 0.01 with the class, four deviations of its
+     * noise (as a pooler's tanh output can); dimension 1 moves 3 with the class, three deviations.
+     */
+    private static Data nearlyConstantSignal(int n, long seed) {
+        Random random = new Random(seed);
+        float[][] x = new float[n][2];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % 2;
+            x[i][0] = (float) (0.5 + 0.01 * y[i] + 0.0025 * random.nextGaussian());
+            x[i][1] = (float) (3 * y[i] + random.nextGaussian());
+        }
+        return new Data(x, y);
+    }
+
     private static TrainingOptions options(long seed) {
         return new TrainingOptions(100, 32, 0.01, 1e-4, false, 5, seed);
     }
