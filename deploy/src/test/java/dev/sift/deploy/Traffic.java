@@ -4,13 +4,15 @@ import dev.sift.schemas.RequestCodec;
 import dev.sift.schemas.TextRequest;
 import dev.sift.testing.kafka.KafkaTestCluster;
 import java.time.Duration;
-import java.util.List;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -30,7 +32,7 @@ final class Traffic implements AutoCloseable {
     private final RequestCodec codec = new RequestCodec();
     private final Map<String, Long> sentAt = new ConcurrentHashMap<>();
     private final Map<String, Boolean> acknowledged = new ConcurrentHashMap<>();
-    private final ConcurrentLinkedQueue<Exception> failures = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Refusal> refusals = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -64,7 +66,9 @@ final class Traffic implements AutoCloseable {
                         if (error == null) {
                             acknowledged.put(id, true);
                         } else {
-                            failures.add(error);
+                            refusals.add(
+                                    new Refusal(
+                                            metadata == null ? -1 : metadata.partition(), error));
                         }
                     });
             next += periodNanos;
@@ -101,10 +105,36 @@ final class Traffic implements AutoCloseable {
         return acknowledged.keySet();
     }
 
-    /** Sends the broker refused for good. */
-    List<Exception> failures() {
-        return List.copyOf(failures);
+    /** The highest-numbered request the broker acknowledged. */
+    String lastAcknowledged() {
+        return acknowledged.keySet().stream()
+                .max(Comparator.comparingInt(id -> Integer.parseInt(id.substring(2))))
+                .orElseThrow(() -> new IllegalStateException("No request was acknowledged"));
     }
+
+    /** How many sends the producer gave up on. */
+    int refused() {
+        return refusals.size();
+    }
+
+    /**
+     * The sends the producer gave up on, counted by partition, and the first one's error: a line,
+     * where the errors themselves would be hundreds of lines of the same text.
+     */
+    String refusalSummary() {
+        Map<Integer, Long> byPartition =
+                refusals.stream()
+                        .collect(
+                                Collectors.groupingBy(
+                                        Refusal::partition, TreeMap::new, Collectors.counting()));
+        return refusals.isEmpty()
+                ? "none"
+                : String.format(
+                        "%d refused, by partition %s; first: %s",
+                        refusals.size(), byPartition, refusals.peek().error());
+    }
+
+    private record Refusal(int partition, Exception error) {}
 
     @Override
     public void close() {

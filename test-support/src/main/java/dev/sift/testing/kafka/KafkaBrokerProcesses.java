@@ -13,12 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
@@ -131,23 +133,60 @@ public final class KafkaBrokerProcesses extends KafkaTestCluster {
         return leader.id();
     }
 
-    /** Waits until {@code partition} of {@code topic} has {@code replicas} in-sync replicas. */
-    public void awaitInSync(String topic, int partition, int replicas, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        int inSync = 0;
+    /**
+     * Waits until every partition of every topic, the internal ones included, has all its replicas
+     * in sync: what Kafka's own system tests wait for between two bounces. A restarted node catches
+     * up on each partition separately, so one partition back in sync says nothing of the others;
+     * killing the next node before then can leave a partition with fewer in-sync replicas than
+     * {@code min.insync.replicas}, or with none.
+     */
+    public void awaitFullyReplicated(Duration timeout) {
+        long started = System.nanoTime();
+        long deadline = started + timeout.toNanos();
+        List<String> behind = List.of("(not described yet)");
+        int behindAtFirst = -1;
         while (System.nanoTime() < deadline) {
             try {
-                inSync = partitionInfo(topic, partition).isr().size();
-                if (inSync >= replicas) {
+                behind =
+                        partitions().entrySet().stream()
+                                .filter(
+                                        p ->
+                                                p.getValue().isr().size()
+                                                        < p.getValue().replicas().size())
+                                .map(p -> describe(p.getKey(), p.getValue()))
+                                .toList();
+                if (behindAtFirst < 0) {
+                    behindAtFirst = behind.size();
+                }
+                if (behind.isEmpty()) {
+                    LOG.info(
+                            "Every partition fully replicated after {} ms ({} behind at first)",
+                            (System.nanoTime() - started) / 1_000_000,
+                            behindAtFirst);
                     return;
                 }
             } catch (RuntimeException e) {
-                LOG.debug("Describing {} failed; trying again", topic, e);
+                LOG.debug("Describing the topics failed; trying again", e);
             }
             sleep(Duration.ofMillis(250));
         }
         throw new IllegalStateException(
-                topic + "-" + partition + " has " + inSync + " in-sync replicas after " + timeout);
+                "Partitions not fully replicated after " + timeout + ": " + behind);
+    }
+
+    /**
+     * Every partition of every topic, one line each: its leader, replicas, in-sync replicas and
+     * eligible leader replicas. For a failed test's message, so it says what the cluster looked
+     * like even where only the end of the output is kept.
+     */
+    public String partitionTable() {
+        try {
+            return partitions().entrySet().stream()
+                    .map(p -> describe(p.getKey(), p.getValue()))
+                    .collect(Collectors.joining("\n"));
+        } catch (RuntimeException e) {
+            return "(cannot describe the topics: " + e + ")";
+        }
     }
 
     /**
@@ -248,6 +287,46 @@ public final class KafkaBrokerProcesses extends KafkaTestCluster {
         } catch (Exception e) {
             throw new IllegalStateException("Cannot describe " + topic, e);
         }
+    }
+
+    /** Every partition of every topic, internal ones included, by "topic-partition". */
+    private Map<String, TopicPartitionInfo> partitions() {
+        try (Admin admin = admin()) {
+            Set<String> topics =
+                    admin.listTopics(new ListTopicsOptions().listInternal(true))
+                            .names()
+                            .get(30, TimeUnit.SECONDS);
+            Map<String, TopicPartitionInfo> partitions = new TreeMap<>();
+            admin.describeTopics(topics)
+                    .allTopicNames()
+                    .get(30, TimeUnit.SECONDS)
+                    .forEach(
+                            (topic, description) ->
+                                    description
+                                            .partitions()
+                                            .forEach(
+                                                    p ->
+                                                            partitions.put(
+                                                                    topic + "-" + p.partition(),
+                                                                    p)));
+            return partitions;
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot describe the topics", e);
+        }
+    }
+
+    private static String describe(String partition, TopicPartitionInfo info) {
+        return String.format(
+                "%s leader %s, replicas %s, isr %s, elr %s",
+                partition,
+                info.leader() == null || info.leader().isEmpty() ? "none" : info.leader().id(),
+                ids(info.replicas()),
+                ids(info.isr()),
+                ids(info.elr()));
+    }
+
+    private static List<Integer> ids(List<Node> nodes) {
+        return nodes == null ? List.of() : nodes.stream().map(Node::id).toList();
     }
 
     private void awaitBrokers(int count) {
