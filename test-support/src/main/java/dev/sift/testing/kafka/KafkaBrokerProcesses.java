@@ -176,8 +176,8 @@ public final class KafkaBrokerProcesses extends KafkaTestCluster {
 
     /**
      * Every partition of every topic, one line each: its leader, replicas, in-sync replicas and
-     * eligible leader replicas. For a failed test's message, so it says what the cluster looked
-     * like even where only the end of the output is kept.
+     * eligible leader replicas: for a test's output where something went wrong, in a few dozen
+     * lines where the brokers' logs would be thousands.
      */
     public String partitionTable() {
         try {
