@@ -32,8 +32,8 @@ import org.tensorflow.SavedModelBundle;
  * dimensions that vary least, and the first updates to the layers under it moved its answers far
  * enough that validation loss rose in the first epoch (SpamAssassin at 128 tokens, head-tail:32:
  * 0.104 to 0.195; trained without hard ham: 0.032 to 0.097) and early stopping kept no fine-tuned
- * epoch. From the raw head those runs fine-tuned, and of nine runs all came out with a lower test
- * log-loss and eight with the same or better accuracy (the README's start-head table).
+ * epoch. From the raw head those runs fine-tuned, and of ten runs all came out with a lower test
+ * log-loss and nine with the same or better accuracy (the README's start-head table).
  */
 public final class TopTraining {
 
