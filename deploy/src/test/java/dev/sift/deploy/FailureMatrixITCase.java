@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and TaskManagers as their own JVMs) against real Kafka broker processes, one failure per case,
  * each with traffic flowing (a producer sending numbered requests at a steady rate) and a model
  * swap (v1 to v2, announced on the models topic) before the failure. Every case ends with every
- * request answered exactly once, read with {@code read_committed}, and by v2 after the failure.
+ * request the broker acknowledged answered exactly once, read with {@code read_committed}, and by
+ * v2 after the failure.
  *
  * <p>Recovery time, per failure: from the moment it was injected to the first committed result for
  * a request sent after that moment. It so includes the failure's detection, the restart, the
