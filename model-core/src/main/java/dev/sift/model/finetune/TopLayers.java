@@ -1,5 +1,6 @@
 package dev.sift.model.finetune;
 
+import dev.sift.model.encode.Pooling;
 import java.util.List;
 import java.util.function.Function;
 import org.tensorflow.Operand;
@@ -40,7 +41,9 @@ public final class TopLayers<T extends TFloating> {
     /**
      * The graph's results.
      *
-     * @param sequence the top layer's vectors {@code [B, S, H]}
+     * @param sequence the top layer's vectors {@code [B, S, H]}; unless the pooling is {@link
+     *     Pooling#MEAN}, {@code pooled} and {@code logits} do not depend on it, and fetching it
+     *     runs the last layer a second time, on every position
      * @param pooled one vector per sequence {@code [B, H]}, as {@link TopSpec#pooling()} says
      * @param logits the head's logits {@code [B, labels]}
      */
@@ -98,11 +101,38 @@ public final class TopLayers<T extends TFloating> {
         adder = tf.expandDims(tf.expandDims(adder, tf.constant(1)), tf.constant(1)); // [B,1,1,S]
 
         Operand<T> x = tf.reshape(hidden, tf.constant(new int[] {-1, h})); // [B*S, H]
-        for (int layer = spec.firstLayer(); layer < spec.firstLayer() + spec.layers(); layer++) {
-            x = layer(layer, x, adder, batchAndLength);
+        int last = spec.firstLayer() + spec.layers() - 1;
+        for (int layer = spec.firstLayer(); layer < last; layer++) {
+            x = layer(layer, x, x, batchAndLength, adder, batchAndLength);
         }
-        Operand<T> sequence = tf.reshape(x, inputShape);
-        Operand<T> pooled = pool(sequence, mask);
+        Operand<T> sequence =
+                tf.reshape(layer(last, x, x, batchAndLength, adder, batchAndLength), inputShape);
+        Operand<T> pooled;
+        if (spec.pooling() == Pooling.MEAN) {
+            pooled = mean(sequence, mask);
+        } else {
+            // [CLS] and the pooler read the last layer's first position only, and a position's
+            // output depends on the others only through their keys and values. So the last layer
+            // runs its query, attention output and feed-forward on the [CLS] rows alone; only its
+            // key and value projections still see every position, about a sixth of a full
+            // layer's work. The full layer above is built for `sequence` and runs only where that
+            // is fetched.
+            Operand<T> firstRows = first(tf.reshape(x, inputShape)); // [B, H]
+            Operand<TInt32> batchAndOne =
+                    tf.concat(
+                            List.of(
+                                    tf.slice(
+                                            inputShape,
+                                            tf.constant(new int[] {0}),
+                                            tf.constant(new int[] {1})),
+                                    tf.constant(new int[] {1})),
+                            tf.constant(0));
+            Operand<T> cls = layer(last, x, firstRows, batchAndOne, adder, batchAndLength);
+            pooled =
+                    spec.pooling() == Pooling.CLS
+                            ? cls
+                            : tf.math.tanh(dense(cls, "pooler/dense/kernel", "pooler/dense/bias"));
+        }
         // No dropout on the head's input, unlike BERT's recipe, whose head starts at random and
         // trains with it. Ours starts as the head fitted on standardized frozen vectors, folded
         // into raw-vector weights: large where a dimension varies little around a large mean (the
@@ -113,35 +143,45 @@ public final class TopLayers<T extends TFloating> {
         return new Outputs<>(sequence, pooled, logits);
     }
 
+    /**
+     * One transformer layer: every row of {@code keys} ({@code [B*S, H]}, the layer below's output)
+     * is attended to; the layer's output is computed for the rows of {@code queries} ({@code [B*Q,
+     * H]}: all of {@code keys}, or a subset of positions).
+     */
     private Operand<T> layer(
-            int layer, Operand<T> x, Operand<T> adder, Operand<TInt32> batchAndLength) {
+            int layer,
+            Operand<T> keys,
+            Operand<T> queries,
+            Operand<TInt32> queryShape,
+            Operand<T> adder,
+            Operand<TInt32> keyShape) {
         int heads = spec.shape().heads();
         int size = spec.shape().headSize();
         String self = "attention/self/";
-        Operand<T> q = splitHeads(dense(x, layer, self + "query"), batchAndLength);
-        Operand<T> k = splitHeads(dense(x, layer, self + "key"), batchAndLength);
-        Operand<T> v = splitHeads(dense(x, layer, self + "value"), batchAndLength);
+        Operand<T> q = splitHeads(dense(queries, layer, self + "query"), queryShape);
+        Operand<T> k = splitHeads(dense(keys, layer, self + "key"), keyShape);
+        Operand<T> v = splitHeads(dense(keys, layer, self + "value"), keyShape);
 
         Operand<T> scores =
                 tf.math.mul(
                         tf.train.batchMatMul(q, k, type, BatchMatMul.adjY(true)),
                         constant(1.0 / Math.sqrt(size)));
         Operand<T> probabilities = dropout(tf.nn.softmax(tf.math.add(scores, adder)));
-        Operand<T> context = tf.train.batchMatMul(probabilities, v, type); // [B, N, S, D]
+        Operand<T> context = tf.train.batchMatMul(probabilities, v, type); // [B, N, Q, D]
         context =
                 tf.reshape(
                         tf.linalg.transpose(context, tf.constant(new int[] {0, 2, 1, 3})),
                         tf.constant(new int[] {-1, heads * size}));
 
         Operand<T> attention = dropout(dense(context, layer, "attention/output/dense"));
-        attention = layerNorm(tf.math.add(attention, x), layer, "attention/output/LayerNorm");
+        attention = layerNorm(tf.math.add(attention, queries), layer, "attention/output/LayerNorm");
 
         Operand<T> intermediate = gelu(dense(attention, layer, "intermediate/dense"));
         Operand<T> output = dropout(dense(intermediate, layer, "output/dense"));
         return layerNorm(tf.math.add(output, attention), layer, "output/LayerNorm");
     }
 
-    /** {@code [B*S, H]} to {@code [B, N, S, D]}. */
+    /** {@code [B*L, H]} to {@code [B, N, L, D]}, where {@code batchAndLength} is {@code [B, L]}. */
     private Operand<T> splitHeads(Operand<T> x, Operand<TInt32> batchAndLength) {
         Operand<TInt32> shape =
                 tf.concat(
@@ -153,19 +193,10 @@ public final class TopLayers<T extends TFloating> {
         return tf.linalg.transpose(tf.reshape(x, shape), tf.constant(new int[] {0, 2, 1, 3}));
     }
 
-    private Operand<T> pool(Operand<T> sequence, Operand<T> mask) {
-        return switch (spec.pooling()) {
-            case CLS -> first(sequence);
-            case POOLER ->
-                    tf.math.tanh(
-                            dense(first(sequence), "pooler/dense/kernel", "pooler/dense/bias"));
-            case MEAN -> {
-                Operand<T> m = tf.expandDims(mask, tf.constant(-1)); // [B, S, 1]
-                yield tf.math.div(
-                        tf.sum(tf.math.mul(sequence, m), tf.constant(1)),
-                        tf.sum(m, tf.constant(1)));
-            }
-        };
+    private Operand<T> mean(Operand<T> sequence, Operand<T> mask) {
+        Operand<T> m = tf.expandDims(mask, tf.constant(-1)); // [B, S, 1]
+        return tf.math.div(
+                tf.sum(tf.math.mul(sequence, m), tf.constant(1)), tf.sum(m, tf.constant(1)));
     }
 
     private Operand<T> first(Operand<T> sequence) {

@@ -19,8 +19,8 @@ import org.tensorflow.types.TFloat32;
 
 /**
  * A fine-tuned top for inference: the {@link TopLayers} graph with its weights in variables set
- * once when it is built, no dropout, in float32. It maps trunk outputs to the top layer's vectors,
- * the pooled vectors and the head's probabilities.
+ * once when it is built, no dropout, in float32. It maps trunk outputs to the pooled vectors and
+ * the head's probabilities, and on request to the top layer's vector at every position.
  *
  * <p>Thread-safe: {@link #run} keeps nothing between calls (every call makes its own runner and
  * tensors) and a TensorFlow session runs concurrent calls, so threads may share one top; {@link
@@ -37,11 +37,10 @@ public final class TopModel implements AutoCloseable {
     /**
      * What the top computes for a batch.
      *
-     * @param sequence the top layer's vectors, {@code [size * length * hidden]} row-major
      * @param pooled the pooled vectors, {@code [size][hidden]}
      * @param probabilities the head's probabilities, {@code [size][labels]}
      */
-    public record Outputs(float[] sequence, float[][] pooled, float[][] probabilities) {}
+    public record Outputs(float[][] pooled, float[][] probabilities) {}
 
     private final TopSpec spec;
     private final Graph graph;
@@ -126,33 +125,63 @@ public final class TopModel implements AutoCloseable {
 
     /** Runs the top on {@code batch}; its labels, if any, are ignored. */
     public Outputs run(TopBatch batch) {
+        try (Inputs in = inputs(batch);
+                Result result =
+                        session.runner()
+                                .feed(hidden, in.hidden())
+                                .feed(mask, in.mask())
+                                .fetch(outputs.pooled())
+                                .fetch(probabilities)
+                                .run()) {
+            return new Outputs(
+                    rows(FloatTensors.toFloats(result.get(0)), batch.size()),
+                    rows(FloatTensors.toFloats(result.get(1)), batch.size()));
+        }
+    }
+
+    /**
+     * The top layer's vectors for every position of {@code batch}, {@code [size * length * hidden]}
+     * row-major: what the encoder's own top layer outputs. Serving needs none of them; this runs
+     * the last layer on every position, which {@link #run} does only for mean pooling.
+     */
+    public float[] sequence(TopBatch batch) {
+        try (Inputs in = inputs(batch);
+                Result result =
+                        session.runner()
+                                .feed(hidden, in.hidden())
+                                .feed(mask, in.mask())
+                                .fetch(outputs.sequence())
+                                .run()) {
+            return FloatTensors.toFloats(result.get(0));
+        }
+    }
+
+    private record Inputs(Tensor hidden, Tensor mask) implements AutoCloseable {
+        @Override
+        public void close() {
+            try (mask) {
+                hidden.close();
+            }
+        }
+    }
+
+    private Inputs inputs(TopBatch batch) {
         int h = spec.shape().hiddenSize();
         if (batch.hiddenSize() != h) {
             throw new IllegalArgumentException(
                     "Batch vectors are " + batch.hiddenSize() + " wide; the top expects " + h);
         }
-        try (Tensor in =
-                        FloatTensors.of(
-                                TFloat32.class,
-                                Shape.of(batch.size(), batch.length(), h),
-                                batch.hidden());
-                Tensor m =
-                        FloatTensors.of(
-                                TFloat32.class,
-                                Shape.of(batch.size(), batch.length()),
-                                batch.mask());
-                Result result =
-                        session.runner()
-                                .feed(hidden, in)
-                                .feed(mask, m)
-                                .fetch(outputs.sequence())
-                                .fetch(outputs.pooled())
-                                .fetch(probabilities)
-                                .run()) {
-            return new Outputs(
-                    FloatTensors.toFloats(result.get(0)),
-                    rows(FloatTensors.toFloats(result.get(1)), batch.size()),
-                    rows(FloatTensors.toFloats(result.get(2)), batch.size()));
+        Tensor in =
+                FloatTensors.of(
+                        TFloat32.class, Shape.of(batch.size(), batch.length(), h), batch.hidden());
+        try {
+            return new Inputs(
+                    in,
+                    FloatTensors.of(
+                            TFloat32.class, Shape.of(batch.size(), batch.length()), batch.mask()));
+        } catch (RuntimeException e) {
+            in.close();
+            throw e;
         }
     }
 

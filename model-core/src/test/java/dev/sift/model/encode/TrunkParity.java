@@ -42,10 +42,10 @@ final class TrunkParity {
                         TopModel.of(
                                 TopWeights.fromSavedModel(
                                         saved.session(), spec, new float[d * 2], new float[2]))) {
-            TopModel.Outputs out =
-                    top.run(
-                            new TopBatch(
-                                    batch.size(), batch.length(), encoded.trunk(), lengths, null));
+            TopBatch trunkBatch =
+                    new TopBatch(batch.size(), batch.length(), encoded.trunk(), lengths, null);
+            TopModel.Outputs out = top.run(trunkBatch);
+            float[] sequence = top.sequence(trunkBatch);
             float cls = 0;
             float pooled = 0;
             for (int b = 0; b < batch.size(); b++) {
@@ -53,7 +53,7 @@ final class TrunkParity {
                 float[] expectedPooled = encoded.vector(b, Pooling.POOLER);
                 int row = b * batch.length() * d;
                 for (int i = 0; i < d; i++) {
-                    cls = Math.max(cls, Math.abs(out.sequence()[row + i] - expectedCls[i]));
+                    cls = Math.max(cls, Math.abs(sequence[row + i] - expectedCls[i]));
                     pooled = Math.max(pooled, Math.abs(out.pooled()[b][i] - expectedPooled[i]));
                 }
             }

@@ -139,7 +139,7 @@ class RebuiltTopTest {
 
         try (TopModel top = TopModel.of(afterStep)) {
             TopModel.Outputs out = top.run(batch);
-            float sequenceError = maxDifference(out.sequence(), expectedSequence);
+            float sequenceError = maxDifference(top.sequence(batch), expectedSequence);
             float[] pooled = new float[size * 768];
             for (int i = 0; i < size; i++) {
                 System.arraycopy(out.pooled()[i], 0, pooled, i * 768, 768);
