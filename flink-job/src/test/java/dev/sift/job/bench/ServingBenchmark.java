@@ -72,7 +72,7 @@ import org.tensorflow.SavedModelBundle;
  * the argument {@code memory} it prints only that.
  *
  * <pre>
- * mvn -q -pl flink-job -am install -DskipTests &amp;&amp; mvn -q -pl flink-job exec:exec@serving-bench -Dserving.args="300 2"
+ * mvn -q -pl flink-job -am install -DskipTests &amp;&amp; mvn -q -pl flink-job exec:exec@serving-bench -Dserving.args="1200 2"
  * </pre>
  */
 public final class ServingBenchmark {
@@ -91,7 +91,7 @@ public final class ServingBenchmark {
 
     public static void main(String[] args) throws Exception {
         boolean memoryOnly = args.length > 0 && args[0].equals("memory");
-        int records = args.length > 0 && !memoryOnly ? Integer.parseInt(args[0]) : 300;
+        int records = args.length > 0 && !memoryOnly ? Integer.parseInt(args[0]) : 1200;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
 
         Path registryDir = Files.createTempDirectory("sift-serving-bench");
