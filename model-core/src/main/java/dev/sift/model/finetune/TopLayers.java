@@ -92,8 +92,8 @@ public final class TopLayers<T extends TFloating> {
     private Outputs<T> build(Operand<T> hidden, Operand<T> mask) {
         int h = spec.shape().hiddenSize();
         Operand<TInt32> inputShape = tf.shape(hidden);
-        Operand<TInt32> batchAndLength =
-                tf.slice(inputShape, tf.constant(new int[] {0}), tf.constant(new int[] {2}));
+        Operand<TInt32> batch =
+                tf.slice(inputShape, tf.constant(new int[] {0}), tf.constant(new int[] {1}));
         // (1 - mask) * -10000 on every key position, broadcast over heads and queries: BERT's
         // adder.
         Operand<T> adder =
@@ -103,10 +103,9 @@ public final class TopLayers<T extends TFloating> {
         Operand<T> x = tf.reshape(hidden, tf.constant(new int[] {-1, h})); // [B*S, H]
         int last = spec.firstLayer() + spec.layers() - 1;
         for (int layer = spec.firstLayer(); layer < last; layer++) {
-            x = layer(layer, x, x, batchAndLength, adder, batchAndLength);
+            x = layer(layer, x, x, adder, batch);
         }
-        Operand<T> sequence =
-                tf.reshape(layer(last, x, x, batchAndLength, adder, batchAndLength), inputShape);
+        Operand<T> sequence = tf.reshape(layer(last, x, x, adder, batch), inputShape);
         Operand<T> pooled;
         if (spec.pooling() == Pooling.MEAN) {
             pooled = mean(sequence, mask);
@@ -118,16 +117,7 @@ public final class TopLayers<T extends TFloating> {
             // layer's work. The full layer above is built for `sequence` and runs only where that
             // is fetched.
             Operand<T> firstRows = first(tf.reshape(x, inputShape)); // [B, H]
-            Operand<TInt32> batchAndOne =
-                    tf.concat(
-                            List.of(
-                                    tf.slice(
-                                            inputShape,
-                                            tf.constant(new int[] {0}),
-                                            tf.constant(new int[] {1})),
-                                    tf.constant(new int[] {1})),
-                            tf.constant(0));
-            Operand<T> cls = layer(last, x, firstRows, batchAndOne, adder, batchAndLength);
+            Operand<T> cls = layer(last, x, firstRows, adder, batch);
             pooled =
                     spec.pooling() == Pooling.CLS
                             ? cls
@@ -152,15 +142,14 @@ public final class TopLayers<T extends TFloating> {
             int layer,
             Operand<T> keys,
             Operand<T> queries,
-            Operand<TInt32> queryShape,
             Operand<T> adder,
-            Operand<TInt32> keyShape) {
+            Operand<TInt32> batch) {
         int heads = spec.shape().heads();
         int size = spec.shape().headSize();
         String self = "attention/self/";
-        Operand<T> q = splitHeads(dense(queries, layer, self + "query"), queryShape);
-        Operand<T> k = splitHeads(dense(keys, layer, self + "key"), keyShape);
-        Operand<T> v = splitHeads(dense(keys, layer, self + "value"), keyShape);
+        Operand<T> q = splitHeads(dense(queries, layer, self + "query"), batch);
+        Operand<T> k = splitHeads(dense(keys, layer, self + "key"), batch);
+        Operand<T> v = splitHeads(dense(keys, layer, self + "value"), batch);
 
         Operand<T> scores =
                 tf.math.mul(
@@ -181,14 +170,16 @@ public final class TopLayers<T extends TFloating> {
         return layerNorm(tf.math.add(output, attention), layer, "output/LayerNorm");
     }
 
-    /** {@code [B*L, H]} to {@code [B, N, L, D]}, where {@code batchAndLength} is {@code [B, L]}. */
-    private Operand<T> splitHeads(Operand<T> x, Operand<TInt32> batchAndLength) {
+    /** {@code [B*L, H]} to {@code [B, N, L, D]}, where {@code batch} is {@code [B]}. */
+    private Operand<T> splitHeads(Operand<T> x, Operand<TInt32> batch) {
         Operand<TInt32> shape =
                 tf.concat(
                         List.of(
-                                batchAndLength,
+                                batch,
                                 tf.constant(
-                                        new int[] {spec.shape().heads(), spec.shape().headSize()})),
+                                        new int[] {
+                                            -1, spec.shape().heads(), spec.shape().headSize()
+                                        })),
                         tf.constant(0));
         return tf.linalg.transpose(tf.reshape(x, shape), tf.constant(new int[] {0, 2, 1, 3}));
     }

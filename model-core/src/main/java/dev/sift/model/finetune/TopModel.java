@@ -125,14 +125,7 @@ public final class TopModel implements AutoCloseable {
 
     /** Runs the top on {@code batch}; its labels, if any, are ignored. */
     public Outputs run(TopBatch batch) {
-        try (Inputs in = inputs(batch);
-                Result result =
-                        session.runner()
-                                .feed(hidden, in.hidden())
-                                .feed(mask, in.mask())
-                                .fetch(outputs.pooled())
-                                .fetch(probabilities)
-                                .run()) {
+        try (Result result = fetch(batch, outputs.pooled(), probabilities)) {
             return new Outputs(
                     rows(FloatTensors.toFloats(result.get(0)), batch.size()),
                     rows(FloatTensors.toFloats(result.get(1)), batch.size()));
@@ -145,43 +138,32 @@ public final class TopModel implements AutoCloseable {
      * the last layer on every position, which {@link #run} does only for mean pooling.
      */
     public float[] sequence(TopBatch batch) {
-        try (Inputs in = inputs(batch);
-                Result result =
-                        session.runner()
-                                .feed(hidden, in.hidden())
-                                .feed(mask, in.mask())
-                                .fetch(outputs.sequence())
-                                .run()) {
+        try (Result result = fetch(batch, outputs.sequence())) {
             return FloatTensors.toFloats(result.get(0));
         }
     }
 
-    private record Inputs(Tensor hidden, Tensor mask) implements AutoCloseable {
-        @Override
-        public void close() {
-            try (mask) {
-                hidden.close();
-            }
-        }
-    }
-
-    private Inputs inputs(TopBatch batch) {
+    private Result fetch(TopBatch batch, Operand<?>... fetches) {
         int h = spec.shape().hiddenSize();
         if (batch.hiddenSize() != h) {
             throw new IllegalArgumentException(
                     "Batch vectors are " + batch.hiddenSize() + " wide; the top expects " + h);
         }
-        Tensor in =
-                FloatTensors.of(
-                        TFloat32.class, Shape.of(batch.size(), batch.length(), h), batch.hidden());
-        try {
-            return new Inputs(
-                    in,
-                    FloatTensors.of(
-                            TFloat32.class, Shape.of(batch.size(), batch.length()), batch.mask()));
-        } catch (RuntimeException e) {
-            in.close();
-            throw e;
+        try (Tensor in =
+                        FloatTensors.of(
+                                TFloat32.class,
+                                Shape.of(batch.size(), batch.length(), h),
+                                batch.hidden());
+                Tensor m =
+                        FloatTensors.of(
+                                TFloat32.class,
+                                Shape.of(batch.size(), batch.length()),
+                                batch.mask())) {
+            Session.Runner runner = session.runner().feed(hidden, in).feed(mask, m);
+            for (Operand<?> fetch : fetches) {
+                runner.fetch(fetch);
+            }
+            return runner.run();
         }
     }
 
