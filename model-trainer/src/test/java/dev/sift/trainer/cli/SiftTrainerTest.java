@@ -208,7 +208,7 @@ class SiftTrainerTest {
         assertThat(out.toString())
                 .contains("on 14 test examples")
                 .containsPattern("  ham +7 +[01]\\.\\d{4} +[01]\\.\\d{4} +[01]\\.\\d{4}")
-                .contains("fine-tuned the top 2 layer(s)")
+                .contains("fine-tuned the top 1 layer(s)")
                 .containsPattern(
                         "TF-IDF baseline: accuracy [01]\\.\\d{4}, macro-F1 [01]\\.\\d{4}, log-loss"
                             + " \\d+\\.\\d{4}, ECE [01]\\.\\d{4} on the same 14 test examples; fit"
