@@ -6,9 +6,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -174,10 +177,42 @@ public abstract class KafkaTestCluster implements AutoCloseable {
             admin.createTopics(List.of(new NewTopic(name, partitions, replicationFactor())))
                     .all()
                     .get(60, TimeUnit.SECONDS);
+            awaitLeaders(admin, name, Duration.ofSeconds(60));
         } catch (Exception e) {
             throw new IllegalStateException("Cannot create topic " + name, e);
         }
         return name;
+    }
+
+    /**
+     * Waits until every partition of {@code topic} has a leader in the metadata a client is given.
+     * The creation's future completes when the controller has the topic; a broker's metadata can
+     * trail it, and a job's topic check started at once (seen on a Testcontainers broker) was then
+     * told the topic does not exist.
+     */
+    private static void awaitLeaders(Admin admin, String topic, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                TopicDescription description =
+                        admin.describeTopics(List.of(topic))
+                                .topicNameValues()
+                                .get(topic)
+                                .get(10, TimeUnit.SECONDS);
+                if (description.partitions().stream()
+                        .allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                    return;
+                }
+                last = null;
+            } catch (ExecutionException | TimeoutException e) {
+                last = e; // not in this broker's metadata yet
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException(
+                topic + " has a partition without a leader after " + timeout, last);
     }
 
     /** How many replicas {@link #newTopic} gives each partition: one, on a one-broker cluster. */
