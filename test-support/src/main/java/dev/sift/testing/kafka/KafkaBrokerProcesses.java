@@ -126,11 +126,11 @@ public final class KafkaBrokerProcesses extends KafkaTestCluster {
 
     /** The node that leads {@code partition} of {@code topic} now, as the Admin client says. */
     public int leader(String topic, int partition) {
-        Node leader = partitionInfo(topic, partition).leader();
-        if (leader == null || leader.isEmpty()) {
+        TopicPartitionInfo info = partitionInfo(topic, partition);
+        if (!hasLeader(info)) {
             throw new IllegalStateException(topic + "-" + partition + " has no leader");
         }
-        return leader.id();
+        return info.leader().id();
     }
 
     /**
@@ -319,7 +319,7 @@ public final class KafkaBrokerProcesses extends KafkaTestCluster {
         return String.format(
                 "%s leader %s, replicas %s, isr %s, elr %s",
                 partition,
-                info.leader() == null || info.leader().isEmpty() ? "none" : info.leader().id(),
+                hasLeader(info) ? info.leader().id() : "none",
                 ids(info.replicas()),
                 ids(info.isr()),
                 ids(info.elr()));

@@ -18,6 +18,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.test.JaasUtils;
@@ -201,8 +202,7 @@ public abstract class KafkaTestCluster implements AutoCloseable {
                                 .topicNameValues()
                                 .get(topic)
                                 .get(10, TimeUnit.SECONDS);
-                if (description.partitions().stream()
-                        .allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                if (description.partitions().stream().allMatch(KafkaTestCluster::hasLeader)) {
                     return;
                 }
                 last = null;
@@ -213,6 +213,11 @@ public abstract class KafkaTestCluster implements AutoCloseable {
         }
         throw new IllegalStateException(
                 topic + " has a partition without a leader after " + timeout, last);
+    }
+
+    /** Whether {@code partition} has a leader in the metadata a client was given. */
+    protected static boolean hasLeader(TopicPartitionInfo partition) {
+        return partition.leader() != null && !partition.leader().isEmpty();
     }
 
     /** How many replicas {@link #newTopic} gives each partition: one, on a one-broker cluster. */
