@@ -19,6 +19,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.test.JaasUtils;
@@ -175,9 +176,18 @@ public abstract class KafkaTestCluster implements AutoCloseable {
     public String newTopic(String prefix, int partitions) {
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         try (Admin admin = Admin.create(clientProperties())) {
-            admin.createTopics(List.of(new NewTopic(name, partitions, replicationFactor())))
-                    .all()
-                    .get(60, TimeUnit.SECONDS);
+            try {
+                admin.createTopics(List.of(new NewTopic(name, partitions, replicationFactor())))
+                        .all()
+                        .get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                // The name is unique, so "exists" means the admin client's own retry found the
+                // topic its first, timed-out attempt created (seen on a freshly started
+                // three-broker cluster).
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
             awaitLeaders(admin, name, Duration.ofSeconds(60));
         } catch (Exception e) {
             throw new IllegalStateException("Cannot create topic " + name, e);
