@@ -67,7 +67,7 @@ class ExampleSqlITCase {
                         null,
                         null));
         KafkaTestCluster kafka = KafkaTestCluster.shared();
-        createDemoTopic(kafka);
+        kafka.ensureTopic("sift.requests", 2); // the example's own topic name
         List<byte[]> requests = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             requests.add(
@@ -132,18 +132,5 @@ class ExampleSqlITCase {
                             assertThat(row.getField("label")).isIn("ham", "spam");
                             assertThat(row.getField("model_version")).isEqualTo(1L);
                         });
-    }
-
-    private static void createDemoTopic(KafkaTestCluster kafka) throws Exception {
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(kafka.clientProperties())) {
-            if (!admin.listTopics().names().get().contains("sift.requests")) {
-                admin.createTopics(
-                                List.of(
-                                        new org.apache.kafka.clients.admin.NewTopic(
-                                                "sift.requests", 2, (short) 1)))
-                        .all()
-                        .get(60, TimeUnit.SECONDS);
-            }
-        }
     }
 }

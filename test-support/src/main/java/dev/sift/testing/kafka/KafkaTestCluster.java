@@ -175,15 +175,23 @@ public abstract class KafkaTestCluster implements AutoCloseable {
     /** Creates a topic with a unique name and returns the name. */
     public String newTopic(String prefix, int partitions) {
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        ensureTopic(name, partitions);
+        return name;
+    }
+
+    /**
+     * Creates {@code name} unless it exists, and returns when every partition has a leader.
+     * "Exists" is success: the topic may be there already, or the admin client's retry of a create
+     * that timed out found the topic its first attempt made (seen once on a freshly started
+     * three-broker cluster, for a name no one else could have used).
+     */
+    public void ensureTopic(String name, int partitions) {
         try (Admin admin = Admin.create(clientProperties())) {
             try {
                 admin.createTopics(List.of(new NewTopic(name, partitions, replicationFactor())))
                         .all()
                         .get(60, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
-                // The name is unique, so "exists" means the admin client's own retry found the
-                // topic its first, timed-out attempt created (seen on a freshly started
-                // three-broker cluster).
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
                 }
@@ -192,7 +200,6 @@ public abstract class KafkaTestCluster implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("Cannot create topic " + name, e);
         }
-        return name;
     }
 
     /**
