@@ -7,10 +7,11 @@ import de.bwaldvogel.liblinear.Model;
 import de.bwaldvogel.liblinear.Parameter;
 import de.bwaldvogel.liblinear.Problem;
 import de.bwaldvogel.liblinear.SolverType;
+import dev.sift.model.ngram.CharNgramTfidf;
+import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.trainer.data.Example;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -19,8 +20,10 @@ import java.util.Random;
  * The yardstick every BERT run is held against: character 2-5-gram TF-IDF ({@link CharNgramTfidf})
  * and L2-regularised logistic regression, fitted on the run's training split and evaluated on its
  * test split with the same {@code Evaluation}, so a report says whether BERT earns its cost. It
- * reads the whole text (both texts of a pair, joined by {@value #PAIR_SEPARATOR}), not the
- * encoder's first {@code max_seq_len} tokens.
+ * reads the whole text (both texts of a pair, joined by {@value NgramClassifier#PAIR_SEPARATOR}),
+ * not the encoder's first {@code max_seq_len} tokens. The fitted model comes back as model-core's
+ * {@link NgramClassifier}, which computes LIBLINEAR's probabilities without it, so a model version
+ * can carry it and the job blend it in.
  *
  * <p>The classifier is LIBLINEAR, through its Java port {@code de.bwaldvogel:liblinear}: the solver
  * behind scikit-learn's {@code LinearSVC} and liblinear logistic regression, BSD-3, one 140 KB jar
@@ -38,8 +41,6 @@ import java.util.Random;
  */
 public final class TfidfBaseline {
 
-    static final String PAIR_SEPARATOR = " [SEP] ";
-
     /**
      * Inverse regularisation strengths tried on the validation split, LIBLINEAR's default first.
      */
@@ -51,10 +52,17 @@ public final class TfidfBaseline {
     private static final double BIAS = 1;
 
     /**
-     * The baseline's label probabilities on the test split (per example, one per label in the run's
-     * label order), the cost it chose, and how long fitting took (all Cs tried).
+     * The fitted baseline, its label probabilities on the validation and test splits (per example,
+     * one per label in the run's label order), the cost it chose, and how long fitting took (all Cs
+     * tried).
      */
-    public record Result(float[][] testProbabilities, double cost, int features, Duration fitTime) {
+    public record Result(
+            NgramClassifier classifier,
+            float[][] validationProbabilities,
+            float[][] testProbabilities,
+            double cost,
+            int features,
+            Duration fitTime) {
 
         /** What the baseline is, for reports. */
         public String description() {
@@ -73,7 +81,8 @@ public final class TfidfBaseline {
 
     /**
      * Fits on {@code train}, picks C on {@code validation} (LIBLINEAR's default C=1 when it is
-     * empty) and predicts {@code test}, for the same {@code Evaluation} as the BERT model's.
+     * empty) and predicts {@code validation} and {@code test}, for the same {@code Evaluation} as
+     * the BERT model's. The probabilities are the returned classifier's, which equal LIBLINEAR's.
      *
      * @param labels the run's label order
      */
@@ -100,19 +109,38 @@ public final class TfidfBaseline {
                 bestLoss = loss;
             }
         }
+        NgramClassifier classifier = classifier(tfidf, best, labels.size());
         Duration fitTime = Duration.between(start, Instant.now());
-        float[][] testProbabilities = probabilities(best, vectors(tfidf, test), labels.size());
-        return new Result(testProbabilities, bestCost, tfidf.dimension(), fitTime);
+        return new Result(
+                classifier,
+                probabilities(classifier, validation),
+                probabilities(classifier, test),
+                bestCost,
+                tfidf.dimension(),
+                fitTime);
+    }
+
+    /** LIBLINEAR's model as model-core's classifier: the same weights, bias and classes. */
+    static NgramClassifier classifier(CharNgramTfidf tfidf, Model model, int labelCount) {
+        return new NgramClassifier(
+                tfidf, labelCount, model.getLabels(), model.getFeatureWeights(), model.getBias());
+    }
+
+    /** Per example, a probability for each label index. */
+    public static float[][] probabilities(NgramClassifier classifier, List<Example> examples) {
+        float[][] p = new float[examples.size()][];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = classifier.probabilities(text(examples.get(i)));
+        }
+        return p;
     }
 
     /** What the baseline reads of an example: the whole text, or both texts of a pair. */
     static String text(Example example) {
-        return example.isPair()
-                ? example.text() + PAIR_SEPARATOR + example.textB()
-                : example.text();
+        return NgramClassifier.text(example.text(), example.isPair() ? example.textB() : null);
     }
 
-    private static Problem problem(CharNgramTfidf tfidf, List<Example> train, List<String> labels) {
+    static Problem problem(CharNgramTfidf tfidf, List<Example> train, List<String> labels) {
         Problem problem = new Problem();
         problem.l = train.size();
         problem.n = tfidf.dimension() + 1; // the bias feature is the last
@@ -126,7 +154,7 @@ public final class TfidfBaseline {
         return problem;
     }
 
-    private static Model train(Problem problem, double cost, long seed) {
+    static Model train(Problem problem, double cost, long seed) {
         Parameter parameter = new Parameter(SolverType.L2R_LR, cost, STOPPING_TOLERANCE);
         parameter.setRandom(new Random(seed));
         Linear.disableDebugOutput();
@@ -158,11 +186,21 @@ public final class TfidfBaseline {
     private static Feature[][] vectors(CharNgramTfidf tfidf, List<Example> examples) {
         Feature[][] x = new Feature[examples.size()][];
         for (int i = 0; i < x.length; i++) {
-            Feature[] tfidfPart = tfidf.vector(text(examples.get(i)));
-            x[i] = Arrays.copyOf(tfidfPart, tfidfPart.length + 1);
-            x[i][tfidfPart.length] = new FeatureNode(tfidf.dimension() + 1, BIAS);
+            x[i] = features(tfidf.vector(text(examples.get(i))), tfidf.dimension());
         }
         return x;
+    }
+
+    /** A TF-IDF vector as LIBLINEAR features: 1-based indices, the bias feature appended. */
+    static Feature[] features(CharNgramTfidf.SparseVector vector, int dimension) {
+        int[] indices = vector.indices();
+        double[] values = vector.values();
+        Feature[] features = new Feature[indices.length + 1];
+        for (int j = 0; j < indices.length; j++) {
+            features[j] = new FeatureNode(indices[j] + 1, values[j]);
+        }
+        features[indices.length] = new FeatureNode(dimension + 1, BIAS);
+        return features;
     }
 
     private static int[] indices(List<Example> examples, List<String> labels) {

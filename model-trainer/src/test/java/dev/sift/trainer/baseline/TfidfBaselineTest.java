@@ -3,7 +3,10 @@ package dev.sift.trainer.baseline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import de.bwaldvogel.liblinear.Feature;
+import de.bwaldvogel.liblinear.Linear;
+import de.bwaldvogel.liblinear.Model;
+import dev.sift.model.ngram.CharNgramTfidf;
+import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.trainer.TinyData;
 import dev.sift.trainer.data.Example;
 import dev.sift.trainer.data.Splits;
@@ -61,24 +64,35 @@ class TfidfBaselineTest {
     }
 
     @Test
-    void vectorsAreUnitLengthSublinearAndStayInsideWords() {
-        CharNgramTfidf tfidf =
-                CharNgramTfidf.fit(List.of("ab cd", "ab cd", "ab ab ab ab cd", "zz"));
+    void itsClassifierGivesLiblinearsProbabilitiesOnTwoAndThreeLabels() {
+        List<Example> two = TinyData.spamAndHam(40, 11);
+        List<Example> three = new ArrayList<>(two);
+        for (int i = 0; i < 30; i++) {
+            three.add(Example.text("meeting minutes agenda item " + i + " budget review", "work"));
+        }
+        for (List<Example> data : List.of(two, three)) {
+            List<String> labels = data.stream().map(Example::label).distinct().sorted().toList();
+            CharNgramTfidf tfidf =
+                    CharNgramTfidf.fit(data.stream().map(TfidfBaseline::text).toList());
+            Model model = TfidfBaseline.train(TfidfBaseline.problem(tfidf, data, labels), 10, 42);
+            NgramClassifier classifier = TfidfBaseline.classifier(tfidf, model, labels.size());
 
-        // " zz", "zz ", " z" ... are seen in one text only and dropped.
-        assertThat(tfidf.dimension()).isEqualTo(2 * (3 + 2 + 1)); // per word: 3 bigrams, 2, 1
-        Feature[] once = tfidf.vector("ab cd");
-        Feature[] fourTimes = tfidf.vector("ab ab ab ab cd");
-        assertThat(norm(once)).isCloseTo(1, within(1e-12));
-        assertThat(norm(fourTimes)).isCloseTo(1, within(1e-12));
-        // Shared only inside words: "b " and " c"; across words "b c", "ab c", "b cy"... would be.
-        assertThat(CharNgramTfidf.fit(List.of("ab cd", "xb cy")).dimension()).isEqualTo(2);
-        // "ab" n-grams weigh (1 + ln 4) times the "cd" ones, which have the same idf.
-        assertThat(fourTimes).hasSize(12);
-        assertThat(fourTimes[0].getValue() / fourTimes[11].getValue())
-                .isCloseTo(1 + Math.log(4), within(1e-9));
-        for (int i = 1; i < fourTimes.length; i++) {
-            assertThat(fourTimes[i].getIndex()).isGreaterThan(fourTimes[i - 1].getIndex());
+            double[] expected = new double[labels.size()];
+            for (String text :
+                    List.of(
+                            data.get(0).text(),
+                            data.get(data.size() - 1).text(),
+                            "an unseen text: FREE prize, meeting at noon")) {
+                Linear.predictProbability(
+                        model,
+                        TfidfBaseline.features(tfidf.vector(text), tfidf.dimension()),
+                        expected);
+                float[] actual = classifier.probabilities(text);
+                for (int c = 0; c < expected.length; c++) {
+                    // Same operations in the same order: equal to the last bit of a float.
+                    assertThat(actual[model.getLabels()[c]]).isEqualTo((float) expected[c]);
+                }
+            }
         }
     }
 
@@ -97,13 +111,5 @@ class TfidfBaselineTest {
             loss -= Math.log(result.testProbabilities()[i][LABELS.indexOf(test.get(i).label())]);
         }
         return loss / test.size();
-    }
-
-    private static double norm(Feature[] features) {
-        double sum = 0;
-        for (Feature f : features) {
-            sum += f.getValue() * f.getValue();
-        }
-        return Math.sqrt(sum);
     }
 }

@@ -1,7 +1,5 @@
-package dev.sift.trainer.baseline;
+package dev.sift.model.ngram;
 
-import de.bwaldvogel.liblinear.Feature;
-import de.bwaldvogel.liblinear.FeatureNode;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -17,24 +15,46 @@ import java.util.Map;
  * fewer than {@link #MIN_DOCUMENT_FREQUENCY} training texts are dropped, which bounds the
  * vocabulary on long mail without losing anything a linear model could learn from.
  *
- * <p>The vectors come out as LIBLINEAR features (1-based, ascending indices).
+ * <p>The trainer fits it; a model version that blends it in carries its vocabulary and weights
+ * ({@link NgramFormat}), and the job computes the same vectors from them.
  */
-final class CharNgramTfidf {
+public final class CharNgramTfidf {
 
-    static final int MIN_N = 2;
-    static final int MAX_N = 5;
+    public static final int MIN_N = 2;
+    public static final int MAX_N = 5;
     static final int MIN_DOCUMENT_FREQUENCY = 2;
 
+    /** A text's vector: 0-based feature indices in ascending order, and their values. */
+    public record SparseVector(int[] indices, double[] values) {}
+
+    private final String[] ngrams;
     private final Map<String, Integer> vocabulary;
     private final double[] idf;
 
-    private CharNgramTfidf(Map<String, Integer> vocabulary, double[] idf) {
+    /**
+     * A fitted vectorizer from its parts: the kept n-grams in index order and each one's inverse
+     * document frequency.
+     *
+     * @throws IllegalArgumentException when the lengths differ or an n-gram repeats
+     */
+    public CharNgramTfidf(String[] ngrams, double[] idf) {
+        if (ngrams.length != idf.length) {
+            throw new IllegalArgumentException(
+                    ngrams.length + " n-grams but " + idf.length + " idf values");
+        }
+        Map<String, Integer> vocabulary = new HashMap<>(ngrams.length * 2);
+        for (int i = 0; i < ngrams.length; i++) {
+            if (vocabulary.put(ngrams[i], i) != null) {
+                throw new IllegalArgumentException("n-gram '" + ngrams[i] + "' appears twice");
+            }
+        }
+        this.ngrams = ngrams;
         this.vocabulary = vocabulary;
         this.idf = idf;
     }
 
     /** Learns the vocabulary and document frequencies from the training texts only. */
-    static CharNgramTfidf fit(List<String> texts) {
+    public static CharNgramTfidf fit(List<String> texts) {
         Map<String, int[]> documentFrequency = new HashMap<>();
         for (String text : texts) {
             for (String ngram : counts(text).keySet()) {
@@ -48,23 +68,31 @@ final class CharNgramTfidf {
                         .map(Map.Entry::getKey)
                         .sorted()
                         .toArray(String[]::new);
-        Map<String, Integer> vocabulary = new HashMap<>(kept.length * 2);
         double[] idf = new double[kept.length];
         for (int i = 0; i < kept.length; i++) {
-            vocabulary.put(kept[i], i);
             int df = documentFrequency.get(kept[i])[0];
             idf[i] = Math.log((1.0 + texts.size()) / (1.0 + df)) + 1;
         }
-        return new CharNgramTfidf(vocabulary, idf);
+        return new CharNgramTfidf(kept, idf);
     }
 
     /** Number of features, i.e. kept n-grams. */
-    int dimension() {
+    public int dimension() {
         return idf.length;
     }
 
+    /** The n-gram of feature {@code index}. */
+    public String ngram(int index) {
+        return ngrams[index];
+    }
+
+    /** The inverse document frequency of feature {@code index}. */
+    public double idf(int index) {
+        return idf[index];
+    }
+
     /** The text's unit-length TF-IDF vector; n-grams outside the vocabulary are ignored. */
-    Feature[] vector(String text) {
+    public SparseVector vector(String text) {
         Map<String, int[]> counts = counts(text);
         int[] index = new int[counts.size()];
         double[] value = new double[counts.size()];
@@ -87,11 +115,13 @@ final class CharNgramTfidf {
             order[j] = j;
         }
         Arrays.sort(order, (a, b) -> Integer.compare(index[a], index[b]));
-        Feature[] features = new Feature[n];
+        int[] sortedIndex = new int[n];
+        double[] sortedValue = new double[n];
         for (int j = 0; j < n; j++) {
-            features[j] = new FeatureNode(index[order[j]] + 1, value[order[j]] / norm);
+            sortedIndex[j] = index[order[j]];
+            sortedValue[j] = value[order[j]] / norm;
         }
-        return features;
+        return new SparseVector(sortedIndex, sortedValue);
     }
 
     private static Map<String, int[]> counts(String text) {
