@@ -24,6 +24,10 @@ import java.util.SortedMap;
  * otherwise ignore it and feed the model other tokens than it was trained on. Models that keep the
  * head leave it out, so their JSON is as before.
  *
+ * <p>A model that blends a character n-gram model into its answer ({@link NgramBlend}) is {@link
+ * #NGRAM_FORMAT_VERSION}, whatever else it is: a reader that does not know the field would serve
+ * the encoder's answer alone, which is not the model that was evaluated.
+ *
  * @param encoder the encoder the head reads, by content hash
  * @param pooling how a sequence becomes the head's input vector
  * @param maxSeqLen truncation length, in tokens with specials
@@ -37,6 +41,7 @@ import java.util.SortedMap;
  * @param createdAt ISO-8601 instant
  * @param fineTune the fine-tuned top, or null for a head-only model (then left out of the JSON)
  * @param truncation how long single texts are cut, or null for the head (then left out of the JSON)
+ * @param ngrams the n-gram model blended in, or null (then left out of the JSON)
  */
 public record ModelManifest(
         String kind,
@@ -55,7 +60,8 @@ public record ModelManifest(
         Map<String, String> training,
         String createdAt,
         @JsonInclude(JsonInclude.Include.NON_NULL) FineTunedTop fineTune,
-        @JsonInclude(JsonInclude.Include.NON_NULL) Truncation truncation) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) Truncation truncation,
+        @JsonInclude(JsonInclude.Include.NON_NULL) NgramBlend ngrams) {
 
     public static final String KIND = "model";
 
@@ -71,10 +77,20 @@ public record ModelManifest(
      */
     public static final int TRUNCATION_FORMAT_VERSION = 3;
 
+    /**
+     * The format of a model that blends an n-gram model into its answer; with or without {@code
+     * fineTune}, with any truncation.
+     */
+    public static final int NGRAM_FORMAT_VERSION = 4;
+
     public static final String HEAD_FILE = "head.bin";
 
-    /** The format version a manifest with this top and truncation is written in. */
-    public static int formatVersionFor(FineTunedTop fineTune, Truncation truncation) {
+    /** The format version a manifest with this top, truncation and n-gram blend is written in. */
+    public static int formatVersionFor(
+            FineTunedTop fineTune, Truncation truncation, NgramBlend ngrams) {
+        if (ngrams != null) {
+            return NGRAM_FORMAT_VERSION;
+        }
         if (truncation != null && !truncation.isHead()) {
             return TRUNCATION_FORMAT_VERSION;
         }
@@ -85,6 +101,12 @@ public record ModelManifest(
     @JsonIgnore // derived from truncation; not a field of the JSON
     public Truncation textTruncation() {
         return truncation != null ? truncation : Truncation.HEAD;
+    }
+
+    /** Whether this version blends an n-gram model into its answer (see {@link NgramBlend}). */
+    @JsonIgnore // derived from ngrams; not a field of the JSON
+    public boolean isBlended() {
+        return ngrams != null;
     }
 
     /** Whether this version carries its own top layers (see {@link FineTunedTop}). */
@@ -111,6 +133,7 @@ public record ModelManifest(
                 training,
                 createdAt,
                 fineTune,
-                truncation);
+                truncation,
+                ngrams);
     }
 }

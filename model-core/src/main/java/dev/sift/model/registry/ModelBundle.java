@@ -9,12 +9,15 @@ import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.ModelManifest;
+import dev.sift.model.bundle.NgramBlend;
 import dev.sift.model.finetune.LayerShape;
 import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.head.HeadFormat;
+import dev.sift.model.ngram.NgramClassifier;
+import dev.sift.model.ngram.NgramFormat;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -29,6 +32,7 @@ public final class ModelBundle {
     private final ModelManifest manifest;
     private final ClassificationHead head;
     private final TopWeights topWeights;
+    private final NgramClassifier ngrams;
     private final String manifestSha256;
 
     private ModelBundle(
@@ -36,11 +40,13 @@ public final class ModelBundle {
             ModelManifest manifest,
             ClassificationHead head,
             TopWeights topWeights,
+            NgramClassifier ngrams,
             String manifestSha256) {
         this.dir = dir;
         this.manifest = manifest;
         this.head = head;
         this.topWeights = topWeights;
+        this.ngrams = ngrams;
         this.manifestSha256 = manifestSha256;
     }
 
@@ -49,7 +55,8 @@ public final class ModelBundle {
      * unlisted file, the truncation length against the encoder's maximum, and then either the
      * head's shape against the encoder's hidden size and the label count, or, for a fine-tuned
      * version, its top: the trunk it expects is this encoder's, its split and layer count add up to
-     * the encoder's layers, and every parameter has the shape the encoder and labels demand.
+     * the encoder's layers, and every parameter has the shape the encoder and labels demand; and
+     * for a blended version, that its n-gram model reads and answers for the manifest's labels.
      */
     public static ModelBundle open(Path dir, EncoderManifest encoder) throws IOException {
         ModelManifest m = Manifests.read(dir, ModelManifest.class);
@@ -57,19 +64,32 @@ public final class ModelBundle {
         require(
                 m.formatVersion() == ModelManifest.FORMAT_VERSION
                         || m.formatVersion() == ModelManifest.FINE_TUNED_FORMAT_VERSION
-                        || m.formatVersion() == ModelManifest.TRUNCATION_FORMAT_VERSION,
+                        || m.formatVersion() == ModelManifest.TRUNCATION_FORMAT_VERSION
+                        || m.formatVersion() == ModelManifest.NGRAM_FORMAT_VERSION,
                 dir,
                 "model format version " + m.formatVersion() + " is not supported");
+        boolean namesTruncation = m.truncation() != null && !m.truncation().isHead();
         require(
-                (m.formatVersion() == ModelManifest.TRUNCATION_FORMAT_VERSION)
-                        == (m.truncation() != null && !m.truncation().isHead()),
+                m.formatVersion() == ModelManifest.NGRAM_FORMAT_VERSION
+                        || (m.formatVersion() == ModelManifest.TRUNCATION_FORMAT_VERSION)
+                                == namesTruncation,
                 dir,
                 "a truncation other than the head is named by format version "
                         + ModelManifest.TRUNCATION_FORMAT_VERSION
-                        + " manifests, and only by them (this one: version "
+                        + " manifests, and only by them or by version "
+                        + ModelManifest.NGRAM_FORMAT_VERSION
+                        + " (this one: version "
                         + m.formatVersion()
                         + ", truncation "
                         + m.truncation()
+                        + ")");
+        require(
+                (m.formatVersion() == ModelManifest.NGRAM_FORMAT_VERSION) == m.isBlended(),
+                dir,
+                "an n-gram blend is named by format version "
+                        + ModelManifest.NGRAM_FORMAT_VERSION
+                        + " manifests, and only by them (this one: version "
+                        + m.formatVersion()
                         + ")");
         require(m.name() != null && m.version() > 0, dir, "manifest lacks name or version");
         require(m.labels() != null && m.labels().size() >= 2, dir, "a model needs 2+ labels");
@@ -95,11 +115,11 @@ public final class ModelBundle {
         }
         boolean fineTuned =
                 m.formatVersion() == ModelManifest.FINE_TUNED_FORMAT_VERSION
-                        || (m.formatVersion() == ModelManifest.TRUNCATION_FORMAT_VERSION
+                        || (m.formatVersion() >= ModelManifest.TRUNCATION_FORMAT_VERSION
                                 && m.fineTune() != null);
         if (fineTuned) {
             TopWeights top = openTop(dir, m, encoder);
-            return new ModelBundle(dir, m, null, top, manifestHash);
+            return new ModelBundle(dir, m, null, top, openNgrams(dir, m), manifestHash);
         }
         require(
                 m.fineTune() == null,
@@ -127,7 +147,39 @@ public final class ModelBundle {
                         + head.inputSize()
                         + " but the encoder produces "
                         + encoder.hiddenSize());
-        return new ModelBundle(dir, m, head, null, manifestHash);
+        return new ModelBundle(dir, m, head, null, openNgrams(dir, m), manifestHash);
+    }
+
+    /** The n-gram model of a blended version, read after its files were verified; else null. */
+    private static NgramClassifier openNgrams(Path dir, ModelManifest m) throws IOException {
+        NgramBlend blend = m.ngrams();
+        if (blend == null) {
+            return null;
+        }
+        require(
+                blend.file() != null && m.files().containsKey(blend.file()),
+                dir,
+                "n-gram file " + blend.file() + " is not listed");
+        require(
+                NgramBlend.isValidWeight(blend.encoderWeight()),
+                dir,
+                "the encoder's share of the blend must be inside (0, 1), not "
+                        + blend.encoderWeight());
+        NgramClassifier ngrams;
+        try {
+            ngrams = NgramFormat.read(dir.resolve(blend.file()));
+        } catch (BundleException e) {
+            throw new BundleException(dir + ": " + e.getMessage(), e);
+        }
+        require(
+                ngrams.labelCount() == m.labels().size(),
+                dir,
+                blend.file()
+                        + " answers for "
+                        + ngrams.labelCount()
+                        + " labels but the manifest lists "
+                        + m.labels().size());
+        return ngrams;
     }
 
     private static TopWeights openTop(Path dir, ModelManifest m, EncoderManifest encoder)
@@ -294,6 +346,25 @@ public final class ModelBundle {
             throw new IllegalStateException(this + " is head-only: it has no top layers");
         }
         return topWeights;
+    }
+
+    /** Whether this version blends an n-gram model into its answer ({@link #ngrams}). */
+    public boolean isBlended() {
+        return ngrams != null;
+    }
+
+    /**
+     * The n-gram model a blended version combines with its head's or top's answer, with weight
+     * {@code manifest().ngrams().encoderWeight()} on the latter (see {@link
+     * NgramClassifier#blend}).
+     *
+     * @throws IllegalStateException for a version that blends nothing
+     */
+    public NgramClassifier ngrams() {
+        if (ngrams == null) {
+            throw new IllegalStateException(this + " blends no n-gram model");
+        }
+        return ngrams;
     }
 
     /** SHA-256 of {@code manifest.json}, the value a model announcement must carry. */

@@ -3,9 +3,12 @@ package dev.sift.model.registry;
 import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.ModelManifest;
+import dev.sift.model.bundle.NgramBlend;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.ngram.NgramClassifier;
+import dev.sift.model.ngram.NgramFormat;
 import dev.sift.model.tokenize.Truncation;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +21,8 @@ import java.util.Objects;
  * fine-tuned ({@code top}: its own top layers and head), never both. {@code attachments} (a
  * training report, say) are copied into the bundle under their map keys and hashed like every other
  * file. {@code truncation} says how texts longer than {@code maxSeqLen} were cut in training (null:
- * their head), so that the job cuts them alike.
+ * their head), so that the job cuts them alike. {@code blend}, when set, is an n-gram model whose
+ * probabilities the version combines with its head's or top's ({@link NgramBlend}).
  *
  * <pre>{@code
  * ModelDraft draft = ModelDraft.builder("spam", encoder.contentHash())
@@ -40,7 +44,23 @@ public record ModelDraft(
         String trainingDataHash,
         Map<String, String> training,
         Map<String, Path> attachments,
-        Truncation truncation) {
+        Truncation truncation,
+        Blend blend) {
+
+    /**
+     * An n-gram model to blend in and the head's or top's share of the blend (see {@link
+     * NgramBlend}).
+     */
+    public record Blend(NgramClassifier model, double encoderWeight) {
+        public Blend {
+            Objects.requireNonNull(model, "model");
+            if (!NgramBlend.isValidWeight(encoderWeight)) {
+                throw new IllegalArgumentException(
+                        "The encoder's share of a blend must be inside (0, 1), not "
+                                + encoderWeight);
+            }
+        }
+    }
 
     /**
      * A fine-tuned top and the names of its labels, in the head's column order (the weights know
@@ -83,9 +103,19 @@ public record ModelDraft(
         attachments = attachments == null ? Map.of() : Map.copyOf(attachments);
         if (attachments.containsKey(ModelManifest.HEAD_FILE)
                 || attachments.containsKey(FineTunedTop.TOP_FILE)
+                || attachments.containsKey(NgramFormat.FILE_NAME)
                 || attachments.containsKey(Manifests.FILE_NAME)) {
             throw new IllegalArgumentException(
-                    "An attachment may not replace the head, the top or the manifest");
+                    "An attachment may not replace the head, the top, the n-gram model or the"
+                            + " manifest");
+        }
+        int labelCount = top != null ? top.labels().size() : head.labels().size();
+        if (blend != null && blend.model().labelCount() != labelCount) {
+            throw new IllegalArgumentException(
+                    "The n-gram model answers for "
+                            + blend.model().labelCount()
+                            + " labels but the draft has "
+                            + labelCount);
         }
     }
 
@@ -113,7 +143,8 @@ public record ModelDraft(
                 trainingDataHash,
                 training,
                 attachments,
-                Truncation.HEAD);
+                Truncation.HEAD,
+                null);
     }
 
     public boolean isFineTuned() {
@@ -143,6 +174,7 @@ public record ModelDraft(
         private Map<String, String> training;
         private Map<String, Path> attachments;
         private Truncation truncation = Truncation.HEAD;
+        private Blend blend;
 
         private Builder(String name, String encoderHash) {
             this.name = name;
@@ -174,6 +206,14 @@ public record ModelDraft(
 
         public Builder fineTuned(TopWeights weights, List<String> labels) {
             this.top = new FineTuned(weights, labels);
+            return this;
+        }
+
+        /**
+         * Blends {@code ngrams} into the answer, the head or top weighing {@code encoderWeight}.
+         */
+        public Builder blend(NgramClassifier ngrams, double encoderWeight) {
+            this.blend = new Blend(ngrams, encoderWeight);
             return this;
         }
 
@@ -219,7 +259,8 @@ public record ModelDraft(
                     trainingDataHash,
                     training,
                     attachments,
-                    truncation);
+                    truncation,
+                    blend);
         }
     }
 }

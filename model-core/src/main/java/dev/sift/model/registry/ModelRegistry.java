@@ -9,10 +9,12 @@ import dev.sift.model.bundle.EncoderRef;
 import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.ModelManifest;
+import dev.sift.model.bundle.NgramBlend;
 import dev.sift.model.finetune.LayerShape;
 import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.head.HeadFormat;
+import dev.sift.model.ngram.NgramFormat;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
@@ -253,6 +255,11 @@ public final class ModelRegistry implements RegistryReader {
             } else {
                 HeadFormat.write(draft.head(), staging.resolve(ModelManifest.HEAD_FILE));
             }
+            NgramBlend ngrams = null;
+            if (draft.blend() != null) {
+                ngrams = new NgramBlend(NgramFormat.FILE_NAME, draft.blend().encoderWeight());
+                NgramFormat.write(draft.blend().model(), staging.resolve(ngrams.file()));
+            }
             for (var attachment : draft.attachments().entrySet()) {
                 Files.copy(attachment.getValue(), staging.resolve(attachment.getKey()));
             }
@@ -260,7 +267,7 @@ public final class ModelRegistry implements RegistryReader {
             ModelManifest manifest =
                     new ModelManifest(
                             ModelManifest.KIND,
-                            ModelManifest.formatVersionFor(fineTune, draft.truncation()),
+                            ModelManifest.formatVersionFor(fineTune, draft.truncation(), ngrams),
                             name,
                             0,
                             EncoderRef.of(encoder.manifest()),
@@ -275,7 +282,8 @@ public final class ModelRegistry implements RegistryReader {
                             new TreeMap<>(draft.training()),
                             Instant.now().toString(),
                             fineTune,
-                            draft.truncation().isHead() ? null : draft.truncation());
+                            draft.truncation().isHead() ? null : draft.truncation(),
+                            ngrams);
             while (true) {
                 long version = latestVersion(name).orElse(0) + 1;
                 Manifests.write(manifest.withVersion(version), staging);

@@ -10,6 +10,7 @@ import dev.sift.model.bundle.Digests;
 import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.ModelManifest;
+import dev.sift.model.bundle.NgramBlend;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.finetune.LayerShape;
 import dev.sift.model.finetune.RandomTopWeights;
@@ -17,6 +18,9 @@ import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.ngram.NgramClassifier;
+import dev.sift.model.ngram.NgramFormat;
+import dev.sift.model.ngram.TestNgrams;
 import dev.sift.model.testing.TinyBertEncoder;
 import dev.sift.model.tokenize.Truncation;
 import java.nio.file.Files;
@@ -259,6 +263,106 @@ class FineTunedBundleTest {
         registry.publish(headDraft());
         editManifest(m -> m.put("formatVersion", 3).put("truncation", "head-tail:30"));
         assertRefused("head-tail:30 keeps 30 head tokens, leaving no tail within 32 tokens");
+    }
+
+    @Test
+    void aBlendedVersionCarriesItsNgramModelUnderItsOwnFormatVersion() throws Exception {
+        NgramClassifier ngrams = TestNgrams.random(2, 7);
+        ModelBundle head =
+                registry.publish(
+                        ModelDraft.builder("spam", encoder.contentHash())
+                                .head(head())
+                                .maxSeqLen(32)
+                                .blend(ngrams, 0.3)
+                                .build());
+        ModelBundle top =
+                registry.publish(
+                        ModelDraft.builder("spam", encoder.contentHash())
+                                .fineTuned(RandomTopWeights.of(topSpec(1, Pooling.CLS), 4), LABELS)
+                                .maxSeqLen(32)
+                                .truncation(Truncation.headTail(8))
+                                .blend(ngrams, 0.6)
+                                .build());
+
+        for (ModelBundle published : List.of(head, top)) {
+            ModelBundle reopened = registry.open("spam", published.version());
+            ModelManifest manifest = reopened.manifest();
+            assertThat(manifest.formatVersion()).isEqualTo(ModelManifest.NGRAM_FORMAT_VERSION);
+            assertThat(manifest.files())
+                    .containsEntry(
+                            "ngrams.bin", Digests.sha256(reopened.dir().resolve("ngrams.bin")));
+            for (String text : TestNgrams.TEXTS) {
+                assertThat(reopened.ngrams().probabilities(text))
+                        .containsExactly(ngrams.probabilities(text));
+            }
+        }
+        assertThat(registry.open("spam", head.version()).manifest().ngrams())
+                .isEqualTo(new NgramBlend("ngrams.bin", 0.3));
+        ModelBundle reopenedTop = registry.open("spam", top.version());
+        assertThat(reopenedTop.isFineTuned()).isTrue();
+        assertThat(reopenedTop.manifest().textTruncation()).isEqualTo(Truncation.headTail(8));
+        assertThat(registry.open("spam", head.version()).isBlended()).isTrue();
+        ModelBundle plain = registry.publish(headDraft());
+        assertThat(plain.isBlended()).isFalse();
+        assertThatThrownBy(plain::ngrams)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("blends no n-gram model");
+    }
+
+    @Test
+    void refusesAChangedNgramModelOrABlendAnOlderReaderWouldIgnore() throws Exception {
+        ModelBundle blended =
+                registry.publish(
+                        ModelDraft.builder("spam", encoder.contentHash())
+                                .head(head())
+                                .maxSeqLen(32)
+                                .blend(TestNgrams.random(2, 8), 0.5)
+                                .build());
+        Path file = blended.dir().resolve("ngrams.bin");
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length - 1] ^= 0x01;
+        Files.write(file, bytes);
+        assertRefused("ngrams.bin does not match its manifest");
+
+        registry.publish(
+                ModelDraft.builder("spam", encoder.contentHash())
+                        .head(head())
+                        .maxSeqLen(32)
+                        .blend(TestNgrams.random(2, 8), 0.5)
+                        .build());
+        editManifest(m -> m.put("formatVersion", 1));
+        assertRefused("an n-gram blend is named by format version 4 manifests, and only by them");
+
+        registry.publish(headDraft());
+        editManifest(m -> m.put("formatVersion", 4));
+        assertRefused("(this one: version 4)");
+
+        assertThatThrownBy(
+                        () ->
+                                ModelDraft.builder("spam", encoder.contentHash())
+                                        .head(head())
+                                        .blend(TestNgrams.random(3, 8), 0.5)
+                                        .build())
+                .hasMessageContaining("The n-gram model answers for 3 labels but the draft has 2");
+        ModelBundle relabeled =
+                registry.publish(
+                        ModelDraft.builder("spam", encoder.contentHash())
+                                .head(head())
+                                .maxSeqLen(32)
+                                .blend(TestNgrams.random(2, 8), 0.5)
+                                .build());
+        NgramFormat.write(TestNgrams.random(3, 8), relabeled.dir().resolve("ngrams.bin"));
+        rehash(relabeled.dir());
+        assertRefused("ngrams.bin answers for 3 labels but the manifest lists 2");
+
+        registry.publish(
+                ModelDraft.builder("spam", encoder.contentHash())
+                        .head(head())
+                        .maxSeqLen(32)
+                        .blend(TestNgrams.random(2, 8), 0.5)
+                        .build());
+        editManifest(m -> ((ObjectNode) m.get("ngrams")).put("encoderWeight", 1.0));
+        assertRefused("the encoder's share of the blend must be inside (0, 1), not 1.0");
     }
 
     @Test
