@@ -226,6 +226,19 @@ final class TrainCommand implements Callable<Integer> {
                             + " the best epoch's weights are kept (default ${DEFAULT-VALUE}).")
     int fineTunePatience;
 
+    @Option(
+            names = "--blend-tfidf",
+            description =
+                    "Blend the TF-IDF baseline (fitted on the same split) into the model:"
+                            + " p ~ BERT^w * TF-IDF^(1-w), w from 1, 0.95, ..., 0.05 by validation"
+                            + " log-loss (1: BERT alone, and nothing is blended). The version"
+                            + " then carries the n-gram model (ngrams.bin: 5.5 MB and 32 MB of"
+                            + " heap per loaded version for SpamAssassin) and the job computes"
+                            + " it for every record beside BERT, about 1 ms a mail. On"
+                            + " SpamAssassin it took the fine-tuned model (K=2) from 13 to 8 test"
+                            + " errors of 1,184 (README). Default: off.")
+    boolean blendTfidf;
+
     @Option(names = "--out", description = "Run folder (default runs/<model>-<time>).")
     Path out;
 
@@ -302,7 +315,8 @@ final class TrainCommand implements Callable<Integer> {
                                 runDir,
                                 System.err,
                                 fineTune,
-                                truncation));
+                                truncation,
+                                blendTfidf));
         Evaluation e = outcome.evaluation();
         System.out.printf(
                 Locale.ROOT,
@@ -319,6 +333,9 @@ final class TrainCommand implements Callable<Integer> {
                 outcome.trainTime().toMillis() / 1000.0,
                 outcome.training().bestEpoch());
         printTfidfBaseline(outcome, readsWhat());
+        if (outcome.blend() != null) {
+            printBlend(outcome);
+        }
         if (outcome.fineTuned() != null) {
             printFineTuning(outcome);
         }
@@ -359,16 +376,18 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println(
                 "run written to "
                         + runDir
-                        + (outcome.fineTuned() != null
-                                ? " (top.bin, head.bin, run.json, report.html)"
-                                : " (head.bin, run.json, report.html)"));
+                        + " ("
+                        + (outcome.fineTuned() != null ? "top.bin, head.bin, " : "head.bin, ")
+                        + (outcome.blend() != null && outcome.blend().blends()
+                                ? "ngrams.bin, "
+                                : "")
+                        + "run.json, report.html)");
         List<String> next = new ArrayList<>(List.of("--run", runDir.toString()));
         next.addAll(registry.asArgs());
         System.out.println(NextStep.line("publish", next));
         return 0;
     }
 
-    /** One line: does BERT earn its cost against a model fitted in seconds on the same split? */
     /** What BERT reads of a long text, for the baseline line. */
     private String readsWhat() {
         if (truncation.isHead()) {
@@ -381,6 +400,7 @@ final class TrainCommand implements Callable<Integer> {
                 + (maxLen - 2 - truncation.headTokens());
     }
 
+    /** One line: does BERT earn its cost against a model fitted in seconds on the same split? */
     private static void printTfidfBaseline(Training.Outcome outcome, String bertReads) {
         HtmlReport.TfidfColumn tfidf = outcome.tfidfBaseline();
         Evaluation t = tfidf.evaluation();
@@ -396,6 +416,22 @@ final class TrainCommand implements Callable<Integer> {
                 tfidf.fitTime().toMillis() / 1000.0,
                 tfidf.description(),
                 bertReads);
+    }
+
+    /** The blend chosen on validation data and, when there is one, BERT alone beside it. */
+    private static void printBlend(Training.Outcome outcome) {
+        System.out.println("TF-IDF blended in: " + outcome.blend().describe());
+        if (outcome.blend().blends()) {
+            Evaluation alone = outcome.encoderEvaluation();
+            System.out.printf(
+                    Locale.ROOT,
+                    "  BERT alone: accuracy %.4f, macro-F1 %.4f, log-loss %.4f, ECE %.4f; the"
+                            + " figures above are the blend's%n",
+                    alone.accuracy(),
+                    alone.macroF1(),
+                    alone.logLoss(),
+                    alone.expectedCalibrationError());
+        }
     }
 
     private static void printFineTuning(Training.Outcome outcome) {

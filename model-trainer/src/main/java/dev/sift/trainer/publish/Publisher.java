@@ -3,6 +3,7 @@ package dev.sift.trainer.publish;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.head.HeadFormat;
+import dev.sift.model.ngram.NgramFormat;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;
 import dev.sift.model.registry.ModelRegistry;
@@ -59,6 +60,11 @@ public final class Publisher {
             draft.fineTuned(TopFormat.read(runDir.resolve(run.fineTune().file())), run.labels());
         } else {
             draft.head(HeadFormat.read(runDir.resolve(RunManifest.HEAD_FILE), run.labels()));
+        }
+        if (run.blend() != null) {
+            draft.blend(
+                    NgramFormat.read(runDir.resolve(run.blend().file())),
+                    run.blend().encoderWeight());
         }
         return registry.publish(draft.build());
     }

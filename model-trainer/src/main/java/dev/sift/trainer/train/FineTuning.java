@@ -46,13 +46,15 @@ public final class FineTuning {
      * @param history every epoch run
      * @param bestEpoch the epoch {@code weights} come from, 0 for the initial top
      * @param steps optimiser steps taken
+     * @param validationProbabilities per validation text, the probabilities under {@code weights}
      */
     public record Result(
             TopWeights weights,
             double initialValidationLoss,
             List<Epoch> history,
             int bestEpoch,
-            long steps) {}
+            long steps,
+            float[][] validationProbabilities) {}
 
     /** Per-text probabilities and the mean cross-entropy of a labeled set. */
     record Scores(float[][] probabilities, double loss, double accuracy) {}
@@ -83,9 +85,10 @@ public final class FineTuning {
         try (TopTrainer<?> trainer =
                 TopTrainer.create(
                         initial, options.settings(), stepsPerEpoch * options.maxEpochs())) {
-            double bestLoss =
-                    score(trainer, states, validation, validationLabels, batchSize).loss();
+            Scores before = score(trainer, states, validation, validationLabels, batchSize);
+            double bestLoss = before.loss();
             double initialLoss = bestLoss;
+            float[][] bestProbabilities = before.probabilities();
             TopWeights best = initial;
             int bestEpoch = 0;
             List<Epoch> history = new ArrayList<>();
@@ -138,11 +141,13 @@ public final class FineTuning {
                     bestLoss = scores.loss();
                     best = trainer.weights();
                     bestEpoch = epoch;
+                    bestProbabilities = scores.probabilities();
                 } else if (epoch - bestEpoch >= options.patience()) {
                     break;
                 }
             }
-            return new Result(best, initialLoss, history, bestEpoch, trainer.steps());
+            return new Result(
+                    best, initialLoss, history, bestEpoch, trainer.steps(), bestProbabilities);
         }
     }
 

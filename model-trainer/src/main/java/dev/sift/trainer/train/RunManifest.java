@@ -12,7 +12,9 @@ import java.util.Map;
  * version, the serving version it was compared against on the same test set, and the TF-IDF
  * baseline fitted on the same split. {@code fineTune} is null (and absent from the JSON) for a
  * head-only run; {@code tfidfBaseline} is absent from runs written before the baseline was wired
- * in. {@code truncation} is null (and absent) for a run that read the head of long texts.
+ * in. {@code truncation} is null (and absent) for a run that read the head of long texts. {@code
+ * blend} is null (and absent) unless the run's model blends the baseline in ({@code
+ * --blend-tfidf}); then {@code metrics} are the blend's.
  */
 public record RunManifest(
         String model,
@@ -28,7 +30,8 @@ public record RunManifest(
         Map<String, Double> baselineMetrics,
         String createdAt,
         @JsonInclude(JsonInclude.Include.NON_NULL) FineTune fineTune,
-        @JsonInclude(JsonInclude.Include.NON_NULL) TfidfBaseline tfidfBaseline) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) TfidfBaseline tfidfBaseline,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Blend blend) {
 
     /**
      * A fine-tuned run's top: its file in the run folder ({@code top.bin}, model-core's {@code
@@ -49,6 +52,13 @@ public record RunManifest(
             Map<String, Double> metrics,
             Map<String, Integer> errorsByGroup,
             long fitMillis) {}
+
+    /**
+     * The TF-IDF baseline blended into the run's model: its file ({@code ngrams.bin}, model-core's
+     * {@code NgramFormat}), the head's or top's share of the blend, and the head's or top's own
+     * figures on the test set, before blending.
+     */
+    public record Blend(String file, double encoderWeight, Map<String, Double> encoderMetrics) {}
 
     public static final String FILE_NAME = "run.json";
     public static final String HEAD_FILE = "head.bin";

@@ -42,6 +42,7 @@ public final class TopTraining {
      * @param startHead the head fine-tuning started from, fitted on raw frozen vectors
      * @param training the weights of the best epoch and every epoch's figures
      * @param evaluation the best top on the test split
+     * @param testProbabilities per test text, the best top's probabilities
      * @param time training wall time, validation included
      */
     public record Outcome(
@@ -49,6 +50,7 @@ public final class TopTraining {
             HeadTrainer.Result startHead,
             FineTuning.Result training,
             Evaluation evaluation,
+            float[][] testProbabilities,
             Duration time) {}
 
     private TopTraining() {}
@@ -103,7 +105,7 @@ public final class TopTraining {
                             probabilities,
                             Training.indices(splits.test(), labels),
                             Training.groups(splits.test()));
-            return new Outcome(spec, startHead, result, evaluation, time);
+            return new Outcome(spec, startHead, result, evaluation, probabilities, time);
         }
     }
 

@@ -6,7 +6,9 @@ import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.finetune.TopFormat;
+import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.head.HeadFormat;
+import dev.sift.model.ngram.NgramFormat;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.tokenize.Truncation;
@@ -48,7 +50,9 @@ public final class Training {
      * encoder pass yields them all) and the one with the lowest validation loss is kept, or [CLS]
      * when fine-tuning ({@link #choosePooling}); the test set plays no part in that choice. With
      * {@code fineTune} enabled, the encoder's top layers are then trained with that head ({@link
-     * TopTraining}), and the fine-tuned model is what the run yields.
+     * TopTraining}), and the fine-tuned model is what the run yields. With {@code blendNgrams}, the
+     * TF-IDF baseline is blended into that model where validation says it helps ({@link
+     * NgramBlending}), and the blend is what the run yields.
      */
     public record Settings(
             String model,
@@ -64,11 +68,46 @@ public final class Training {
             Path runDir,
             PrintStream progress,
             FineTuneOptions fineTune,
-            Truncation truncation) {
+            Truncation truncation,
+            boolean blendNgrams) {
 
         public Settings {
             truncation = truncation != null ? truncation : Truncation.HEAD;
             truncation.checkFits(maxSeqLen);
+        }
+
+        /** Settings of a run that blends nothing into its model. */
+        public Settings(
+                String model,
+                ModelRegistry registry,
+                EncoderBundle encoder,
+                List<Pooling> poolings,
+                int maxSeqLen,
+                int encodeBatchSize,
+                double validationFraction,
+                double testFraction,
+                TrainingOptions options,
+                Path featureCache,
+                Path runDir,
+                PrintStream progress,
+                FineTuneOptions fineTune,
+                Truncation truncation) {
+            this(
+                    model,
+                    registry,
+                    encoder,
+                    poolings,
+                    maxSeqLen,
+                    encodeBatchSize,
+                    validationFraction,
+                    testFraction,
+                    options,
+                    featureCache,
+                    runDir,
+                    progress,
+                    fineTune,
+                    truncation,
+                    false);
         }
 
         /** Settings of a head-only run. */
@@ -118,6 +157,9 @@ public final class Training {
      * @param fineTuned the fine-tuning stage, or null
      * @param encodedInputs texts this run passed through the encoder (0 when all were cached)
      * @param tfidfBaseline the TF-IDF baseline fitted on the same split, on the same test set
+     * @param encoderEvaluation the head or fine-tuned top alone on the test set (the same as {@code
+     *     evaluation} unless the run blends)
+     * @param blend how much of the baseline the run's model blends in, or null when not asked
      */
     public record Outcome(
             Path runDir,
@@ -132,7 +174,9 @@ public final class Training {
             Evaluation headEvaluation,
             TopTraining.Outcome fineTuned,
             int encodedInputs,
-            HtmlReport.TfidfColumn tfidfBaseline) {}
+            HtmlReport.TfidfColumn tfidfBaseline,
+            Evaluation encoderEvaluation,
+            NgramBlending.Choice blend) {}
 
     /** Texts per batch when a fine-tuned top only predicts. */
     private static final int EVALUATION_BATCH = 32;
@@ -265,8 +309,45 @@ public final class Training {
                             settings.progress());
         }
         Duration trainTime = Duration.between(trainStart, Instant.now());
-        Evaluation evaluation = fineTuned == null ? headEvaluation : fineTuned.evaluation();
-        HtmlReport.TfidfColumn tfidf = tfidfBaseline(splits, labels, settings);
+        Evaluation encoderEvaluation = fineTuned == null ? headEvaluation : fineTuned.evaluation();
+        TfidfBaseline.Result fittedTfidf = fitTfidfBaseline(splits, labels, settings);
+        HtmlReport.TfidfColumn tfidf =
+                new HtmlReport.TfidfColumn(
+                        fittedTfidf.description(),
+                        Evaluation.of(
+                                labels,
+                                fittedTfidf.testProbabilities(),
+                                indices(splits.test(), labels),
+                                groups(splits.test())),
+                        fittedTfidf.fitTime());
+        Evaluation evaluation = encoderEvaluation;
+        NgramBlending.Choice blend = null;
+        if (settings.blendNgrams()) {
+            float[][] validationProbabilities =
+                    fineTuned == null
+                            ? probabilities(result.head(), features.get(chosen)[1])
+                            : fineTuned.training().validationProbabilities();
+            blend =
+                    NgramBlending.choose(
+                            validationProbabilities,
+                            fittedTfidf.validationProbabilities(),
+                            indices(splits.validation(), labels));
+            if (blend.blends()) {
+                float[][] testProbabilities =
+                        fineTuned == null
+                                ? probabilities(result.head(), testVectors)
+                                : fineTuned.testProbabilities();
+                evaluation =
+                        Evaluation.of(
+                                labels,
+                                NgramBlending.blend(
+                                        testProbabilities,
+                                        fittedTfidf.testProbabilities(),
+                                        blend.encoderWeight()),
+                                indices(splits.test(), labels),
+                                groups(splits.test()));
+            }
+        }
 
         Path dir = Files.createDirectories(settings.runDir());
         HeadFormat.write(result.head(), dir.resolve(RunManifest.HEAD_FILE));
@@ -278,6 +359,15 @@ public final class Training {
                             FineTunedTop.TOP_FILE,
                             fineTuned.spec().firstLayer(),
                             fineTuned.spec().layers());
+        }
+        RunManifest.Blend blended = null;
+        if (blend != null && blend.blends()) {
+            NgramFormat.write(fittedTfidf.classifier(), dir.resolve(NgramFormat.FILE_NAME));
+            blended =
+                    new RunManifest.Blend(
+                            NgramFormat.FILE_NAME,
+                            blend.encoderWeight(),
+                            encoderEvaluation.asMetrics());
         }
         Map<String, String> training = new LinkedHashMap<>(settings.options().asMap());
         training.put("validationFraction", Double.toString(settings.validationFraction()));
@@ -308,6 +398,13 @@ public final class Training {
         if (selection != null) {
             training.put("poolingByValidationLoss", selection);
         }
+        if (blend != null) {
+            training.put("blendEncoderWeight", Double.toString(blend.encoderWeight()));
+            training.put("blendValidationLoss", Double.toString(blend.validationLoss()));
+            training.put("encoderValidationLoss", Double.toString(blend.encoderValidationLoss()));
+            training.put("tfidfValidationLoss", Double.toString(blend.ngramValidationLoss()));
+            training.put("encoderOnlyAccuracy", Double.toString(encoderEvaluation.accuracy()));
+        }
         RunManifest manifest =
                 new RunManifest(
                         settings.model(),
@@ -327,7 +424,8 @@ public final class Training {
                                 tfidf.description(),
                                 tfidf.evaluation().asMetrics(),
                                 errorCounts(tfidf.evaluation()),
-                                tfidf.fitTime().toMillis()));
+                                tfidf.fitTime().toMillis()),
+                        blended);
         Files.write(dir.resolve(RunManifest.FILE_NAME), Manifests.toBytes(manifest));
 
         Map<String, String> facts = new LinkedHashMap<>();
@@ -372,6 +470,19 @@ public final class Training {
         if (fineTuned != null) {
             facts.put("fine-tuning", fineTuned.time().toMillis() + " ms");
         }
+        if (blend != null) {
+            facts.put("TF-IDF blended in", blend.describe());
+            if (blend.blends()) {
+                facts.put(
+                        "BERT alone on the test set",
+                        String.format(
+                                Locale.ROOT,
+                                "accuracy %.4f, macro-F1 %.4f, log-loss %.4f",
+                                encoderEvaluation.accuracy(),
+                                encoderEvaluation.macroF1(),
+                                encoderEvaluation.logLoss()));
+            }
+        }
         training.forEach(
                 (key, value) -> {
                     if (!key.equals("bestEpoch")) { // the report shows "best epoch N of M"
@@ -407,7 +518,9 @@ public final class Training {
                 headEvaluation,
                 fineTuned,
                 encodedInputs,
-                tfidf);
+                tfidf,
+                encoderEvaluation,
+                blend);
     }
 
     /**
@@ -449,29 +562,28 @@ public final class Training {
 
     /**
      * Fits the TF-IDF baseline on the split the BERT model used (C chosen on its validation part)
-     * and evaluates it on the same test examples, grouped the same way.
+     * and predicts the same validation and test examples.
      */
-    private static HtmlReport.TfidfColumn tfidfBaseline(
+    private static TfidfBaseline.Result fitTfidfBaseline(
             Splits splits, List<String> labels, Settings settings) {
         settings.progress()
                 .printf(
                         "fitting the TF-IDF baseline on the same %d training examples%n",
                         splits.train().size());
-        TfidfBaseline.Result fitted =
-                TfidfBaseline.fit(
-                        splits.train(),
-                        splits.validation(),
-                        splits.test(),
-                        labels,
-                        settings.options().seed());
-        return new HtmlReport.TfidfColumn(
-                fitted.description(),
-                Evaluation.of(
-                        labels,
-                        fitted.testProbabilities(),
-                        indices(splits.test(), labels),
-                        groups(splits.test())),
-                fitted.fitTime());
+        return TfidfBaseline.fit(
+                splits.train(),
+                splits.validation(),
+                splits.test(),
+                labels,
+                settings.options().seed());
+    }
+
+    private static float[][] probabilities(ClassificationHead head, float[][] vectors) {
+        float[][] p = new float[vectors.length][];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = head.probabilities(vectors[i]);
+        }
+        return p;
     }
 
     private static Map<String, Integer> errorCounts(Evaluation evaluation) {
@@ -565,13 +677,30 @@ public final class Training {
                                 bundle.topWeights(), states, test, EVALUATION_BATCH);
                 return new HtmlReport.Baseline(
                         bundle.version(),
-                        Evaluation.of(labels, p, indices(test, labels), groups(test)));
+                        Evaluation.of(
+                                labels,
+                                answers(bundle, p, test),
+                                indices(test, labels),
+                                groups(test)));
             }
         }
-        float[][] x = features.vectors(test, manifest.pooling());
+        float[][] p = probabilities(bundle.head(), features.vectors(test, manifest.pooling()));
         return new HtmlReport.Baseline(
                 bundle.version(),
-                Evaluation.of(bundle.head(), x, indices(test, labels), groups(test)));
+                Evaluation.of(
+                        labels, answers(bundle, p, test), indices(test, labels), groups(test)));
+    }
+
+    /** The version's answers from its head's or top's: blended as the job blends, if it blends. */
+    private static float[][] answers(
+            ModelBundle bundle, float[][] encoderProbabilities, List<Example> examples) {
+        if (!bundle.isBlended()) {
+            return encoderProbabilities;
+        }
+        return NgramBlending.blend(
+                encoderProbabilities,
+                TfidfBaseline.probabilities(bundle.ngrams(), examples),
+                bundle.manifest().ngrams().encoderWeight());
     }
 
     static int[] indices(List<Example> examples, List<String> labels) {

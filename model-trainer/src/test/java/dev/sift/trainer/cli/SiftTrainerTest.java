@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.TinyBertEncoder;
 import dev.sift.trainer.TinyData;
@@ -269,6 +270,55 @@ class SiftTrainerTest {
         assertThat(recorded).as(err.toString()).isZero();
         assertThat(out.toString()).contains("recorded ACTIVATE spam v1");
         assertThat(ModelRegistry.at(registry).recordedAnnouncement("spam")).isPresent();
+    }
+
+    @Test
+    void blendTfidfSaysWhatItChoseAndPublishesAFineTunedBlend(@TempDir Path dir) throws Exception {
+        Path registry = dir.resolve("registry");
+        TinyBertEncoder.buildInto(ModelRegistry.at(registry).encodersDir());
+        Path data = dir.resolve("train.jsonl");
+        JsonLines.write(data, TinyData.spamAndHam(40, 1));
+        Path run = dir.resolve("runs/blend");
+
+        int trained =
+                SiftTrainer.run(
+                        "train",
+                        "--data",
+                        data.toString(),
+                        "--model",
+                        "spam",
+                        "--max-len",
+                        "32",
+                        "--fine-tune-epochs",
+                        "1",
+                        "--blend-tfidf",
+                        "--registry",
+                        registry.toString(),
+                        "--feature-cache",
+                        dir.resolve("features").toString(),
+                        "--out",
+                        run.toString());
+
+        assertThat(trained).as(err.toString()).isZero();
+        assertThat(out.toString())
+                .containsPattern(
+                        "TF-IDF blended in: BERT 0\\.\\d\\d, TF-IDF 0\\.\\d\\d \\(validation"
+                                + " log-loss \\d\\.\\d{4}; BERT alone \\d\\.\\d{4}")
+                .contains("  BERT alone: accuracy ")
+                .contains(
+                        "run written to "
+                                + run
+                                + " (top.bin, head.bin, ngrams.bin, run.json, report.html)");
+        assertThat(Files.readString(run.resolve("report.html"))).contains("TF-IDF blended in");
+
+        int published =
+                SiftTrainer.run(
+                        "publish", "--run", run.toString(), "--registry", registry.toString());
+
+        assertThat(published).as(err.toString()).isZero();
+        ModelBundle version = ModelRegistry.at(registry).open("spam", 1);
+        assertThat(version.isFineTuned()).isTrue();
+        assertThat(version.isBlended()).isTrue();
     }
 
     @Test

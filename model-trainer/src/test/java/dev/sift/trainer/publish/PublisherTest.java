@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.encode.Pooling;
+import dev.sift.model.ngram.NgramFormat;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.TinyBertEncoder;
@@ -68,6 +69,45 @@ class PublisherTest {
     }
 
     @Test
+    void aBlendedRunIsPublishedWithItsNgramModel() throws Exception {
+        // A head one step off its random start: the TF-IDF model, strong on these texts, earns a
+        // share of the blend on validation data.
+        TrainingOptions weakHead = new TrainingOptions(1, 16, 1e-6, 0, false, 1, 7);
+        List<Example> examples = TinyData.spamAndHam(60, 5);
+        Training.Outcome plain = train(examples, "plain", weakHead, false);
+        Training.Outcome blended = train(examples, "blended", weakHead, true);
+
+        assertThat(plain.blend()).isNull();
+        assertThat(plain.runDir().resolve("ngrams.bin")).doesNotExist();
+        assertThat(blended.blend().blends()).isTrue();
+        assertThat(blended.blend().validationLoss())
+                .isLessThan(blended.blend().encoderValidationLoss());
+        assertThat(blended.encoderEvaluation().logLoss()).isEqualTo(plain.evaluation().logLoss());
+        assertThat(blended.evaluation().logLoss()).isLessThan(plain.evaluation().logLoss());
+        assertThat(blended.runDir().resolve("ngrams.bin")).isRegularFile();
+        String runJson = Files.readString(blended.runDir().resolve("run.json"));
+        assertThat(runJson).contains("\"encoderWeight\" : " + blended.blend().encoderWeight());
+
+        ModelBundle v1 = Publisher.publish(registry, blended.runDir(), "macro_f1", 0, false);
+
+        assertThat(v1.isBlended()).isTrue();
+        assertThat(v1.manifest().ngrams().encoderWeight())
+                .isEqualTo(blended.blend().encoderWeight());
+        assertThat(v1.manifest().metrics()).isEqualTo(blended.evaluation().asMetrics());
+        String text = examples.get(0).text();
+        assertThat(v1.ngrams().probabilities(text))
+                .containsExactly(
+                        NgramFormat.read(blended.runDir().resolve("ngrams.bin"))
+                                .probabilities(text));
+
+        // The next run is compared with v1 as it serves: blended.
+        Training.Outcome next = train(examples, "next", weakHead, true);
+        assertThat(next.baseline().version()).isEqualTo(1);
+        assertThat(next.baseline().evaluation().logLoss())
+                .isEqualTo(blended.evaluation().logLoss());
+    }
+
+    @Test
     void refusesARunComparedWithAVersionThatIsNoLongerLatest() throws Exception {
         Training.Outcome first = train(TinyData.spamAndHam(40, 1), "a");
         Publisher.publish(registry, first.runDir(), "macro_f1", 0.005, false);
@@ -105,6 +145,12 @@ class PublisherTest {
 
     private Training.Outcome train(List<Example> examples, String run, TrainingOptions options)
             throws Exception {
+        return train(examples, run, options, false);
+    }
+
+    private Training.Outcome train(
+            List<Example> examples, String run, TrainingOptions options, boolean blendNgrams)
+            throws Exception {
         Dataset data = new Dataset("test", examples, List.of());
         return Training.run(
                 data,
@@ -121,7 +167,10 @@ class PublisherTest {
                         options,
                         dir.resolve("features"),
                         dir.resolve(run),
-                        quiet()));
+                        quiet(),
+                        null,
+                        null,
+                        blendNgrams));
     }
 
     private static PrintStream quiet() {
