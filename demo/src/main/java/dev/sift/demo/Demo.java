@@ -238,11 +238,15 @@ public final class Demo {
                 : encoders.get(0);
     }
 
-    /** How a version classifies: its own top layers and head, or a head on the frozen encoder. */
+    /**
+     * How a version classifies: its own top layers and head, or a head on the frozen encoder; and
+     * whether a TF-IDF model is blended in.
+     */
     static String kind(ModelManifest manifest) {
-        return manifest.isFineTuned()
-                ? "fine-tuned top " + manifest.fineTune().topLayers() + " layers"
-                : "head only";
+        return (manifest.isFineTuned()
+                        ? "fine-tuned top " + manifest.fineTune().topLayers() + " layers"
+                        : "head only")
+                + (manifest.isBlended() ? ", blended with TF-IDF" : "");
     }
 
     /**

@@ -22,7 +22,8 @@ import java.util.Map;
  * and {@code maxBatchTokens} padded tokens, weighing each pass at the encoder's measured overhead),
  * each padded only to its own longest input. Every model on that encoder reads the same pass (see
  * {@link BatchPasses}): head-only models its pooled vectors, fine-tuned models its trunk, on which
- * each runs its own top layers and head. Outcomes come back in the order the requests arrived.
+ * each runs its own top layers and head; a blended model then combines that answer with its n-gram
+ * model's ({@link LoadedModel#answer}). Outcomes come back in the order the requests arrived.
  *
  * <p>Plain Java, no Flink: the operator holds buffers, timers and state and calls this.
  */
@@ -170,9 +171,11 @@ public final class BatchClassifier {
             Instant now = clock.instant(); // after the passes: latency includes inference
             for (int b = 0; b < batch.size(); b++) {
                 Item item = batch.get(b).item();
+                ClassifyRequest request = item.request();
                 for (LoadedModel model : item.models()) {
-                    results.get(item.index())
-                            .add(result(item.request(), model, done.probabilities(model, b), now));
+                    float[] p =
+                            model.answer(done.probabilities(model, b), request.text, request.textB);
+                    results.get(item.index()).add(result(request, model, p, now));
                 }
             }
         }

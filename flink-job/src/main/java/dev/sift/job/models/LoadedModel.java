@@ -7,6 +7,7 @@ import dev.sift.model.encode.SharedEncoders;
 import dev.sift.model.finetune.SharedTops;
 import dev.sift.model.finetune.TopModel;
 import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.tokenize.BertTokenizer;
 import java.util.List;
@@ -22,7 +23,9 @@ import java.util.List;
  *
  * <p>A head-only model reads a pooled vector of the encoder's last layer; a fine-tuned one reads
  * the encoder's output after {@link #trunkLayers()} layers (the trunk every model on that encoder
- * can share) and runs the rest itself.
+ * can share) and runs the rest itself. A blended version ({@link #blend}) then combines that answer
+ * with its n-gram model's on the whole text; the n-gram model lives on the heap, one copy per
+ * loaded version (32 MB for the SpamAssassin model's 245,000 n-grams).
  */
 public final class LoadedModel implements AutoCloseable {
 
@@ -32,6 +35,8 @@ public final class LoadedModel implements AutoCloseable {
     private final SharedEncoders.Lease encoder;
     private final BertTokenizer tokenizer;
     private final SharedTops.Lease topLease;
+    private final NgramClassifier ngrams;
+    private final double encoderWeight;
 
     LoadedModel(
             ModelBundle bundle,
@@ -44,6 +49,8 @@ public final class LoadedModel implements AutoCloseable {
         this.encoder = encoder;
         this.tokenizer = tokenizer;
         this.topLease = topLease;
+        this.ngrams = bundle.isBlended() ? bundle.ngrams() : null;
+        this.encoderWeight = bundle.isBlended() ? manifest.ngrams().encoderWeight() : 1;
     }
 
     public ModelManifest manifest() {
@@ -113,6 +120,26 @@ public final class LoadedModel implements AutoCloseable {
             throw new IllegalStateException(this + " is head-only: it has no top layers");
         }
         return topLease.top();
+    }
+
+    /** Whether this version blends an n-gram model into its encoder's answer. */
+    public boolean blended() {
+        return ngrams != null;
+    }
+
+    /**
+     * The model's answer for a text (or pair) from its head's or top's probabilities: those
+     * themselves, or for a blended version their blend with the n-gram model's on the whole text
+     * ({@link NgramClassifier#blend}), as the trainer evaluated it.
+     */
+    public float[] answer(float[] encoderProbabilities, String text, String textB) {
+        if (ngrams == null) {
+            return encoderProbabilities;
+        }
+        return NgramClassifier.blend(
+                encoderProbabilities,
+                ngrams.probabilities(NgramClassifier.text(text, textB)),
+                encoderWeight);
     }
 
     /** Models that tokenize alike and share an encoder pass have equal keys. */

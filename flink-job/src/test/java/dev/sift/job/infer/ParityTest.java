@@ -7,6 +7,7 @@ import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;
 import dev.sift.model.registry.ModelRegistry;
@@ -15,9 +16,11 @@ import dev.sift.model.tokenize.Truncation;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.RecordCodec;
+import dev.sift.trainer.baseline.TfidfBaseline;
 import dev.sift.trainer.data.Example;
 import dev.sift.trainer.features.FeatureExtractor;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -32,7 +35,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Training and serving cannot drift: on the real BERT-base, the probabilities the job emits for a
  * set of texts equal those the trainer computes from its own features (which it batches and pads
  * differently), within 1e-5; under head-and-tail truncation too, where the job must cut long texts
- * exactly as the trainer did.
+ * exactly as the trainer did; and for a model that blends in a TF-IDF n-gram model, whose share the
+ * job must compute on the whole text as the trainer did.
  */
 @Tag("bert")
 class ParityTest {
@@ -73,16 +77,59 @@ class ParityTest {
         }
     }
 
+    @Test
+    void blendedModelsGiveTheTrainersBlend() throws Exception {
+        List<Example> labeled = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            labeled.add(Example.text("free prize cruise offer number " + i, "a"));
+            labeled.add(Example.text("lunch tomorrow with the team " + i, "b"));
+            labeled.add(Example.text("perl patch for the rules file " + i, "c"));
+        }
+        NgramClassifier ngrams =
+                TfidfBaseline.fit(labeled, labeled, List.of(), List.of("a", "b", "c"), 42)
+                        .classifier();
+        double encoderWeight = 0.4;
+        float[][] headAlone = trainerProbabilities(TEXTS, Pooling.CLS, 128, Truncation.HEAD);
+        float[][] expected = new float[TEXTS.size()][];
+        for (int i = 0; i < TEXTS.size(); i++) {
+            expected[i] =
+                    NgramClassifier.blend(
+                            headAlone[i], ngrams.probabilities(TEXTS.get(i)), encoderWeight);
+        }
+        ModelDraft draft =
+                ModelDraft.builder("parity", RealBert.bundle().contentHash())
+                        .head(head())
+                        .blend(ngrams, encoderWeight)
+                        .build();
+
+        float[][] served = assertJobGives(TEXTS, draft, expected);
+
+        // The n-grams move every answer: the head alone is not what was served.
+        for (int i = 0; i < TEXTS.size(); i++) {
+            assertThat(Math.abs(served[i][0] - headAlone[i][0]))
+                    .as("text %d", i)
+                    .isGreaterThan(1e-3f);
+        }
+    }
+
     /** Serves {@code texts} through the job and checks each probability; returns them. */
     private float[][] assertJobMatchesTrainer(
             List<String> texts, Pooling pooling, int maxLen, Truncation truncation)
             throws Exception {
+        return assertJobGives(
+                texts,
+                draft(pooling, maxLen, truncation),
+                trainerProbabilities(texts, pooling, maxLen, truncation));
+    }
+
+    /** Publishes and serves {@code draft}, and checks each probability against {@code expected}. */
+    private float[][] assertJobGives(List<String> texts, ModelDraft draft, float[][] expected)
+            throws Exception {
         ModelRegistry registry = RealBert.registryAt(dir.resolve("registry"));
-        ModelBundle model = registry.publish(draft(pooling, maxLen, truncation));
+        ModelBundle model = registry.publish(draft);
         registry.recordAnnouncement(
                 model.name(),
                 TestModels.encode(TestModels.announcement(model, ModelAction.ACTIVATE)));
-        float[][] expected = trainerProbabilities(texts, pooling, maxLen, truncation);
 
         var settings =
                 InferenceSettings.builder()
