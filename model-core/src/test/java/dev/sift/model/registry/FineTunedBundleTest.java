@@ -311,25 +311,14 @@ class FineTunedBundleTest {
 
     @Test
     void refusesAChangedNgramModelOrABlendAnOlderReaderWouldIgnore() throws Exception {
-        ModelBundle blended =
-                registry.publish(
-                        ModelDraft.builder("spam", encoder.contentHash())
-                                .head(head())
-                                .maxSeqLen(32)
-                                .blend(TestNgrams.random(2, 8), 0.5)
-                                .build());
+        ModelBundle blended = registry.publish(blendedHeadDraft());
         Path file = blended.dir().resolve("ngrams.bin");
         byte[] bytes = Files.readAllBytes(file);
         bytes[bytes.length - 1] ^= 0x01;
         Files.write(file, bytes);
         assertRefused("ngrams.bin does not match its manifest");
 
-        registry.publish(
-                ModelDraft.builder("spam", encoder.contentHash())
-                        .head(head())
-                        .maxSeqLen(32)
-                        .blend(TestNgrams.random(2, 8), 0.5)
-                        .build());
+        registry.publish(blendedHeadDraft());
         editManifest(m -> m.put("formatVersion", 1));
         assertRefused("an n-gram blend is named by format version 4 manifests, and only by them");
 
@@ -344,23 +333,12 @@ class FineTunedBundleTest {
                                         .blend(TestNgrams.random(3, 8), 0.5)
                                         .build())
                 .hasMessageContaining("The n-gram model answers for 3 labels but the draft has 2");
-        ModelBundle relabeled =
-                registry.publish(
-                        ModelDraft.builder("spam", encoder.contentHash())
-                                .head(head())
-                                .maxSeqLen(32)
-                                .blend(TestNgrams.random(2, 8), 0.5)
-                                .build());
+        ModelBundle relabeled = registry.publish(blendedHeadDraft());
         NgramFormat.write(TestNgrams.random(3, 8), relabeled.dir().resolve("ngrams.bin"));
         rehash(relabeled.dir());
         assertRefused("ngrams.bin answers for 3 labels but the manifest lists 2");
 
-        registry.publish(
-                ModelDraft.builder("spam", encoder.contentHash())
-                        .head(head())
-                        .maxSeqLen(32)
-                        .blend(TestNgrams.random(2, 8), 0.5)
-                        .build());
+        registry.publish(blendedHeadDraft());
         editManifest(m -> ((ObjectNode) m.get("ngrams")).put("encoderWeight", 1.0));
         assertRefused("the encoder's share of the blend must be inside (0, 1), not 1.0");
     }
@@ -398,6 +376,14 @@ class FineTunedBundleTest {
                 .fineTuned(top, LABELS)
                 .maxSeqLen(32)
                 .metrics(Map.of("accuracy", 0.9))
+                .build();
+    }
+
+    private ModelDraft blendedHeadDraft() {
+        return ModelDraft.builder("spam", encoder.contentHash())
+                .head(head())
+                .maxSeqLen(32)
+                .blend(TestNgrams.random(2, 8), 0.5)
                 .build();
     }
 
