@@ -23,9 +23,9 @@ import java.util.List;
  *
  * <p>A head-only model reads a pooled vector of the encoder's last layer; a fine-tuned one reads
  * the encoder's output after {@link #trunkLayers()} layers (the trunk every model on that encoder
- * can share) and runs the rest itself. A blended version ({@link #blend}) then combines that answer
- * with its n-gram model's on the whole text; the n-gram model lives on the heap, one copy per
- * loaded version (32 MB for the SpamAssassin model's 245,000 n-grams).
+ * can share) and runs the rest itself. A blended version ({@link #answer}) then combines that
+ * answer with its n-gram model's on the whole text; the n-gram model lives on the heap, one copy
+ * per loaded version (32 MB for the SpamAssassin model's 245,000 n-grams).
  */
 public final class LoadedModel implements AutoCloseable {
 
@@ -120,11 +120,6 @@ public final class LoadedModel implements AutoCloseable {
             throw new IllegalStateException(this + " is head-only: it has no top layers");
         }
         return topLease.top();
-    }
-
-    /** Whether this version blends an n-gram model into its encoder's answer. */
-    public boolean blended() {
-        return ngrams != null;
     }
 
     /**
