@@ -10,9 +10,9 @@ import java.util.Objects;
  * how the two are combined, in the trainer and in the job alike.
  *
  * <p>The weights keep LIBLINEAR's layout, so the probabilities are computed in the same order of
- * operations as its {@code Linear.predictProbability}: {@code classWeights} columns per feature
- * (the bias feature last), one column for two classes (the decision value of the first class) and
- * one per class otherwise (one-vs-rest, then normalised).
+ * operations as its {@code Linear.predictProbability}: per feature (the bias feature last), one
+ * weight column for two classes (the decision value of the first class) and one per class otherwise
+ * (one-vs-rest, then normalised).
  *
  * <pre>{@code
  * float[] encoder = head.probabilities(vector);
