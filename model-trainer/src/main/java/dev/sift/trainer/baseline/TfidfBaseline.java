@@ -10,6 +10,7 @@ import de.bwaldvogel.liblinear.SolverType;
 import dev.sift.model.ngram.CharNgramTfidf;
 import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.trainer.data.Example;
+import dev.sift.trainer.eval.Evaluation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -98,13 +99,16 @@ public final class TfidfBaseline {
         Feature[][] validationX = vectors(tfidf, validation);
         int[] validationY = indices(validation, labels);
         Model best = null;
+        float[][] bestValidation = null;
         double bestCost = COSTS[0];
         double bestLoss = Double.POSITIVE_INFINITY;
         for (double cost : validation.isEmpty() ? new double[] {COSTS[0]} : COSTS) {
             Model model = train(problem, cost, seed);
-            double loss = logLoss(probabilities(model, validationX, labels.size()), validationY);
+            float[][] p = probabilities(model, validationX, labels.size());
+            double loss = Evaluation.meanLogLoss(p, validationY);
             if (best == null || loss < bestLoss) {
                 best = model;
+                bestValidation = p;
                 bestCost = cost;
                 bestLoss = loss;
             }
@@ -113,7 +117,7 @@ public final class TfidfBaseline {
         Duration fitTime = Duration.between(start, Instant.now());
         return new Result(
                 classifier,
-                probabilities(classifier, validation),
+                bestValidation, // LIBLINEAR's, which the classifier's equal (TfidfBaselineTest)
                 probabilities(classifier, test),
                 bestCost,
                 tfidf.dimension(),
@@ -173,14 +177,6 @@ public final class TfidfBaseline {
             }
         }
         return p;
-    }
-
-    private static double logLoss(float[][] p, int[] y) {
-        double loss = 0;
-        for (int n = 0; n < y.length; n++) {
-            loss -= Math.log(Math.max(p[n][y[n]], 1e-15));
-        }
-        return loss / Math.max(1, y.length);
     }
 
     private static Feature[][] vectors(CharNgramTfidf tfidf, List<Example> examples) {

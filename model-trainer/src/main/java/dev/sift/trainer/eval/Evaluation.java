@@ -38,6 +38,18 @@ public record Evaluation(
     }
 
     /**
+     * Mean cross-entropy of each example's probabilities against its label, each probability
+     * floored at 1e-15 as in {@link #logLoss()}; 0 for no examples.
+     */
+    public static double meanLogLoss(float[][] probabilities, int[] y) {
+        double loss = 0;
+        for (int n = 0; n < y.length; n++) {
+            loss -= Math.log(Math.max(probabilities[n][y[n]], 1e-15));
+        }
+        return loss / Math.max(1, y.length);
+    }
+
+    /**
      * The same figures from each example's label probabilities, however they were computed (a head
      * on vectors, or a fine-tuned top on trunk states).
      *

@@ -1,6 +1,7 @@
 package dev.sift.trainer.train;
 
 import dev.sift.model.ngram.NgramClassifier;
+import dev.sift.trainer.eval.Evaluation;
 import java.util.Locale;
 
 /**
@@ -69,15 +70,19 @@ public final class NgramBlending {
                             + " set --validation-fraction above 0");
         }
         double bestWeight = WEIGHTS[0];
-        double bestLoss = logLoss(blend(encoder, ngrams, bestWeight), labels);
+        double bestLoss = Evaluation.meanLogLoss(blend(encoder, ngrams, bestWeight), labels);
         for (int i = 1; i < WEIGHTS.length; i++) {
-            double loss = logLoss(blend(encoder, ngrams, WEIGHTS[i]), labels);
+            double loss = Evaluation.meanLogLoss(blend(encoder, ngrams, WEIGHTS[i]), labels);
             if (loss < bestLoss) {
                 bestLoss = loss;
                 bestWeight = WEIGHTS[i];
             }
         }
-        return new Choice(bestWeight, bestLoss, logLoss(encoder, labels), logLoss(ngrams, labels));
+        return new Choice(
+                bestWeight,
+                bestLoss,
+                Evaluation.meanLogLoss(encoder, labels),
+                Evaluation.meanLogLoss(ngrams, labels));
     }
 
     /** Each text's blend, as the job computes it; {@code encoderWeight} 1 returns the encoder's. */
@@ -90,14 +95,6 @@ public final class NgramBlending {
             blended[i] = NgramClassifier.blend(encoder[i], ngrams[i], encoderWeight);
         }
         return blended;
-    }
-
-    static double logLoss(float[][] probabilities, int[] labels) {
-        double loss = 0;
-        for (int i = 0; i < labels.length; i++) {
-            loss -= Math.log(Math.max(probabilities[i][labels[i]], 1e-15));
-        }
-        return loss / labels.length;
     }
 
     private static double[] weights() {

@@ -6,7 +6,6 @@ import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.finetune.TopFormat;
-import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.head.HeadFormat;
 import dev.sift.model.ngram.NgramFormat;
 import dev.sift.model.registry.ModelBundle;
@@ -325,7 +324,7 @@ public final class Training {
         if (settings.blendNgrams()) {
             float[][] validationProbabilities =
                     fineTuned == null
-                            ? probabilities(result.head(), features.get(chosen)[1])
+                            ? result.head().probabilities(features.get(chosen)[1])
                             : fineTuned.training().validationProbabilities();
             blend =
                     NgramBlending.choose(
@@ -335,7 +334,7 @@ public final class Training {
             if (blend.blends()) {
                 float[][] testProbabilities =
                         fineTuned == null
-                                ? probabilities(result.head(), testVectors)
+                                ? result.head().probabilities(testVectors)
                                 : fineTuned.testProbabilities();
                 evaluation =
                         Evaluation.of(
@@ -578,14 +577,6 @@ public final class Training {
                 settings.options().seed());
     }
 
-    private static float[][] probabilities(ClassificationHead head, float[][] vectors) {
-        float[][] p = new float[vectors.length][];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = head.probabilities(vectors[i]);
-        }
-        return p;
-    }
-
     private static Map<String, Integer> errorCounts(Evaluation evaluation) {
         Map<String, Integer> errors = new LinkedHashMap<>();
         evaluation.errorsByGroup().forEach((group, counts) -> errors.put(group, counts[1]));
@@ -684,7 +675,7 @@ public final class Training {
                                 groups(test)));
             }
         }
-        float[][] p = probabilities(bundle.head(), features.vectors(test, manifest.pooling()));
+        float[][] p = bundle.head().probabilities(features.vectors(test, manifest.pooling()));
         return new HtmlReport.Baseline(
                 bundle.version(),
                 Evaluation.of(

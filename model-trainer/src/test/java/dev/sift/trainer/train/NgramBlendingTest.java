@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.sift.trainer.eval.Evaluation;
 import org.junit.jupiter.api.Test;
 
 class NgramBlendingTest {
@@ -38,7 +39,7 @@ class NgramBlendingTest {
                 .isLessThan(choice.encoderValidationLoss())
                 .isLessThan(choice.ngramValidationLoss());
         float[][] blended = NgramBlending.blend(encoder, ngrams, choice.encoderWeight());
-        assertThat(NgramBlending.logLoss(blended, LABELS))
+        assertThat(Evaluation.meanLogLoss(blended, LABELS))
                 .isCloseTo(choice.validationLoss(), within(1e-12));
     }
 
