@@ -32,7 +32,9 @@ class CharNgramTfidfTest {
 
     @Test
     void rebuiltFromItsPartsItGivesTheSameVectors() {
-        CharNgramTfidf fitted = CharNgramTfidf.fit(List.of("free money now", "money talks", "now"));
+        // "money" and "now" are in three texts, "free" in two: their idf differ.
+        CharNgramTfidf fitted =
+                CharNgramTfidf.fit(List.of("free money now", "money now", "now", "free money"));
         String[] ngrams = new String[fitted.dimension()];
         double[] idf = new double[fitted.dimension()];
         for (int i = 0; i < ngrams.length; i++) {
