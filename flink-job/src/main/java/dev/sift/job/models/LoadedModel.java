@@ -36,7 +36,6 @@ public final class LoadedModel implements AutoCloseable {
     private final BertTokenizer tokenizer;
     private final SharedTops.Lease topLease;
     private final NgramClassifier ngrams;
-    private final double encoderWeight;
 
     LoadedModel(
             ModelBundle bundle,
@@ -50,7 +49,6 @@ public final class LoadedModel implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.topLease = topLease;
         this.ngrams = bundle.isBlended() ? bundle.ngrams() : null;
-        this.encoderWeight = bundle.isBlended() ? manifest.ngrams().encoderWeight() : 1;
     }
 
     public ModelManifest manifest() {
@@ -134,7 +132,7 @@ public final class LoadedModel implements AutoCloseable {
         return NgramClassifier.blend(
                 encoderProbabilities,
                 ngrams.probabilities(NgramClassifier.text(text, textB)),
-                encoderWeight);
+                manifest.ngrams().encoderWeight());
     }
 
     /** Models that tokenize alike and share an encoder pass have equal keys. */
