@@ -5,12 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 /**
  * A {@link DeadLetter} as one JSON object with the Avro schema's field names. The refused record's
  * original key and value are standard base64 (RFC 4648, padded) since they may be any bytes; the
- * key is null when the record had none. {@code failedAt} is an ISO-8601 UTC instant:
+ * key is null when the record had none. The value is at most a bounded prefix of the original,
+ * whose whole length and SHA-256 follow it. {@code failedAt} is an ISO-8601 UTC instant:
  *
  * <pre>{@code
  * {"key":null,"value":"bm90IGEgcmVxdWVzdA==","topic":"sift.requests","partition":0,"offset":17,
  *  "errorCode":"UNDECODABLE","reason":"Neither Avro single-object encoding …","requestId":null,
- *  "failedAt":"2026-11-25T10:15:30.123Z"}
+ *  "failedAt":"2026-11-25T10:15:30.123Z","valueLength":13,"valueSha256":"bbd00df0…"}
  * }</pre>
  *
  * An {@code errorCode} this version does not know decodes as {@link ErrorCode#OTHER}, as the Avro
@@ -31,6 +32,8 @@ public final class DeadLetterJsonCodec implements TopicCodec<DeadLetter> {
         node.put("reason", letter.getReason());
         node.put("requestId", letter.getRequestId());
         node.put("failedAt", JsonFields.timestamp(letter.getFailedAt()));
+        node.put("valueLength", letter.getValueLength());
+        node.put("valueSha256", letter.getValueSha256());
         return JsonFields.write(node);
     }
 
@@ -47,6 +50,10 @@ public final class DeadLetterJsonCodec implements TopicCodec<DeadLetter> {
                 .setReason(json.string("reason"))
                 .setRequestId(json.nullableString("requestId"))
                 .setFailedAt(json.timestamp("failedAt"))
+                // Absent, not null, in letters written before these fields existed.
+                .setValueLength(
+                        json.has("valueLength") ? json.nullableInteger("valueLength") : null)
+                .setValueSha256(json.has("valueSha256") ? json.nullableString("valueSha256") : null)
                 .build();
     }
 

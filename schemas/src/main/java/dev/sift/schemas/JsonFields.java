@@ -90,6 +90,14 @@ final class JsonFields {
         return field(name).isNull() ? null : string(name);
     }
 
+    boolean has(String name) {
+        return root.has(name);
+    }
+
+    Long nullableInteger(String name) throws RecordDecodingException {
+        return field(name).isNull() ? null : integer(name);
+    }
+
     long integer(String name) throws RecordDecodingException {
         JsonNode node = field(name);
         if (!node.isIntegralNumber() || !node.canConvertToLong()) {

@@ -96,6 +96,21 @@ class JsonShapeTest {
     }
 
     @Test
+    void aLetterWrittenBeforeTheValueLengthFieldsDecodesWithNulls() throws Exception {
+        ObjectNode old =
+                (ObjectNode)
+                        JSON.readTree(OutputFormat.JSON.deadLetters().encode(letter("k", "r")));
+        old.remove("valueLength");
+        old.remove("valueSha256");
+
+        DeadLetter decoded = OutputFormat.JSON.deadLetters().decode(JSON.writeValueAsBytes(old));
+
+        assertThat(decoded.getValueLength()).isNull();
+        assertThat(decoded.getValueSha256()).isNull();
+        assertThat(decoded.getReason()).isEqualTo("text is blank");
+    }
+
+    @Test
     void decodingNamesTheMissingOrMistypedField() {
         assertThatThrownBy(
                         () ->
@@ -289,6 +304,8 @@ class JsonShapeTest {
                 .setReason("text is blank")
                 .setRequestId(requestId)
                 .setFailedAt(NOW)
+                .setValueLength(requestId == null ? null : 70_000L)
+                .setValueSha256(requestId == null ? null : "0f".repeat(32))
                 .build();
     }
 }
