@@ -27,6 +27,7 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
@@ -121,7 +122,10 @@ public final class SiftJob {
                         .setBootstrapServers(require(config, SiftOptions.BOOTSTRAP_SERVERS))
                         .setKafkaProducerConfig(producer)
                         .setRecordSerializer(
-                                new OutRecordSerializer(config.get(SiftOptions.OUTPUT_FORMAT)))
+                                new OutRecordSerializer(
+                                        config.get(SiftOptions.OUTPUT_FORMAT),
+                                        config.get(SiftOptions.DEAD_LETTER_TOPIC),
+                                        maxRecordBytes(producer)))
                         .setDeliveryGuarantee(guarantee);
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             builder.setTransactionalIdPrefix(
@@ -131,6 +135,25 @@ public final class SiftJob {
                             + config.get(SiftOptions.RESULTS_TOPIC));
         }
         return builder.build();
+    }
+
+    /** The producer's {@code max.request.size}: the Kafka properties file's, or Kafka's default. */
+    static int maxRecordBytes(Properties producer) {
+        String configured = producer.getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        if (configured == null) {
+            return OutRecordSerializer.DEFAULT_MAX_RECORD_BYTES;
+        }
+        try {
+            return Integer.parseInt(configured.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "Bad max.request.size in "
+                            + SiftOptions.KAFKA_PROPERTIES.key()
+                            + ": "
+                            + configured
+                            + " is not a number of bytes",
+                    e);
+        }
     }
 
     public static InferenceSettings inferenceSettings(Configuration config) throws IOException {
@@ -153,7 +176,10 @@ public final class SiftJob {
 
     public static RequestLimits requestLimits(Configuration config) {
         return new RequestLimits(
-                config.get(SiftOptions.MAX_TEXT_BYTES), config.get(SiftOptions.MAX_ID_LENGTH));
+                config.get(SiftOptions.MAX_TEXT_BYTES),
+                config.get(SiftOptions.MAX_ID_LENGTH),
+                config.get(SiftOptions.MAX_ATTRIBUTES_BYTES),
+                config.get(SiftOptions.MAX_MODELS));
     }
 
     static Properties kafkaProperties(Configuration config) throws IOException {

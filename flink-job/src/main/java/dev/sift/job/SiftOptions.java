@@ -200,6 +200,23 @@ public final class SiftOptions {
                             "Requests whose id has more characters are dead-lettered with"
                                     + " ID_TOO_LONG; the id is echoed in every result and header.");
 
+    public static final ConfigOption<Integer> MAX_ATTRIBUTES_BYTES =
+            ConfigOptions.key("sift.requests.max-attributes-bytes")
+                    .intType()
+                    .defaultValue(16 * 1024)
+                    .withDescription(
+                            "Requests whose attributes (names and values, UTF-8) have more bytes"
+                                    + " are dead-lettered with ATTRIBUTES_TOO_LARGE; every result"
+                                    + " echoes them.");
+
+    public static final ConfigOption<Integer> MAX_MODELS =
+            ConfigOptions.key("sift.requests.max-models")
+                    .intType()
+                    .defaultValue(16)
+                    .withDescription(
+                            "Requests naming more models (or a model name over 255 characters)"
+                                    + " are dead-lettered with MODEL_LIST_TOO_LARGE.");
+
     public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE =
             ConfigOptions.key("sift.sink.delivery-guarantee")
                     .enumType(DeliveryGuarantee.class)

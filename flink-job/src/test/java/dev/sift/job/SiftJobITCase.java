@@ -3,6 +3,8 @@ package dev.sift.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sift.job.decode.RawRecord;
+import dev.sift.job.sink.DeadLetters;
+import dev.sift.job.sink.OutRecordSerializer;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ClassificationResult;
@@ -34,6 +36,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -182,11 +185,122 @@ class SiftJobITCase {
         }
     }
 
+    /**
+     * Requests of 0.9 MB, just under the broker's 1 MiB, of each kind that used to make a record
+     * the producer refuses (failing the task at the same offset on every restart): text over the
+     * limit, attributes over the limit, a key of 0.9 MB on a request that is dead-lettered, and an
+     * accepted request whose result grows past 1 MiB in JSON. With no restart allowed, the job
+     * keeps running, and every request is answered or dead-lettered once.
+     */
+    @Test
+    void requestsJustUnderTheBrokersLimitNeverStopTheJob() throws Exception {
+        KafkaTestCluster kafka = KafkaTestCluster.shared();
+        Topics topics = Topics.create(kafka);
+        new TestModels(registryDir).publish("spam", 1, Pooling.CLS);
+        // Attributes up to 500 KB pass the validator here, so a result can outgrow the producer.
+        Configuration config =
+                config(
+                        kafka,
+                        topics,
+                        OutputFormat.JSON,
+                        "--sift.requests.max-attributes-bytes=500000");
+        RequestCodec codec = new RequestCodec();
+        int nearLimit = 900_000;
+
+        JobClient job = start(config, null, 0);
+        try {
+            kafka.send(topics.requests, requests(0, 20));
+            kafka.send(
+                    topics.requests,
+                    null,
+                    codec.encode(
+                            TextRequest.newBuilder()
+                                    .setId("long-text")
+                                    .setText("x".repeat(nearLimit))
+                                    .build()));
+            kafka.send(
+                    topics.requests,
+                    null,
+                    codec.encode(
+                            TextRequest.newBuilder()
+                                    .setId("long-attributes")
+                                    .setText("hello")
+                                    .setAttributes(Map.of("a", "y".repeat(nearLimit)))
+                                    .build()));
+            kafka.send(
+                    topics.requests,
+                    "k".repeat(nearLimit).getBytes(StandardCharsets.UTF_8),
+                    codec.encode(
+                            TextRequest.newBuilder()
+                                    .setId("long-key")
+                                    .setText("hello")
+                                    .setModels(List.of("nope"))
+                                    .build()));
+            // 480 KB of terminal colour codes: accepted, but JSON escapes each ESC in 6 bytes.
+            kafka.send(
+                    topics.requests,
+                    null,
+                    codec.encode(
+                            TextRequest.newBuilder()
+                                    .setId("long-result")
+                                    .setText("hello")
+                                    .setAttributes(Map.of("log", "\u001b[0m".repeat(120_000)))
+                                    .build()));
+            kafka.send(topics.requests, requests(20, 40));
+
+            List<ClassificationResult> results = readResults(kafka, config, topics.results, 40);
+            assertThat(results)
+                    .extracting(ClassificationResult::getId)
+                    .doesNotHaveDuplicates()
+                    .hasSize(40)
+                    .allMatch(id -> id.startsWith("r-"));
+            // Refused before decoding finished, a letter has no request id: named by its code.
+            Map<String, DeadLetter> letters = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> record :
+                    kafka.readCommitted(topics.deadLetters, 4, Duration.ofSeconds(60))) {
+                assertThat(
+                                OutRecordSerializer.sizeInBytes(
+                                        new ProducerRecord<>(
+                                                record.topic(), record.key(), record.value())))
+                        .isLessThan(100_000);
+                DeadLetter letter = OutputFormat.JSON.deadLetters().decode(record.value());
+                letters.put(
+                        letter.getRequestId() != null
+                                ? letter.getRequestId()
+                                : letter.getErrorCode().name(),
+                        letter);
+            }
+            assertThat(letters.keySet())
+                    .containsExactlyInAnyOrder(
+                            "TEXT_TOO_LONG", "ATTRIBUTES_TOO_LARGE", "long-key", "long-result");
+            DeadLetter longText = letters.get("TEXT_TOO_LONG");
+            assertThat(longText.getValue().remaining()).isEqualTo(DeadLetters.MAX_VALUE_BYTES);
+            assertThat(longText.getValueLength()).isGreaterThan((long) nearLimit);
+            assertThat(letters.get("long-key").getErrorCode())
+                    .isEqualTo(ErrorCode.RECORD_TOO_LARGE);
+            assertThat(letters.get("long-key").getReason())
+                    .contains("The UNKNOWN_MODEL dead letter for request long-key");
+            assertThat(letters.get("long-result").getErrorCode())
+                    .isEqualTo(ErrorCode.RECORD_TOO_LARGE);
+            assertThat(letters.get("long-result").getReason())
+                    .contains("The result of spam v1 for request long-result");
+            assertThat(job.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
     private static JobClient start(Configuration config, MapFunction<RawRecord, RawRecord> tap)
+            throws Exception {
+        return start(config, tap, 5);
+    }
+
+    private static JobClient start(
+            Configuration config, MapFunction<RawRecord, RawRecord> tap, int restartAttempts)
             throws Exception {
         Configuration restart = new Configuration();
         restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 5);
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, restartAttempts);
         restart.set(
                 RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
         StreamExecutionEnvironment env =
@@ -220,19 +334,23 @@ class SiftJobITCase {
         return client;
     }
 
-    private Configuration config(KafkaTestCluster kafka, Topics topics, OutputFormat format)
+    private Configuration config(
+            KafkaTestCluster kafka, Topics topics, OutputFormat format, String... more)
             throws Exception {
-        return SiftJob.parseArgs(
-                "--sift.output.format=" + format,
-                "--sift.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
-                "--sift.topics.requests=" + topics.requests,
-                "--sift.topics.results=" + topics.results,
-                "--sift.topics.dead-letters=" + topics.deadLetters,
-                "--sift.topics.models=" + topics.models,
-                "--sift.kafka.group-id=" + topics.requests,
-                "--sift.registry=" + registryDir,
-                "--sift.batch.max-size=8",
-                "--sift.batch.max-wait=20 ms");
+        List<String> args = new ArrayList<>(List.of(more));
+        args.addAll(
+                List.of(
+                        "--sift.output.format=" + format,
+                        "--sift.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                        "--sift.topics.requests=" + topics.requests,
+                        "--sift.topics.results=" + topics.results,
+                        "--sift.topics.dead-letters=" + topics.deadLetters,
+                        "--sift.topics.models=" + topics.models,
+                        "--sift.kafka.group-id=" + topics.requests,
+                        "--sift.registry=" + registryDir,
+                        "--sift.batch.max-size=8",
+                        "--sift.batch.max-wait=20 ms"));
+        return SiftJob.parseArgs(args.toArray(String[]::new));
     }
 
     private static List<byte[]> requests(int from, int to) {

@@ -18,9 +18,9 @@ import org.apache.avro.specific.SpecificRecord;
 /**
  * Turns a raw Kafka record into a {@link ClassifyRequest} or says, with a dead-letter code, why it
  * cannot be one: undecodable bytes, an unknown schema, no id, an id over the length limit, blank
- * text, a missing pair half, text over the byte limit, or text that was not valid UTF-8. A model
- * named twice is answered once. Which models exist is not known here; the inference operator checks
- * that.
+ * text, a missing pair half, text over the byte limit, text that was not valid UTF-8, attributes
+ * over their byte limit, or more model names than allowed. A model named twice is answered once.
+ * Which models exist is not known here; the inference operator checks that.
  */
 public final class RequestValidator implements Serializable {
 
@@ -104,9 +104,45 @@ public final class RequestValidator implements Serializable {
         return text;
     }
 
-    private static void copy(
-            List<String> models, Map<String, String> attributes, ClassifyRequest request) {
+    private void copy(List<String> models, Map<String, String> attributes, ClassifyRequest request)
+            throws RecordDecodingException {
         request.models = new ArrayList<>(new LinkedHashSet<>(models));
+        if (request.models.size() > limits.maxModels()) {
+            throw new RecordDecodingException(
+                    ErrorCode.MODEL_LIST_TOO_LARGE,
+                    "Request "
+                            + request.id
+                            + " names "
+                            + request.models.size()
+                            + " models; the limit is "
+                            + limits.maxModels());
+        }
+        for (String model : request.models) {
+            if (model.length() > RequestLimits.MAX_MODEL_NAME_LENGTH) {
+                throw new RecordDecodingException(
+                        ErrorCode.MODEL_LIST_TOO_LARGE,
+                        "Request "
+                                + request.id
+                                + " names a model of "
+                                + model.length()
+                                + " characters; names have at most "
+                                + RequestLimits.MAX_MODEL_NAME_LENGTH);
+            }
+        }
+        long attributeBytes = 0;
+        for (Map.Entry<String, String> attribute : attributes.entrySet()) {
+            attributeBytes += utf8Length(attribute.getKey()) + utf8Length(attribute.getValue());
+        }
+        if (attributeBytes > limits.maxAttributesBytes()) {
+            throw new RecordDecodingException(
+                    ErrorCode.ATTRIBUTES_TOO_LARGE,
+                    "Request "
+                            + request.id
+                            + " carries "
+                            + attributeBytes
+                            + " bytes of attributes; the limit is "
+                            + limits.maxAttributesBytes());
+        }
         request.attributes = new HashMap<>(attributes);
     }
 

@@ -292,7 +292,9 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                 metrics.resultsOut.inc();
                 metrics.endToEndLatencyMs.update(result.getLatencyMillis());
                 output.collect(
-                        new StreamRecord<>(OutRecords.result(result, settings.resultsTopic())));
+                        new StreamRecord<>(
+                                OutRecords.result(
+                                        result, outcome.request(), settings.resultsTopic())));
             }
         }
         for (BatchClassifier.Pass pass : flush.passes()) {

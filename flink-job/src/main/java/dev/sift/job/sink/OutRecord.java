@@ -10,7 +10,8 @@ import java.util.Objects;
  * these, so one transactional sink commits them together. Inside the job the value is the Avro
  * single-object encoding of a {@code ClassificationResult} or {@code DeadLetter}; {@link
  * OutRecordSerializer} writes it in the configured output format. Headers are UTF-8 text ({@code
- * OutputHeaders}). A Flink POJO.
+ * OutputHeaders}). The source fields name the request record it answers, for the dead letter that
+ * replaces it if the producer would refuse it. A Flink POJO: fields may be added, never removed.
  */
 public final class OutRecord {
 
@@ -18,6 +19,12 @@ public final class OutRecord {
     public byte[] key;
     public byte[] value;
     public Map<String, String> headers = new LinkedHashMap<>();
+
+    /** Where the request this record answers was read: topic, partition and offset. */
+    public String sourceTopic;
+
+    public int sourcePartition;
+    public long sourceOffset;
 
     public OutRecord() {}
 
@@ -32,13 +39,24 @@ public final class OutRecord {
         this.headers = new LinkedHashMap<>(headers);
     }
 
+    /** This record, noting that it answers the request at {@code topic-partition@offset}. */
+    public OutRecord from(String topic, int partition, long offset) {
+        this.sourceTopic = topic;
+        this.sourcePartition = partition;
+        this.sourceOffset = offset;
+        return this;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof OutRecord that
                 && topic.equals(that.topic)
                 && Arrays.equals(key, that.key)
                 && Arrays.equals(value, that.value)
-                && Objects.equals(headers, that.headers);
+                && Objects.equals(headers, that.headers)
+                && Objects.equals(sourceTopic, that.sourceTopic)
+                && sourcePartition == that.sourcePartition
+                && sourceOffset == that.sourceOffset;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.sift.job.sink;
 
+import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.OutputHeaders;
 import dev.sift.schemas.RecordCodec;
@@ -17,14 +18,18 @@ public final class OutRecords {
 
     private OutRecords() {}
 
-    public static OutRecord result(ClassificationResult result, String topic) {
+    /** The record of {@code result}, which answers {@code request}. */
+    public static OutRecord result(
+            ClassificationResult result, ClassifyRequest request, String topic) {
         return new OutRecord(
-                topic,
-                result.getId().getBytes(StandardCharsets.UTF_8),
-                CODEC.encode(result),
-                Map.of(
-                        OutputHeaders.MODEL, result.getModel(),
-                        OutputHeaders.MODEL_VERSION, Long.toString(result.getModelVersion()),
-                        OutputHeaders.REQUEST_ID, result.getId()));
+                        topic,
+                        result.getId().getBytes(StandardCharsets.UTF_8),
+                        CODEC.encode(result),
+                        Map.of(
+                                OutputHeaders.MODEL, result.getModel(),
+                                OutputHeaders.MODEL_VERSION,
+                                        Long.toString(result.getModelVersion()),
+                                OutputHeaders.REQUEST_ID, result.getId()))
+                .from(request.topic, request.partition, request.offset);
     }
 }

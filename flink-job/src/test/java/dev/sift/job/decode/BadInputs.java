@@ -37,8 +37,16 @@ public final class BadInputs {
 
     private BadInputs() {}
 
-    /** Built for limits of 1,000 bytes of text and 64 id characters. */
-    public static final RequestLimits LIMITS = new RequestLimits(1_000, 64);
+    /**
+     * Built for limits of 1,000 bytes of text, 64 id characters, 1,000 bytes of attributes and 4
+     * models.
+     */
+    public static final RequestLimits LIMITS =
+            RequestLimits.DEFAULTS
+                    .withMaxTextBytes(1_000)
+                    .withMaxIdLength(64)
+                    .withMaxAttributesBytes(1_000)
+                    .withMaxModels(4);
 
     public static List<Case> all() {
         List<Case> cases = new ArrayList<>();
@@ -104,6 +112,25 @@ public final class BadInputs {
                 "text over the byte limit",
                 "{\"id\":\"a\",\"text\":\"" + "é".repeat(600) + "\"}",
                 ErrorCode.TEXT_TOO_LONG);
+        json(
+                cases,
+                "attributes over the byte limit",
+                "{\"id\":\"a\",\"text\":\"x\",\"attributes\":{\"a\":\""
+                        + "v".repeat(600)
+                        + "\",\"b\":\""
+                        + "w".repeat(600)
+                        + "\"}}",
+                ErrorCode.ATTRIBUTES_TOO_LARGE);
+        json(
+                cases,
+                "five models named",
+                "{\"id\":\"a\",\"text\":\"x\",\"models\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}",
+                ErrorCode.MODEL_LIST_TOO_LARGE);
+        json(
+                cases,
+                "a model name of 256 characters",
+                "{\"id\":\"a\",\"text\":\"x\",\"models\":[\"" + "m".repeat(256) + "\"]}",
+                ErrorCode.MODEL_LIST_TOO_LARGE);
         json(
                 cases,
                 "pair halves together over the limit",

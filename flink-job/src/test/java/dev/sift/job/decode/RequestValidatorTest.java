@@ -18,7 +18,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class RequestValidatorTest {
 
-    private final RequestValidator validator = new RequestValidator(new RequestLimits(50, 16));
+    private final RequestValidator validator =
+            new RequestValidator(
+                    RequestLimits.DEFAULTS
+                            .withMaxTextBytes(50)
+                            .withMaxIdLength(16)
+                            .withMaxAttributesBytes(20)
+                            .withMaxModels(2));
     private final RequestCodec codec = new RequestCodec();
 
     @Test
@@ -59,6 +65,10 @@ class RequestValidatorTest {
                 "{\"id\":\"a\",\"text\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}|TEXT_TOO_LONG|limit"
                     + " is 50",
                 "garbage|UNDECODABLE|Neither Avro",
+                "{\"id\":\"a\",\"text\":\"x\",\"attributes\":{\"k\":\"12345678901234567890\"}}"
+                        + "|ATTRIBUTES_TOO_LARGE|21 bytes of attributes; the limit is 20",
+                "{\"id\":\"a\",\"text\":\"x\",\"models\":[\"a\",\"b\",\"c\"]}|MODEL_LIST_TOO_LARGE|names"
+                    + " 3 models; the limit is 2",
             })
     void refusesWithACodeAndAReason(String value, ErrorCode code, String reason) {
         assertThatThrownBy(() -> validator.validate(raw(value.getBytes(StandardCharsets.UTF_8))))
@@ -66,6 +76,31 @@ class RequestValidatorTest {
                 .hasMessageContaining(reason)
                 .extracting(e -> ((RecordDecodingException) e).code())
                 .isEqualTo(code);
+    }
+
+    @Test
+    void attributesAndModelsAtTheirLimitsPass() throws Exception {
+        byte[] json =
+                ("{\"id\":\"a\",\"text\":\"x\",\"models\":[\"a\",\"b\"],"
+                                + "\"attributes\":{\"k\":\"1234567890123456789\"}}")
+                        .getBytes(StandardCharsets.UTF_8);
+
+        ClassifyRequest request = validator.validate(raw(json));
+
+        assertThat(request.models).containsExactly("a", "b");
+        assertThat(request.attributes).containsEntry("k", "1234567890123456789");
+    }
+
+    @Test
+    void aModelNameLongerThanAnyRegistryNameIsRefused() {
+        byte[] json =
+                ("{\"id\":\"a\",\"text\":\"x\",\"models\":[\"" + "m".repeat(256) + "\"]}")
+                        .getBytes(StandardCharsets.UTF_8);
+
+        assertThatThrownBy(() -> validator.validate(raw(json)))
+                .hasMessageContaining("a model of 256 characters")
+                .extracting(e -> ((RecordDecodingException) e).code())
+                .isEqualTo(ErrorCode.MODEL_LIST_TOO_LARGE);
     }
 
     @Test

@@ -2,7 +2,9 @@ package dev.sift.job.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.decode.RawRecord;
+import dev.sift.model.bundle.Digests;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.DeadLetter;
 import dev.sift.schemas.ErrorCode;
@@ -11,9 +13,11 @@ import dev.sift.schemas.OutputFormat;
 import dev.sift.schemas.OutputHeaders;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
@@ -44,10 +48,12 @@ class OutRecordSerializerTest {
                     .setEventTime(Instant.ofEpochMilli(1_700_000_000_000L))
                     .build();
 
+    private static final ClassifyRequest REQUEST = request();
+
     @Test
     void resultsAreWrittenInTheConfiguredFormatWithModelVersionAndRequestHeaders()
             throws Exception {
-        OutRecord out = OutRecords.result(RESULT, "results");
+        OutRecord out = OutRecords.result(RESULT, REQUEST, "results");
         for (OutputFormat format : OutputFormat.values()) {
             ProducerRecord<byte[], byte[]> record = serialize(format, out);
 
@@ -90,11 +96,69 @@ class OutRecordSerializerTest {
     }
 
     @Test
+    void aDeadLetterCarriesABoundedPrefixWithTheWholeLengthAndHash() throws Exception {
+        byte[] original = new byte[900_000];
+        new Random(7).nextBytes(original);
+        OutRecord out =
+                DeadLetters.of(
+                        new RawRecord("requests", 0, 3, 0L, null, original),
+                        ErrorCode.TEXT_TOO_LONG,
+                        "too long",
+                        "big",
+                        "dead");
+        for (OutputFormat format : OutputFormat.values()) {
+            ProducerRecord<byte[], byte[]> record = serialize(format, out);
+
+            assertThat(record.topic()).isEqualTo("dead");
+            assertThat(OutRecordSerializer.sizeInBytes(record)).isLessThan(100_000);
+            DeadLetter letter = format.deadLetters().decode(record.value());
+            assertThat(letter.getValue().array())
+                    .isEqualTo(Arrays.copyOf(original, DeadLetters.MAX_VALUE_BYTES));
+            assertThat(letter.getValueLength()).isEqualTo(900_000L);
+            assertThat(letter.getValueSha256()).isEqualTo(Digests.sha256(original));
+        }
+    }
+
+    @Test
+    void aRecordOverTheProducersLimitBecomesASmallRecordTooLargeDeadLetter() throws Exception {
+        ClassificationResult large =
+                ClassificationResult.newBuilder(RESULT)
+                        .setAttributes(Map.of("note", "x".repeat(5_000)))
+                        .build();
+        OutRecord out = OutRecords.result(large, REQUEST, "results");
+        for (OutputFormat format : OutputFormat.values()) {
+            OutRecordSerializer serializer = new OutRecordSerializer(format, "dead", 4_000);
+
+            ProducerRecord<byte[], byte[]> record = serializer.serialize(out, null, 1L);
+
+            assertThat(record.topic()).isEqualTo("dead");
+            assertThat(record.key()).isNull();
+            assertThat(OutRecordSerializer.sizeInBytes(record)).isLessThanOrEqualTo(4_000);
+            DeadLetter letter = format.deadLetters().decode(record.value());
+            assertThat(letter.getErrorCode()).isEqualTo(ErrorCode.RECORD_TOO_LARGE);
+            assertThat(letter.getRequestId()).isEqualTo("m-1");
+            assertThat(letter.getTopic()).isEqualTo("requests");
+            assertThat(letter.getPartition()).isEqualTo(1);
+            assertThat(letter.getOffset()).isEqualTo(42L);
+            assertThat(letter.getReason())
+                    .contains("The result of spam v7 for request m-1")
+                    .contains("over the producer's max.request.size of 4000");
+            assertThat(headers(record)).containsEntry(OutputHeaders.ERROR_CODE, "RECORD_TOO_LARGE");
+        }
+        assertThat(
+                        new OutRecordSerializer(OutputFormat.AVRO, "dead", 10_000)
+                                .serialize(out, null, 1L)
+                                .topic())
+                .as("under the limit, the result itself")
+                .isEqualTo("results");
+    }
+
+    @Test
     void headersSurviveFlinksPojoSerializer() throws Exception {
         TypeInformation<OutRecord> type = TypeInformation.of(OutRecord.class);
         assertThat(type).isInstanceOf(PojoTypeInfo.class);
         TypeSerializer<OutRecord> serializer = type.createSerializer(new SerializerConfigImpl());
-        OutRecord out = OutRecords.result(RESULT, "results");
+        OutRecord out = OutRecords.result(RESULT, REQUEST, "results");
 
         DataOutputSerializer bytes = new DataOutputSerializer(256);
         serializer.serialize(out, bytes);
@@ -105,7 +169,17 @@ class OutRecordSerializerTest {
     }
 
     private static ProducerRecord<byte[], byte[]> serialize(OutputFormat format, OutRecord out) {
-        return new OutRecordSerializer(format).serialize(out, null, 1L);
+        return new OutRecordSerializer(format, "dead", OutRecordSerializer.DEFAULT_MAX_RECORD_BYTES)
+                .serialize(out, null, 1L);
+    }
+
+    private static ClassifyRequest request() {
+        ClassifyRequest request = new ClassifyRequest();
+        request.id = "m-1";
+        request.topic = "requests";
+        request.partition = 1;
+        request.offset = 42;
+        return request;
     }
 
     private static Map<String, String> headers(ProducerRecord<byte[], byte[]> record) {

@@ -254,6 +254,16 @@ public abstract class KafkaTestCluster implements AutoCloseable {
         }
     }
 
+    /** Sends one keyed record and waits until the broker has it; a refusal is thrown. */
+    public void send(String topic, byte[] key, byte[] value) throws Exception {
+        Properties config = clientProperties();
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, key, value)).get();
+        }
+    }
+
     /**
      * Reads {@code topic} from the beginning with {@code read_committed} until {@code expected}
      * records arrived or {@code timeout} passed; returns what arrived.
