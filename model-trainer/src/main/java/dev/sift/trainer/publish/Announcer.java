@@ -116,8 +116,11 @@ public final class Announcer {
     }
 
     /**
-     * Sends {@code announcement} to running jobs, waits for the broker's acknowledgement, then
-     * records it in the registry for jobs that start later.
+     * Records {@code announcement} in the registry for jobs that start later, then sends it to
+     * running jobs and waits for the broker's acknowledgement. In this order a job that starts in
+     * between cannot miss it: it either reads the record, or (reading its models topic from before
+     * it was built) the message. Should the send fail, the registry already names the version: a
+     * job started later serves it, and announcing again tells the running ones.
      */
     public static RecordMetadata announce(
             ModelRegistry registry,
@@ -125,9 +128,8 @@ public final class Announcer {
             String topic,
             Properties kafkaConfig)
             throws InterruptedException, ExecutionException, TimeoutException, IOException {
-        RecordMetadata sent = send(announcement, topic, kafkaConfig);
         record(registry, announcement);
-        return sent;
+        return send(announcement, topic, kafkaConfig);
     }
 
     /** Sends and waits for the broker's acknowledgement. */

@@ -1,6 +1,7 @@
 package dev.sift.trainer.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.head.ClassificationHead;
@@ -13,10 +14,12 @@ import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.testing.kafka.KafkaTestCluster;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +54,33 @@ class AnnouncerTest {
                                 .decode(registry.recordedAnnouncement("spam").orElseThrow()))
                 .as("recorded for jobs that start later")
                 .isEqualTo(sent);
+    }
+
+    @Test
+    void recordsInTheRegistryBeforeItSends(@TempDir Path dir) throws Exception {
+        ModelRegistry registry = ModelRegistry.at(dir);
+        String hash = TinyBertEncoder.buildInto(registry.encodersDir()).contentHash();
+        ModelBundle bundle = registry.publish(draft(hash));
+        ModelAnnouncement announcement =
+                Announcer.announcement(registry, bundle, ModelAction.ACTIVATE, null);
+        Properties noBroker = new Properties();
+        try (ServerSocket closed = new ServerSocket(0)) {
+            noBroker.put("bootstrap.servers", "127.0.0.1:" + closed.getLocalPort());
+        }
+        noBroker.put("max.block.ms", "1000");
+
+        assertThatThrownBy(() -> Announcer.announce(registry, announcement, "models", noBroker))
+                .as("nothing listens")
+                .isNotNull();
+
+        assertThat(registry.recordedAnnouncement("spam"))
+                .as("a job starting meanwhile reads it from the registry")
+                .hasValueSatisfying(
+                        bytes ->
+                                assertThat(bytes)
+                                        .isEqualTo(
+                                                RecordCodec.of(ModelAnnouncement.class)
+                                                        .encode(announcement)));
     }
 
     @Test
