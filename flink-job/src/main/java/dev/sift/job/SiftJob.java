@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -29,6 +30,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Sift streaming job on Kafka.
@@ -37,11 +40,21 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * flink run sift-flink-job.jar --config sift.properties --sift.parallelism=4
  * </pre>
  *
- * Requests are read from their committed offsets (earliest on first start); announcements from the
- * latest offset, since on a fresh start the registry's newest versions already serve and a restored
- * job takes its models and offsets from the checkpoint.
+ * Requests are read from their committed offsets (earliest on first start). Announcements are read
+ * from {@link #ANNOUNCEMENT_REPLAY} before the job was built: a fresh start serves what the
+ * registry recorded when the job was built (announcers record before they send), so any
+ * announcement sent after that is still read, and one read twice is ignored; a restored job takes
+ * its models and offsets from the checkpoint.
  */
 public final class SiftJob {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SiftJob.class);
+
+    /**
+     * How far before the job was built its announcement source starts: slack for the clocks of the
+     * announcer, which stamps the records, and of the client that builds the job.
+     */
+    static final Duration ANNOUNCEMENT_REPLAY = Duration.ofMinutes(1);
 
     private SiftJob() {}
 
@@ -94,14 +107,16 @@ public final class SiftJob {
                 .build();
     }
 
-    /** Announcements from the latest offset (see the class comment). */
+    /** Announcements from shortly before now (see the class comment). */
     public static KafkaSource<byte[]> announcementSource(Configuration config) throws IOException {
         return KafkaSource.<byte[]>builder()
                 .setBootstrapServers(require(config, SiftOptions.BOOTSTRAP_SERVERS))
                 .setProperties(kafkaProperties(config))
                 .setTopics(config.get(SiftOptions.MODELS_TOPIC))
                 .setGroupId(config.get(SiftOptions.GROUP_ID) + "-models")
-                .setStartingOffsets(OffsetsInitializer.latest())
+                .setStartingOffsets(
+                        OffsetsInitializer.timestamp(
+                                System.currentTimeMillis() - ANNOUNCEMENT_REPLAY.toMillis()))
                 .setDeserializer(
                         KafkaRecordDeserializationSchema.valueOnly(ByteArrayDeserializer.class))
                 .build();
@@ -158,6 +173,14 @@ public final class SiftJob {
 
     public static InferenceSettings inferenceSettings(Configuration config) throws IOException {
         String keyFile = config.get(SiftOptions.ANNOUNCEMENT_PUBLIC_KEY);
+        if (keyFile == null) {
+            LOG.warn(
+                    "No {} is configured: this job obeys unsigned model announcements, so anyone"
+                            + " who can write {} can change what it serves. Configure the"
+                            + " trainer's public key (sift-trainer keygen) to require signatures.",
+                    SiftOptions.ANNOUNCEMENT_PUBLIC_KEY.key(),
+                    config.get(SiftOptions.MODELS_TOPIC));
+        }
         return InferenceSettings.builder()
                 .registry(config.get(SiftOptions.REGISTRY))
                 .announcementPublicKeyPem(
