@@ -7,13 +7,15 @@ import dev.sift.job.decode.RequestLimits;
 import dev.sift.job.infer.InferenceOperator;
 import dev.sift.job.infer.InferenceSettings;
 import dev.sift.job.sink.OutRecord;
+import java.io.IOException;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
 /**
  * The Sift dataflow, built from the streams it reads and returning the one it writes, so {@link
- * SiftJob} wires it to Kafka and tests wire it to whatever they like:
+ * SiftJob} wires it to Kafka and tests wire it to whatever they like. Building it reads the
+ * registry's recorded announcements (see {@link InferenceOperator}):
  *
  * <pre>
  * requests ─ decode ─┬─ infer ─┬─ results + dead letters ─▶ sink
@@ -37,7 +39,8 @@ public final class SiftPipeline {
             DataStream<RawRecord> requests,
             DataStream<byte[]> announcements,
             InferenceSettings inference,
-            RequestLimits limits) {
+            RequestLimits limits)
+            throws IOException {
         SingleOutputStreamOperator<ClassifyRequest> decoded =
                 requests.process(new DecodeFunction(limits, inference.deadLetterTopic()))
                         .name("decode")

@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -21,10 +22,10 @@ import org.apache.flink.runtime.metrics.groups.AbstractMetricGroup;
  * {@code batchLatencyMs}, {@code endToEndLatencyMs}, {@code paddingEfficiencyPct}, {@code
  * queueDepth}, {@code modelsRefused}, {@code encoderPasses}, {@code trunkPasses} (encoder passes
  * that fetched a trunk for fine-tuned models: one per batch however many of them share it), {@code
- * topRuns} (fine-tuned tops run on a trunk), per model {@code activeVersion} and, per encoder
- * ({@code encoder} = the first 12 characters of its content hash), {@code passOverheadTokens}: a
- * forward pass's fixed cost in padded-token equivalents, as measured when the encoder loaded and
- * used by the batch planner.
+ * topRuns} (fine-tuned tops run on a trunk), per model {@code activeVersion} and {@code
+ * servingBehind} and, per encoder ({@code encoder} = the first 12 characters of its content hash),
+ * {@code passOverheadTokens}: a forward pass's fixed cost in padded-token equivalents, as measured
+ * when the encoder loaded and used by the batch planner.
  */
 final class InferenceMetrics {
 
@@ -77,15 +78,17 @@ final class InferenceMetrics {
     }
 
     /**
-     * Registers the version gauge of a model when it starts to serve. The gauge reads 0 while the
-     * model does not serve on this subtask (refused on restore).
+     * Registers a model's gauges when it is first recorded or serves: {@code activeVersion}, the
+     * version serving on this subtask (0 while none does), and {@code servingBehind}, 1 while that
+     * is not the version broadcast state records (it has not loaded here, and is being retried).
      */
-    void modelServing(String model, Supplier<OptionalLong> version) {
+    void modelServing(String model, Supplier<OptionalLong> version, BooleanSupplier behind) {
         modelGroups.computeIfAbsent(
                 model,
                 name -> {
                     MetricGroup modelGroup = group.addGroup("model", name);
                     modelGroup.gauge("activeVersion", () -> version.get().orElse(0));
+                    modelGroup.gauge("servingBehind", () -> behind.getAsBoolean() ? 1 : 0);
                     return modelGroup;
                 });
     }

@@ -15,6 +15,7 @@ import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.schemas.RecordDecodingException;
+import java.io.IOException;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -53,9 +54,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Which version of each model serves is decided by {@link ModelManager}; this operator holds the
  * buffer, the timers and the broadcast state. The state records the last accepted announcement per
- * model and changes only on the broadcast side, with the same announcements in the same order on
- * every subtask, so their copies agree. On restore each subtask serves what the state names; with
- * no state, what the registry recorded as last announced.
+ * model and is written only from data every subtask reads alike, so their copies agree (Flink's
+ * contract for broadcast state): the broadcast announcements, in the same order everywhere, and, on
+ * a fresh start, the announcements the registry recorded, read once when this operator was built
+ * (on the client, before the job graph is shipped) rather than by each subtask at its own time. On
+ * restore each subtask serves what the state names; loading and verifying are each subtask's own,
+ * off the task thread, retried while the version that served before keeps serving.
  */
 public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         implements TwoInputStreamOperator<ClassifyRequest, byte[], OutRecord>,
@@ -74,6 +78,9 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
 
     private final InferenceSettings settings;
 
+    /** What the registry recorded when this operator was built: a fresh start obeys it. */
+    private final List<byte[]> startAnnouncements;
+
     private transient BroadcastState<String, ActiveVersion> activeModels;
     private transient DeviceChoice device;
     private transient ModelManager models;
@@ -85,8 +92,16 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
     private transient long flushDeadline;
     private transient RecordCodec<ModelAnnouncement> announcementCodec;
 
-    public InferenceOperator(InferenceSettings settings) {
+    /**
+     * Reads the announcements the registry recorded for the models {@code settings} serves, here
+     * and now: build the operator where the job is built, so every subtask starts from them.
+     */
+    public InferenceOperator(InferenceSettings settings) throws IOException {
         this.settings = settings;
+        this.startAnnouncements =
+                List.copyOf(
+                        ModelManager.recordedAnnouncements(
+                                Registries.open(settings.registry()), settings.servedModels()));
     }
 
     @Override
@@ -124,7 +139,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
 
                             @Override
                             public void serving(String model) {
-                                metrics.modelServing(model, () -> models.servingVersion(model));
+                                watch(model);
                                 var loaded = models.serving().get(model);
                                 metrics.encoderServing(
                                         loaded.manifest().encoder().contentHash(),
@@ -144,11 +159,12 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         if (!state.isEmpty()) {
             models.restore(state);
         } else {
-            // Every subtask reads the same registry and records the same announcements.
-            for (var entry : models.startFromRegistry().entrySet()) {
+            for (var entry : models.start(startAnnouncements).entrySet()) {
                 activeModels.put(entry.getKey(), entry.getValue());
             }
         }
+        models.accepted().forEach((model, recorded) -> watch(model));
+        pollWhileLoading(getProcessingTimeService().getCurrentProcessingTime());
     }
 
     @Override
@@ -194,14 +210,11 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         var accepted = models.onAnnouncement(announcement);
         if (accepted.isPresent()) {
             activeModels.put(announcement.getName(), accepted.get());
+            if (!accepted.get().retired) {
+                watch(announcement.getName());
+            }
         }
-        if (models.pendingLoads() > 0) {
-            getProcessingTimeService()
-                    .registerTimer(
-                            getProcessingTimeService().getCurrentProcessingTime()
-                                    + LOAD_POLL_MILLIS,
-                            this);
-        }
+        pollWhileLoading(getProcessingTimeService().getCurrentProcessingTime());
     }
 
     @Override
@@ -210,9 +223,20 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         if (!buffer.isEmpty() && time >= flushDeadline) {
             flush();
         }
-        if (models.pendingLoads() > 0) {
-            getProcessingTimeService().registerTimer(time + LOAD_POLL_MILLIS, this);
+        pollWhileLoading(time);
+    }
+
+    /** Checks for finished loads every {@link #LOAD_POLL_MILLIS} while any is under way. */
+    private void pollWhileLoading(long now) {
+        if (models.loading()) {
+            getProcessingTimeService().registerTimer(now + LOAD_POLL_MILLIS, this);
         }
+    }
+
+    /** The model's gauges: the version serving here, and whether it is behind the record. */
+    private void watch(String model) {
+        metrics.modelServing(
+                model, () -> models.servingVersion(model), () -> models.servingBehind(model));
     }
 
     @Override

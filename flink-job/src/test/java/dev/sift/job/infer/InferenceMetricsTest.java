@@ -60,13 +60,15 @@ class InferenceMetricsTest {
                 new InferenceMetrics(new GenericMetricGroup(registry, null, "infer"));
         String gauge = "infer.model.spam.activeVersion";
 
-        metrics.modelServing("spam", () -> OptionalLong.of(3));
+        metrics.modelServing("spam", () -> OptionalLong.of(3), () -> true);
         assertThat(((Gauge<?>) registered.get(gauge)).getValue()).isEqualTo(3L);
+        assertThat(((Gauge<?>) registered.get("infer.model.spam.servingBehind")).getValue())
+                .isEqualTo(1);
 
         metrics.modelRetired("spam");
         assertThat(registered).doesNotContainKey(gauge);
 
-        metrics.modelServing("spam", () -> OptionalLong.of(4));
+        metrics.modelServing("spam", () -> OptionalLong.of(4), () -> false);
         assertThat(((Gauge<?>) registered.get(gauge)).getValue()).isEqualTo(4L);
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sift.job.TestModels;
 import dev.sift.job.decode.ClassifyRequest;
+import dev.sift.job.models.ActiveVersion;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.encode.Pooling;
@@ -149,7 +150,79 @@ class InferenceOperatorTest {
                 .extracting(ClassificationResult::getModelVersion)
                 .isEqualTo(1L);
         assertThat(servingVersions(harness)).containsEntry("spam", 1L);
-        assertThat(acceptedVersions(harness)).containsEntry("spam", 1L);
+        assertThat(acceptedVersions(harness))
+                .as("recorded, as every subtask records it; loading it failed here")
+                .containsEntry("spam", 2L);
+        assertThat(operator(harness).models().servingBehind("spam")).isTrue();
+    }
+
+    /**
+     * A verification that fails on one subtask only (the bundle changes between the two reads, as a
+     * registry that fails one read would): both record the same state, the one that failed serves
+     * the version before until its retry loads the announced one.
+     */
+    @Test
+    void everySubtaskRecordsTheSameStateWhenVerificationFailsOnOne() throws Exception {
+        InferenceSettings settings = settings(1, 10_000, 1_000);
+        var first = harnesses.create(settings, 2, 0);
+        var second = harnesses.create(settings, 2, 1);
+        first.open();
+        second.open();
+        ModelBundle v2 = models.publish("spam", 2, Pooling.CLS);
+        StreamRecord<byte[]> activateV2 = announce(v2, ModelAction.ACTIVATE);
+        Path head = v2.dir().resolve("head.bin");
+        byte[] genuine = Files.readAllBytes(head);
+
+        first.processElement2(activateV2);
+        awaitLoads(first);
+        byte[] changed = genuine.clone();
+        changed[100] ^= 1;
+        Files.write(head, changed);
+        second.processElement2(activateV2);
+        awaitLoads(second);
+
+        assertThat(broadcastState(first)).isEqualTo(broadcastState(second));
+        assertThat(broadcastState(second).get("spam").version).isEqualTo(2L);
+        assertThat(servingVersions(first)).containsEntry("spam", 2L);
+        assertThat(servingVersions(second)).containsEntry("spam", 1L);
+
+        Files.write(head, genuine);
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (servingVersions(second).get("spam") != 2L) {
+            assertThat(System.nanoTime()).as("the retry loads v2").isLessThan(deadline);
+            Thread.sleep(50);
+            operator(second).models().applyFinishedLoads();
+        }
+        assertThat(operator(second).models().servingBehind("spam")).isFalse();
+    }
+
+    /**
+     * After a failover, a recorded version that no longer loads does not leave the model without an
+     * answer: the version accepted before it serves, and the model reads as behind.
+     */
+    @Test
+    void aRestoredVersionThatDoesNotLoadLeavesTheOneBeforeServing() throws Exception {
+        var harness = open(settings(1, 10_000, 1_000), null);
+        ModelBundle v2 = models.publish("spam", 2, Pooling.CLS);
+        harness.processElement2(announce(v2, ModelAction.ACTIVATE));
+        awaitLoads(harness);
+        OperatorSubtaskState snapshot = harness.snapshot(1, 1);
+        Path head = v2.dir().resolve("head.bin");
+        byte[] bytes = Files.readAllBytes(head);
+        bytes[100] ^= 1;
+        Files.write(head, bytes);
+
+        var restored = harness(settings(1, 10_000, 1_000), null);
+        restored.initializeState(snapshot);
+        restored.open();
+        restored.processElement1(request("a", "free cash"));
+
+        assertThat(results(restored))
+                .singleElement()
+                .extracting(ClassificationResult::getModelVersion)
+                .isEqualTo(1L);
+        assertThat(acceptedVersions(restored)).containsEntry("spam", 2L);
+        assertThat(operator(restored).models().servingBehind("spam")).isTrue();
     }
 
     @Test
@@ -160,16 +233,22 @@ class InferenceOperatorTest {
         ModelBundle v2 = models.publish("spam", 2, Pooling.CLS);
         ModelBundle v3 = models.publish("spam", 3, Pooling.CLS);
 
-        harness.processElement2(announce(v2, ModelAction.ACTIVATE)); // unsigned: refused
+        assertThat(servingVersions(harness)).as("v1's recorded announcement is unsigned").isEmpty();
+
+        harness.processElement2(announce(v3, ModelAction.ACTIVATE)); // unsigned: refused
+        awaitLoads(harness);
+        assertThat(servingVersions(harness)).isEmpty();
+        assertThat(acceptedVersions(harness)).isEmpty();
+
         harness.processElement2(
                 new StreamRecord<>(
                         TestModels.encode(
                                 AnnouncementSignatures.sign(
-                                        TestModels.announcement(v3, ModelAction.ACTIVATE),
+                                        TestModels.announcement(v2, ModelAction.ACTIVATE),
                                         keys.getPrivate()))));
         awaitLoads(harness);
 
-        assertThat(servingVersions(harness)).containsEntry("spam", 3L);
+        assertThat(servingVersions(harness)).containsEntry("spam", 2L);
     }
 
     @Test
@@ -228,11 +307,25 @@ class InferenceOperatorTest {
     }
 
     @Test
-    void withEmptyStateStartsFromTheNewestRegistryVersions() throws Exception {
-        models.publish("spam", 2, Pooling.CLS);
+    void withEmptyStateServesWhatTheRegistryRecordedAsAnnouncedNotTheNewest() throws Exception {
+        models.publish("spam", 2, Pooling.CLS); // published and announced
+        models.publishUnannounced("spam", 3, Pooling.CLS); // newest, never announced
         var harness = open(settings(1, 10_000, 1_000), null);
 
         assertThat(servingVersions(harness)).isEqualTo(Map.of("spam", 2L));
+        assertThat(acceptedVersions(harness)).isEqualTo(Map.of("spam", 2L));
+    }
+
+    @Test
+    void aFreshStartObeysTheRegistryAsItWasWhenTheOperatorWasBuilt() throws Exception {
+        var built = harness(settings(1, 10_000, 1_000), null);
+        models.publish("spam", 2, Pooling.CLS); // recorded after the job was built
+
+        built.open();
+
+        assertThat(acceptedVersions(built))
+                .as("the announcement itself arrives on the models topic")
+                .isEqualTo(Map.of("spam", 1L));
     }
 
     private InferenceSettings settings(int size, int tokens, long waitMillis) {
@@ -267,6 +360,20 @@ class InferenceOperatorTest {
         Map<String, Long> versions = new java.util.TreeMap<>();
         operator(harness).models().serving().forEach((n, m) -> versions.put(n, m.version()));
         return versions;
+    }
+
+    private static Map<String, ActiveVersion> broadcastState(
+            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness)
+            throws Exception {
+        Map<String, ActiveVersion> state = new java.util.TreeMap<>();
+        for (var entry :
+                operator(harness)
+                        .getOperatorStateBackend()
+                        .getBroadcastState(InferenceOperator.ACTIVE_MODELS)
+                        .entries()) {
+            state.put(entry.getKey(), entry.getValue());
+        }
+        return state;
     }
 
     private static Map<String, Long> acceptedVersions(

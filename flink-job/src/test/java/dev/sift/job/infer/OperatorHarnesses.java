@@ -32,6 +32,16 @@ final class OperatorHarnesses implements AfterEachCallback {
         return harness;
     }
 
+    /** As {@link #create(InferenceSettings)}, as subtask {@code index} of {@code parallelism}. */
+    TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> create(
+            InferenceSettings settings, int parallelism, int index) throws Exception {
+        var harness =
+                new TwoInputStreamOperatorTestHarness<>(
+                        new InferenceOperator(settings), parallelism, parallelism, index);
+        made.add(harness);
+        return harness;
+    }
+
     /** A harness, opened: its operator has started from the registry. */
     TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> open(
             InferenceSettings settings) throws Exception {

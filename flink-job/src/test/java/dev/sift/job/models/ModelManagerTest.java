@@ -68,7 +68,7 @@ class ModelManagerTest {
         started = activateV2.getAnnouncedAt();
         models.record(activateV2);
         manager = manager(Set.of());
-        manager.startFromRegistry();
+        manager.start(recorded(Set.of()));
         assertThat(servingVersion()).isEqualTo(2);
     }
 
@@ -246,11 +246,14 @@ class ModelManagerTest {
                                 .build(),
                         trainerKey.getPrivate());
 
-        assertThat(manager.onAnnouncement(announcement)).as("refused").isEmpty();
+        // Recorded, as on every subtask: only loading it is refused, here.
+        assertThat(manager.onAnnouncement(announcement)).as("recorded").isPresent();
         awaitLoads();
 
+        assertThat(manager.servingBehind("spam")).isTrue();
         assertThat(refusals).as("counted").hasSize(1);
         assertThat(refusals.get(0))
+                .contains("v2 serves meanwhile")
                 .contains(
                         switch (bad) {
                             case CHANGED_FILE, TRUNCATED_FILE -> "does not match its manifest";
@@ -268,7 +271,7 @@ class ModelManagerTest {
         models.publishUnannounced("topic", 9, Pooling.CLS);
 
         try (ModelManager fresh = manager(Set.of())) {
-            Map<String, ActiveVersion> state = fresh.startFromRegistry();
+            Map<String, ActiveVersion> state = fresh.start(recorded(Set.of()));
 
             assertThat(fresh.serving().keySet()).containsExactly("spam");
             assertThat(state.keySet()).containsExactly("spam");
@@ -279,18 +282,76 @@ class ModelManagerTest {
     void aFreshStartObeysTheLastRecordedRollBackAndRetirement() throws Exception {
         models.record(signed(v1, ModelAction.ROLL_BACK));
         try (ModelManager fresh = manager(Set.of())) {
-            fresh.startFromRegistry();
+            fresh.start(recorded(Set.of()));
             assertThat(fresh.servingVersion("spam")).hasValue(1);
         }
 
         models.record(signed(v1, ModelAction.RETIRE));
         try (ModelManager fresh = manager(Set.of())) {
-            Map<String, ActiveVersion> state = fresh.startFromRegistry();
+            Map<String, ActiveVersion> state = fresh.start(recorded(Set.of()));
             assertThat(fresh.serving()).isEmpty();
             assertThat(state.get("spam").retired)
                     .as("remembered, so replays stay refused")
                     .isTrue();
         }
+    }
+
+    @Test
+    void aVersionThatDoesNotLoadIsRetriedUntilItDoes() throws Exception {
+        Path head = v3.dir().resolve("head.bin");
+        byte[] genuine = Files.readAllBytes(head);
+        byte[] changed = genuine.clone();
+        changed[changed.length / 2] ^= 1;
+        Files.write(head, changed);
+
+        assertThat(manager.onAnnouncement(signed(v3, ModelAction.ACTIVATE))).isPresent();
+        awaitLoads();
+        assertServesV2();
+        assertThat(manager.loading()).as("a retry waits").isTrue();
+
+        Files.write(head, genuine);
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (servingVersion() != 3) {
+            assertThat(System.nanoTime()).as("the retry loads v3").isLessThan(deadline);
+            Thread.sleep(50);
+            manager.applyFinishedLoads();
+        }
+        assertThat(manager.servingBehind("spam")).isFalse();
+        assertThat(manager.loading()).isFalse();
+    }
+
+    @Test
+    void aRestoredRecordServesItsNewestEarlierVersionThatLoadsWhileItsOwnDoesNot()
+            throws Exception {
+        assertThat(manager.onAnnouncement(signed(v3, ModelAction.ACTIVATE))).isPresent();
+        awaitLoads();
+        Map<String, ActiveVersion> state = manager.accepted();
+        assertThat(state.get("spam").earlierVersions).containsExactly(2L);
+        Files.writeString(v3.dir().resolve("notes.txt"), "unlisted");
+
+        try (ModelManager restored = manager(Set.of())) {
+            restored.restore(state);
+
+            assertThat(restored.servingVersion("spam")).hasValue(2);
+            assertThat(restored.servingBehind("spam")).isTrue();
+            assertThat(restored.accepted()).isEqualTo(state);
+        }
+    }
+
+    @Test
+    void theSameAnnouncementAgainIsIgnoredWithoutARefusal() throws Exception {
+        ModelAnnouncement activateV3 = signed(v3, ModelAction.ACTIVATE);
+        assertThat(manager.onAnnouncement(activateV3)).isPresent();
+
+        assertThat(manager.onAnnouncement(activateV3)).isEmpty();
+        assertThat(refusals).isEmpty();
+    }
+
+    @Test
+    void retriesWaitTwiceAsLongEachTimeUpToFiveMinutes() {
+        assertThat(ModelManager.retryDelay(0)).hasSeconds(1);
+        assertThat(ModelManager.retryDelay(3)).hasSeconds(8);
+        assertThat(ModelManager.retryDelay(40)).isEqualTo(ModelManager.LAST_RETRY);
     }
 
     @Test
@@ -314,11 +375,15 @@ class ModelManagerTest {
         models.record(signed(topic, ModelAction.ACTIVATE));
 
         try (ModelManager limited = manager(Set.of("topic"))) {
-            limited.startFromRegistry();
+            limited.start(recorded(Set.of("topic")));
             assertThat(limited.serving().keySet()).containsExactly("topic");
             assertThat(limited.onAnnouncement(signed(v3, ModelAction.ACTIVATE))).isEmpty();
             assertThat(limited.pendingLoads()).isZero();
         }
+    }
+
+    private List<byte[]> recorded(Set<String> served) throws Exception {
+        return ModelManager.recordedAnnouncements(models.registry(), served);
     }
 
     private ModelManager manager(Set<String> served) {
