@@ -173,6 +173,19 @@ class S3RegistryITCase {
                 .hasMessageContaining("extra.bin is not listed in the manifest");
     }
 
+    @Test
+    void refusesAVersionHoldingAnObjectNamedDotDot(@TempDir Path cache) throws Exception {
+        models.publishUnannounced("spam", 1, Pooling.CLS);
+        s3.upload(local, prefix);
+        // An object store takes this key; a folder cannot hold the name, and it would climb out.
+        s3.put(prefix + "/spam/1/sub/..", new byte[] {1, 2, 3});
+        var registry = new FlinkFileSystemRegistry(s3.uri(prefix), cache);
+
+        assertThatThrownBy(() -> registry.open("spam", 1))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("holds an entry named '..'");
+    }
+
     private void uploadVersion(ModelBundle bundle) throws Exception {
         s3.upload(bundle.dir(), prefix + "/" + bundle.name() + "/" + bundle.version());
     }
