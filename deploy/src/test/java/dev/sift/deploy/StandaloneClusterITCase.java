@@ -300,7 +300,10 @@ class StandaloneClusterITCase {
             throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         Map<String, String> metrics = siftMetrics(cluster, job);
-        while (!metrics.containsKey("infer.model.spam.activeVersion")
+        // The REST metric store is refreshed at most every metrics.fetcher.update-interval (10 s):
+        // a first read can predate the swap and the traffic, so wait for both to show.
+        while (!("2.0".equals(metrics.get("infer.model.spam.activeVersion"))
+                        && Double.parseDouble(metrics.getOrDefault("infer.requestsIn", "0")) > 150)
                 && System.nanoTime() < deadline) {
             Thread.sleep(1_000);
             metrics = siftMetrics(cluster, job);
