@@ -10,6 +10,8 @@ import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ModelAction;
 import dev.sift.testing.kafka.KafkaBrokerProcesses;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,12 +107,19 @@ class FailureMatrixITCase {
                 "Failure matrix (recovery: failure -> first committed result for a"
                         + " request sent after it)");
         System.out.printf(
-                "| %-34s | %5s | %8s | %4s | %10s | %7s | %-22s |%n",
-                "case", "sent", "answered", "lost", "duplicated", "refused", "recovery");
+                "| %-34s | %5s | %8s | %4s | %10s | %7s | %8s | %-22s |%n",
+                "case",
+                "sent",
+                "answered",
+                "lost",
+                "duplicated",
+                "refused",
+                "restarts",
+                "recovery");
         System.out.println(
                 "|"
                         + "-".repeat(36)
-                        + "|-------|----------|------|------------|---------|"
+                        + "|-------|----------|------|------------|---------|----------|"
                         + "-".repeat(24)
                         + "|");
         table.forEach(System.out::println);
@@ -235,6 +244,78 @@ class FailureMatrixITCase {
     }
 
     /**
+     * The registry cannot be read while a new version is announced (its folder is gone, as on a
+     * storage outage): every subtask records the announcement, keeps answering with v1, and
+     * retries; once the folder is back, v2 serves without a restart. Recovery: from the registry's
+     * return to the first answer by v2.
+     */
+    @Test
+    @Order(6)
+    void registryUnreachableDuringASwap() throws Exception {
+        try (MatrixCase run = new MatrixCase("registry unreachable during a swap", kafka, 2)) {
+            run.submit();
+            Thread.sleep(STEADY.toMillis() / 2);
+            ModelBundle v2 = run.registry.publish("spam", 2, Pooling.MEAN);
+            Path away = v2.dir().resolveSibling("2-unreachable");
+            Files.move(v2.dir(), away);
+            long announcedAt = System.currentTimeMillis();
+            kafka.send(
+                    run.models,
+                    List.of(TestModels.encode(TestModels.announcement(v2, ModelAction.ACTIVATE))));
+            Thread.sleep(STEADY.toMillis());
+            assertThat(run.tally.answeredBy(1, announcedAt, run.traffic.sentAt()))
+                    .as("v1 answers while v2 cannot be read")
+                    .isTrue();
+            assertThat(run.tally.answeredBy(2, 0, run.traffic.sentAt())).isFalse();
+            Files.move(away, v2.dir());
+            long backAt = System.currentTimeMillis();
+            run.recoveredToVersion(2, backAt);
+            run.finish();
+            assertThat(run.restarts()).as("restarts").isZero();
+        }
+    }
+
+    /**
+     * Requests of 0.9 MB, just under the broker's limit, in a burst while traffic flows: text over
+     * the limit, and a 0.9 MB key on a request for an unknown model, whose dead letter would be
+     * twice the producer's limit. Each becomes a dead letter, the job does not restart, and the
+     * traffic around them is answered exactly once. Recovery: from the burst to the first answer to
+     * a request sent after it.
+     */
+    @Test
+    @Order(7)
+    void aBurstOfRequestsJustUnderTheBrokersLimit() throws Exception {
+        try (MatrixCase run = new MatrixCase("burst of 0.9 MB requests", kafka, 2)) {
+            run.submit();
+            run.swapModelMidStream();
+            int burst = 10;
+            long sentAt = System.currentTimeMillis();
+            for (int i = 0; i < burst; i++) {
+                kafka.send(
+                        run.requests,
+                        null,
+                        ("{\"id\":\"long-text-"
+                                        + i
+                                        + "\",\"text\":\""
+                                        + "x".repeat(900_000)
+                                        + "\"}")
+                                .getBytes(StandardCharsets.UTF_8));
+                kafka.send(
+                        run.requests,
+                        "k".repeat(900_000).getBytes(StandardCharsets.UTF_8),
+                        ("{\"id\":\"long-key-" + i + "\",\"text\":\"hi\",\"models\":[\"nope\"]}")
+                                .getBytes(StandardCharsets.UTF_8));
+            }
+            run.recovered(sentAt);
+            run.finish();
+            assertThat(kafka.readCommitted(run.deadLetters, 2 * burst, RECOVERY_TIMEOUT))
+                    .as("one dead letter per oversized request")
+                    .hasSize(2 * burst);
+            assertThat(run.restarts()).as("restarts").isZero();
+        }
+    }
+
+    /**
      * Waits until the job's exception history holds every injected failure; returns, per checkpoint
      * it followed, when it happened.
      */
@@ -273,6 +354,7 @@ class FailureMatrixITCase {
         final String requests;
         final String results;
         final String models;
+        final String deadLetters;
         final TestModels registry;
         final List<String> jobArgs;
         final int parallelism;
@@ -288,7 +370,7 @@ class FailureMatrixITCase {
             requests = brokers.newTopic("requests", 3);
             results = brokers.newTopic("results", 2);
             models = brokers.newTopic("models", 1);
-            String deadLetters = brokers.newTopic("dead-letters", 1);
+            deadLetters = brokers.newTopic("dead-letters", 1);
             Path registryDir = work.resolve("registry-" + requests);
             registry = new TestModels(registryDir);
             registry.publish("spam", 1, Pooling.CLS);
@@ -354,6 +436,26 @@ class FailureMatrixITCase {
         }
 
         /**
+         * Waits until a request sent after {@code sinceMillis} is answered by {@code version};
+         * records how long that took.
+         */
+        void recoveredToVersion(long version, long sinceMillis) throws Exception {
+            awaitUntil(
+                    "v" + version + " serving",
+                    () -> tally.answeredBy(version, sinceMillis, traffic.sentAt()));
+            long took = System.currentTimeMillis() - sinceMillis;
+            recoveries.add(took);
+            System.out.printf("%s: v%d serves %.1f s after%n", name, version, took / 1000.0);
+            Thread.sleep(STEADY.toMillis());
+        }
+
+        /** How often the running job restarted (Flink's numRestarts metric). */
+        long restarts() {
+            JsonNode metrics = cluster.get("/jobs/" + job + "/metrics?get=numRestarts");
+            return metrics.path(0).path("value").asLong(-1);
+        }
+
+        /**
          * Stops the traffic, waits until every acknowledged request is answered and a few
          * checkpoints more (a late duplicate would show), and checks exactly once.
          */
@@ -369,13 +471,14 @@ class FailureMatrixITCase {
             long answered = counts.keySet().stream().filter(sent::contains).count();
             String row =
                     String.format(
-                            "| %-34s | %5d | %8d | %4d | %10d | %7d | %-22s |",
+                            "| %-34s | %5d | %8d | %4d | %10d | %7d | %8d | %-22s |",
                             name,
                             sent.size(),
                             answered,
                             lost,
                             duplicated,
                             traffic.refused(),
+                            restarts(),
                             recoveries.stream()
                                     .map(ms -> String.format("%.1f s", ms / 1000.0))
                                     .collect(Collectors.joining(", ")));
