@@ -24,7 +24,7 @@ CREATE MODEL spam
     'provider' = 'sift',
     'registry' = '${REGISTRY}',
     'model' = 'spam',
-    'version' = 'latest',
+    -- The default 'version': what the registry recorded as announced, followed as it changes.
     'version.refresh-interval' = '10 s',
     'batch.max-size' = '32',
     'batch.max-wait' = '50 ms'

@@ -1,12 +1,20 @@
 package dev.sift.sql;
 
+import ai.djl.Device;
 import dev.sift.job.models.LoadedModel;
 import dev.sift.job.models.ModelLoader;
 import dev.sift.job.models.Registries;
 import dev.sift.model.bundle.BundleException;
+import dev.sift.schemas.AnnouncementSignatures;
+import dev.sift.schemas.ModelAction;
+import dev.sift.schemas.ModelAnnouncement;
+import dev.sift.schemas.RecordCodec;
+import dev.sift.schemas.RecordDecodingException;
 import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.PublicKey;
+import java.time.Instant;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -15,46 +23,78 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The model version a predict function serves. A pinned version is loaded once. With {@code
- * latest}, a background thread checks the registry every refresh interval and loads a newer version
- * off the hot path (through the job's {@link ModelLoader}: verified, on the JVM's shared encoder);
- * the batch thread switches to it between two batches, so a batch never mixes versions, and closes
- * the old one. A version that fails to load is refused and the serving one stays.
+ * The model version a predict function serves. A pinned version is loaded once. {@code announced}
+ * (the default) serves what the registry recorded as the model's last announcement, as the
+ * streaming job does on a fresh start: verified with the configured public key, so a version that
+ * was published but never announced, rolled back from or retired is not served. {@code latest}
+ * serves the newest published version. Both are followed: a background thread reads the registry
+ * every refresh interval and loads the new version off the hot path (through the job's {@link
+ * ModelLoader}: verified, on the JVM's shared encoder); the batch thread switches to it between two
+ * batches, so a batch never mixes versions, and closes the old one. A version that fails to load is
+ * refused, and the serving one stays. A retirement announced while a query runs is logged: the
+ * query keeps its version until it restarts (as it keeps its model after ALTER MODEL).
  */
 final class ServedModel implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServedModel.class);
+    private static final RecordCodec<ModelAnnouncement> ANNOUNCEMENTS =
+            RecordCodec.of(ModelAnnouncement.class);
 
     private final SiftModelSettings settings;
     private final ModelLoader loader;
+    private final PublicKey announcementKey;
     private final AtomicReference<LoadedModel> next = new AtomicReference<>();
     private volatile LoadedModel current;
     private volatile long refused;
+    private Instant followedAnnouncement = Instant.MIN;
     private ScheduledExecutorService refresher;
 
-    ServedModel(SiftModelSettings settings) {
+    /**
+     * @param device where the encoder runs (the subtask's {@code DeviceChoice}); null for the
+     *     default device
+     */
+    ServedModel(SiftModelSettings settings, Device device) throws IOException {
         this.settings = settings;
-        this.loader = new ModelLoader(Registries.open(settings.registry()));
+        this.loader = new ModelLoader(Registries.open(settings.registry()), device);
+        try {
+            this.announcementKey =
+                    settings.publicKeyPem() == null
+                            ? null
+                            : AnnouncementSignatures.publicKey(
+                                    settings.publicKeyPem(), "the 'public-key' option");
+        } catch (GeneralSecurityException e) {
+            throw new IOException("The 'public-key' option's key is unreadable", e);
+        }
+        if (settings.follow() == SiftModelSettings.Follow.ANNOUNCED && announcementKey == null) {
+            LOG.warn(
+                    "No 'public-key' for {}: unsigned announcements are obeyed, so anyone who"
+                            + " can write the registry can change what ML_PREDICT serves",
+                    settings.model());
+        }
     }
 
-    /** Loads the version to serve now; with {@code latest}, starts following newer ones. */
+    /** Loads the version to serve now; unless pinned, starts following the registry. */
     void start() throws IOException {
-        long version;
-        if (settings.followsLatest()) {
-            version =
-                    newest().orElseThrow(
-                                    () ->
-                                            new BundleException(
-                                                    "Model '"
-                                                            + settings.model()
-                                                            + "' has no version in the registry at "
-                                                            + settings.registry()));
-        } else {
-            version = settings.pinnedVersion();
-        }
-        current = load(version);
-        LOG.info("Serving {} v{}", settings.model(), version);
-        if (settings.followsLatest()) {
+        current =
+                switch (settings.follow()) {
+                    case PINNED -> load(settings.pinnedVersion(), null);
+                    case LATEST -> load(newest(), null);
+                    case ANNOUNCED -> {
+                        ModelAnnouncement announced = announced();
+                        if (announced.getAction() == ModelAction.RETIRE) {
+                            throw new BundleException(
+                                    "Model '"
+                                            + settings.model()
+                                            + "' was retired (announced "
+                                            + announced.getAnnouncedAt()
+                                            + "): nothing serves it until a version is announced");
+                        }
+                        followedAnnouncement = announced.getAnnouncedAt();
+                        yield load(announced.getVersion(), announced.getManifestSha256());
+                    }
+                };
+        LOG.info("Serving {} v{} ({})", settings.model(), current.version(), settings.follow());
+        if (settings.follow() != SiftModelSettings.Follow.PINNED) {
             refresher =
                     Executors.newSingleThreadScheduledExecutor(
                             r -> {
@@ -86,51 +126,141 @@ final class ServedModel implements AutoCloseable {
         return current;
     }
 
-    /** The registry's newest version of the model. */
-    private OptionalLong newest() throws IOException {
-        List<Long> versions = loader.registry().versions(settings.model());
-        return versions.isEmpty()
-                ? OptionalLong.empty()
-                : OptionalLong.of(versions.get(versions.size() - 1));
-    }
-
-    /** Opens (verifying every file hash and shape) and loads one version. */
-    private LoadedModel load(long version) throws IOException {
-        return loader.load(loader.registry().open(settings.model(), version));
-    }
-
     /** The version serving now; 0 before {@link #start()}. */
     long version() {
         LoadedModel serving = current;
         return serving == null ? 0 : serving.version();
     }
 
-    private void refresh() {
-        long newest;
+    /** The registry's newest version of the model. */
+    private long newest() throws IOException {
+        List<Long> versions = loader.registry().versions(settings.model());
+        if (versions.isEmpty()) {
+            throw new BundleException(
+                    "Model '"
+                            + settings.model()
+                            + "' has no version in the registry at "
+                            + settings.registry());
+        }
+        return versions.get(versions.size() - 1);
+    }
+
+    /** The announcement the registry recorded for the model, decoded and its signature checked. */
+    private ModelAnnouncement announced() throws IOException {
+        byte[] bytes =
+                loader.registry()
+                        .recordedAnnouncement(settings.model())
+                        .orElseThrow(
+                                () ->
+                                        new BundleException(
+                                                "Model '"
+                                                        + settings.model()
+                                                        + "' was never announced in the registry"
+                                                        + " at "
+                                                        + settings.registry()
+                                                        + ": announce a version ('sift-trainer"
+                                                        + " announce'; --registry-only needs no"
+                                                        + " broker), or set 'version' to 'latest'"
+                                                        + " or a number"));
+        ModelAnnouncement announcement;
         try {
-            newest = newest().orElse(0);
+            announcement = ANNOUNCEMENTS.decode(bytes);
+        } catch (RecordDecodingException e) {
+            throw new BundleException(
+                    "The announcement recorded for '"
+                            + settings.model()
+                            + "' is unreadable: "
+                            + e.getMessage());
+        }
+        if (!announcement.getName().equals(settings.model())) {
+            throw new BundleException(
+                    "The announcement recorded for '"
+                            + settings.model()
+                            + "' names '"
+                            + announcement.getName()
+                            + "'");
+        }
+        if (announcementKey != null
+                && !AnnouncementSignatures.verify(announcement, announcementKey)) {
+            throw new BundleException(
+                    "The announcement recorded for '"
+                            + settings.model()
+                            + "' (v"
+                            + announcement.getVersion()
+                            + ") "
+                            + (announcement.getSignature() == null
+                                    ? "is unsigned, and 'public-key' requires signatures"
+                                    : "has a signature that does not verify with 'public-key'"));
+        }
+        return announcement;
+    }
+
+    /**
+     * Opens (verifying every file hash and shape, and the manifest's hash where one is given) and
+     * loads one version.
+     */
+    private LoadedModel load(long version, String manifestSha256) throws IOException {
+        return loader.load(
+                manifestSha256 == null
+                        ? loader.registry().open(settings.model(), version)
+                        : loader.verify(settings.model(), version, manifestSha256));
+    }
+
+    private void refresh() {
+        try {
+            if (settings.follow() == SiftModelSettings.Follow.ANNOUNCED) {
+                followAnnouncement();
+            } else {
+                followNewest();
+            }
         } catch (IOException | RuntimeException e) {
-            LOG.warn("Cannot list the versions of {}: {}", settings.model(), e.toString());
+            LOG.warn(
+                    "Cannot follow {} in the registry; still serving v{}: {}",
+                    settings.model(),
+                    version(),
+                    e.toString());
+        }
+    }
+
+    private void followAnnouncement() throws IOException {
+        ModelAnnouncement announced = announced();
+        if (!announced.getAnnouncedAt().isAfter(followedAnnouncement)) {
             return;
         }
+        if (announced.getAction() == ModelAction.RETIRE) {
+            followedAnnouncement = announced.getAnnouncedAt();
+            LOG.warn(
+                    "{} was retired ({}); this query keeps serving v{} until it restarts",
+                    settings.model(),
+                    announced.getAnnouncedAt(),
+                    version());
+            return;
+        }
+        LoadedModel waiting = next.get();
+        long known = waiting != null ? waiting.version() : version();
+        if (announced.getVersion() != known) {
+            offer(load(announced.getVersion(), announced.getManifestSha256()));
+        }
+        // Only once loaded: a version that failed is tried again at the next refresh.
+        followedAnnouncement = announced.getAnnouncedAt();
+    }
+
+    private void followNewest() throws IOException {
+        long newest = newest();
         LoadedModel waiting = next.get();
         long known = Math.max(waiting != null ? waiting.version() : version(), refused);
         if (newest <= known) {
             return;
         }
-        LoadedModel loaded;
         try {
-            loaded = load(newest);
+            offer(load(newest, null));
         } catch (IOException | RuntimeException e) {
             refused = newest;
-            LOG.warn(
-                    "Refused {} v{}; still serving v{}: {}",
-                    settings.model(),
-                    newest,
-                    version(),
-                    e.toString());
-            return;
+            throw e;
         }
+    }
+
+    private void offer(LoadedModel loaded) {
         LoadedModel superseded = next.getAndSet(loaded);
         if (superseded != null) {
             superseded.close(); // never served

@@ -12,7 +12,13 @@ import org.apache.flink.configuration.ConfigOptions;
  */
 public final class SiftModelOptions {
 
-    /** The value of {@link #VERSION} that follows the registry's newest version. */
+    /**
+     * The value of {@link #VERSION} that follows the announcement the registry recorded, as the
+     * streaming job does on a fresh start: the default.
+     */
+    public static final String ANNOUNCED = "announced";
+
+    /** The value of {@link #VERSION} that follows the registry's newest published version. */
     public static final String LATEST = "latest";
 
     public static final ConfigOption<String> REGISTRY =
@@ -33,19 +39,39 @@ public final class SiftModelOptions {
     public static final ConfigOption<String> VERSION =
             ConfigOptions.key("version")
                     .stringType()
-                    .defaultValue(LATEST)
+                    .defaultValue(ANNOUNCED)
                     .withDescription(
-                            "A version number to pin, or 'latest' to serve the registry's newest"
-                                    + " version and switch to newer ones as they are published"
-                                    + " (checked every version.refresh-interval).");
+                            "'announced' to serve what the registry recorded as announced (as"
+                                    + " the streaming job does) and follow later announcements,"
+                                    + " 'latest' for the newest published version, or a version"
+                                    + " number to pin; followed versions are checked every"
+                                    + " version.refresh-interval.");
+
+    public static final ConfigOption<String> PUBLIC_KEY =
+            ConfigOptions.key("public-key")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "With version 'announced': the file of the Ed25519 public key (PEM)"
+                                    + " announcements must be signed with, as the job's"
+                                    + " sift.models.public-key. Read where the statement is"
+                                    + " planned.");
+
+    public static final ConfigOption<Integer> MAX_TEXT_BYTES =
+            ConfigOptions.key("max-text-bytes")
+                    .intType()
+                    .defaultValue(100_000)
+                    .withDescription(
+                            "Rows with more UTF-8 bytes of text (both halves of a pair) get no"
+                                    + " output row, as the job dead-letters such requests.");
 
     public static final ConfigOption<Duration> VERSION_REFRESH_INTERVAL =
             ConfigOptions.key("version.refresh-interval")
                     .durationType()
                     .defaultValue(Duration.ofSeconds(30))
                     .withDescription(
-                            "With version 'latest': how often the registry is checked for a newer"
-                                    + " version.");
+                            "With version 'announced' or 'latest': how often the registry is"
+                                    + " checked for a change.");
 
     public static final ConfigOption<Integer> BATCH_MAX_SIZE =
             ConfigOptions.key("batch.max-size")
@@ -77,6 +103,8 @@ public final class SiftModelOptions {
             List.of(
                     VERSION,
                     VERSION_REFRESH_INTERVAL,
+                    PUBLIC_KEY,
+                    MAX_TEXT_BYTES,
                     BATCH_MAX_SIZE,
                     BATCH_MAX_TOKENS,
                     BATCH_MAX_WAIT);

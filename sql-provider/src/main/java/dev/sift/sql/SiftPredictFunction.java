@@ -2,14 +2,18 @@ package dev.sift.sql;
 
 import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.infer.BatchClassifier;
+import dev.sift.job.infer.DeviceChoice;
 import dev.sift.job.models.LoadedModel;
+import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.schemas.ClassificationResult;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
@@ -40,6 +44,7 @@ public final class SiftPredictFunction extends AsyncPredictFunction {
     private transient BatchClassifier classifier;
     private transient MicroBatcher<ClassifyRequest, ClassificationResult> batcher;
     private transient long requests;
+    private transient Counter rowsRefused;
 
     /**
      * @param inFlight the most rows Flink hands this function before it answers one (ML_PREDICT's
@@ -55,7 +60,12 @@ public final class SiftPredictFunction extends AsyncPredictFunction {
     @Override
     public void open(FunctionContext context) throws Exception {
         super.open(context);
-        model = new ServedModel(settings);
+        DeviceChoice device =
+                DeviceChoice.choose(
+                        context.getExternalResourceInfos(DeviceChoice.GPU_RESOURCE),
+                        TensorFlowEncoder.visibleGpuCount(),
+                        context.getTaskInfo().getIndexOfThisSubtask());
+        model = new ServedModel(settings, device.device());
         model.start();
         classifier = new BatchClassifier(settings.maxBatchSize(), settings.maxBatchTokens());
         if (flushSize < settings.maxBatchSize()) {
@@ -77,11 +87,13 @@ public final class SiftPredictFunction extends AsyncPredictFunction {
         var metrics = context.getMetricGroup().addGroup("sift").addGroup("model", settings.model());
         metrics.gauge("version", (Gauge<Long>) model::version);
         metrics.gauge("queueDepth", (Gauge<Integer>) batcher::queued);
+        rowsRefused = metrics.counter("rowsRefused");
     }
 
     /**
      * Queues one row. A row whose input is NULL yields no output row (it cannot be classified), as
-     * with Flink's own model providers.
+     * with Flink's own model providers; so does a row over {@code max-text-bytes}, which the job
+     * would dead-letter: it is counted in {@code rowsRefused} and logged.
      */
     @Override
     public CompletableFuture<Collection<RowData>> asyncPredict(RowData input) {
@@ -92,6 +104,21 @@ public final class SiftPredictFunction extends AsyncPredictFunction {
         request.id = settings.model() + "-" + requests++;
         request.text = input.getString(0).toString();
         request.textB = signature.pair() ? input.getString(1).toString() : null;
+        int bytes =
+                utf8Length(request.text) + (request.textB == null ? 0 : utf8Length(request.textB));
+        if (bytes > settings.maxTextBytes()) {
+            rowsRefused.inc();
+            long refused = rowsRefused.getCount();
+            if (Long.bitCount(refused) == 1) { // the 1st, 2nd, 4th, ...: a flood logs little
+                LOG.warn(
+                        "A row of {} bytes of text is over max-text-bytes ({}): no prediction ({}"
+                                + " rows so far)",
+                        bytes,
+                        settings.maxTextBytes(),
+                        refused);
+            }
+            return CompletableFuture.completedFuture(List.of());
+        }
         request.eventTimeMillis = System.currentTimeMillis();
         return batcher.submit(request).thenApply(result -> List.of(toRow(result)));
     }
@@ -113,6 +140,10 @@ public final class SiftPredictFunction extends AsyncPredictFunction {
             results.add(outcome.results().get(0));
         }
         return results;
+    }
+
+    private static int utf8Length(String text) {
+        return text.getBytes(StandardCharsets.UTF_8).length;
     }
 
     private RowData toRow(ClassificationResult result) {

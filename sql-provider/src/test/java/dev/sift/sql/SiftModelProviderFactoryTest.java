@@ -62,8 +62,16 @@ class SiftModelProviderFactoryTest {
         return Stream.of(
                 Arguments.of(
                         options("version", "newest"),
-                        "'version' must be 'latest' or a version number (1, 2, ...), not 'newest'"),
-                Arguments.of(options("version", "0"), "'version' must be 'latest' or a version"),
+                        "'version' must be 'announced', 'latest' or a version number (1, 2, ...),"
+                                + " not 'newest'"),
+                Arguments.of(options("version", "0"), "'version' must be 'announced', 'latest'"),
+                Arguments.of(
+                        options("public-key", "/no/such/key.pem"),
+                        "'public-key' must name a readable Ed25519 public key file"),
+                Arguments.of(
+                        options("version", "latest", "public-key", "/no/such/key.pem"),
+                        "'public-key' checks announcements, so it needs version 'announced'"),
+                Arguments.of(options("max-text-bytes", "0"), "'max-text-bytes' must be at least 1"),
                 Arguments.of(options("batch.max-size", "0"), "'batch.max-size' must be at least 1"),
                 Arguments.of(
                         options("batch.max-tokens", "-5"), "'batch.max-tokens' must be at least 1"),

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.registry.ModelBundle;
+import dev.sift.schemas.ModelAction;
 import dev.sift.sql.JobAnswers.Answer;
 import dev.sift.testing.kafka.KafkaTestCluster;
 import java.nio.file.Path;
@@ -191,7 +192,8 @@ class SiftModelProviderITCase {
 
     @Test
     void predictsThroughTheTableApiWithTypedOptions() throws Exception {
-        new TinyModels(registryDir).publish("spam", 1, Pooling.MEAN);
+        TinyModels models = new TinyModels(registryDir);
+        models.announce(models.publish("spam", 1, Pooling.MEAN), ModelAction.ACTIVATE, null);
         StreamTableEnvironment tables = sql();
         tables.createTemporaryModel(
                 "spam",
@@ -210,6 +212,7 @@ class SiftModelProviderITCase {
                         .option(SiftModelOptions.REGISTRY, registryDir.toString())
                         .option(SiftModelOptions.MODEL, "spam")
                         .option(SiftModelOptions.BATCH_MAX_SIZE, 4)
+                        .option(SiftModelOptions.MAX_TEXT_BYTES, 200)
                         .build());
         Table mails =
                 tables.fromValues(
@@ -220,7 +223,9 @@ class SiftModelProviderITCase {
                         Row.of("m-2", "the project meeting is tomorrow"),
                         Row.of("m-3", "hello"),
                         Row.of("m-4", "click this offer for a cheap prize please"),
-                        Row.of("m-5", "thanks for the report"));
+                        Row.of("m-5", "thanks for the report"),
+                        // Over max-text-bytes: no prediction, as the job dead-letters it.
+                        Row.of("m-6", "x".repeat(201)));
         List<Row> rows = new ArrayList<>();
         try (CloseableIterator<Row> it =
                 tables.fromModel("spam")
@@ -244,7 +249,8 @@ class SiftModelProviderITCase {
 
     @Test
     void aBatchRunsOnceEveryRowFlinkLetsInWaits() throws Exception {
-        new TinyModels(registryDir).publish("spam", 1, Pooling.CLS);
+        TinyModels models = new TinyModels(registryDir);
+        models.announce(models.publish("spam", 1, Pooling.CLS), ModelAction.ACTIVATE, null);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
         StreamTableEnvironment tables = StreamTableEnvironment.create(env);

@@ -6,8 +6,12 @@ import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.TinyBertEncoder;
+import dev.sift.schemas.ModelAction;
+import dev.sift.schemas.ModelAnnouncement;
+import dev.sift.trainer.publish.Announcer;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.PrivateKey;
 import java.util.List;
 import java.util.Random;
 
@@ -24,6 +28,17 @@ final class TinyModels {
 
     ModelRegistry registry() {
         return registry;
+    }
+
+    /**
+     * Records {@code action} of {@code bundle} in the registry, as 'sift-trainer announce
+     * --registry-only' does, signed with {@code key} when one is given; returns what was recorded.
+     */
+    ModelAnnouncement announce(ModelBundle bundle, ModelAction action, PrivateKey key)
+            throws Exception {
+        ModelAnnouncement announcement = Announcer.announcement(registry, bundle, action, key);
+        Announcer.record(registry, announcement);
+        return announcement;
     }
 
     /** Publishes the next version of {@code name}: a three-label head seeded by {@code seed}. */

@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sift.model.encode.Pooling;
 import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.TinyBertEncoder;
+import dev.sift.schemas.ModelAction;
 import dev.sift.testing.kafka.KafkaTestCluster;
+import dev.sift.trainer.publish.Announcer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,18 +57,22 @@ class ExampleSqlITCase {
         for (int i = 0; i < w.length; i++) {
             w[i] = (i % 7) * 0.1f - 0.3f;
         }
-        registry.publish(
-                new ModelDraft(
-                        "spam",
-                        encoder,
-                        Pooling.CLS,
-                        TinyBertEncoder.MAX_SEQ_LEN,
-                        new ClassificationHead(w, new float[2], List.of("ham", "spam")),
-                        null,
-                        null,
-                        null,
-                        null,
-                        null));
+        ModelBundle published =
+                registry.publish(
+                        new ModelDraft(
+                                "spam",
+                                encoder,
+                                Pooling.CLS,
+                                TinyBertEncoder.MAX_SEQ_LEN,
+                                new ClassificationHead(w, new float[2], List.of("ham", "spam")),
+                                null,
+                                null,
+                                null,
+                                null,
+                                null));
+        // As the demo leaves it: the version announced (recorded in the registry).
+        Announcer.record(
+                registry, Announcer.announcement(registry, published, ModelAction.ACTIVATE, null));
         KafkaTestCluster kafka = KafkaTestCluster.shared();
         kafka.ensureTopic("sift.requests", 2); // the example's own topic name
         List<byte[]> requests = new ArrayList<>();
