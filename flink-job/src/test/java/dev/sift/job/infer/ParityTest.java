@@ -112,6 +112,62 @@ class ParityTest {
         }
     }
 
+    /**
+     * The n-gram side reads what the trainer's read: the whole text where the encoder reads only
+     * its first 128 tokens, and both halves of a pair, joined as the trainer joins them.
+     */
+    @Test
+    void blendedModelsReadTheWholeTextAndBothHalvesOfAPair() throws Exception {
+        String longText = String.join(" ", TEXTS) + " " + String.join(" ", TEXTS);
+        longText = longText + " " + longText; // well over 128 tokens
+        List<Example> inputs =
+                List.of(
+                        Example.text(longText, "a"),
+                        new Example(TEXTS.get(0), TEXTS.get(1), "a", null),
+                        new Example(TEXTS.get(2), TEXTS.get(3), "a", null));
+        List<Example> labeled = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            labeled.add(Example.text("free prize cruise offer number " + i, "a"));
+            labeled.add(Example.text("lunch tomorrow with the team " + i, "b"));
+            labeled.add(Example.text("minutes of the meeting, comments before friday " + i, "c"));
+        }
+        NgramClassifier ngrams =
+                TfidfBaseline.fit(labeled, labeled, List.of(), List.of("a", "b", "c"), 42)
+                        .classifier();
+        double encoderWeight = 0.5;
+        float[][] headAlone =
+                trainerExampleProbabilities(inputs, Pooling.CLS, 128, Truncation.HEAD);
+        float[][] expected = new float[inputs.size()][];
+        for (int i = 0; i < inputs.size(); i++) {
+            Example input = inputs.get(i);
+            expected[i] =
+                    NgramClassifier.blend(
+                            headAlone[i],
+                            ngrams.probabilities(NgramClassifier.text(input.text(), input.textB())),
+                            encoderWeight);
+        }
+        ModelDraft draft =
+                ModelDraft.builder("parity", RealBert.bundle().contentHash())
+                        .head(head())
+                        .blend(ngrams, encoderWeight)
+                        .build();
+        List<ClassifyRequest> requests = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            ClassifyRequest request = TestModels.text("t" + i, inputs.get(i).text());
+            request.textB = inputs.get(i).textB();
+            requests.add(request);
+        }
+
+        assertJobAnswers(requests, draft, expected);
+
+        // Read truncated, the long text would get another n-gram answer.
+        String cut = longText.substring(0, longText.length() / 4);
+        assertThat(ngrams.probabilities(cut)[0])
+                .isNotCloseTo(
+                        ngrams.probabilities(longText)[0],
+                        org.assertj.core.data.Offset.offset(1e-4f));
+    }
+
     /** Serves {@code texts} through the job and checks each probability; returns them. */
     private float[][] assertJobMatchesTrainer(
             List<String> texts, Pooling pooling, int maxLen, Truncation truncation)
@@ -125,6 +181,16 @@ class ParityTest {
     /** Publishes and serves {@code draft}, and checks each probability against {@code expected}. */
     private float[][] assertJobGives(List<String> texts, ModelDraft draft, float[][] expected)
             throws Exception {
+        List<ClassifyRequest> requests = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            requests.add(TestModels.text("t" + i, texts.get(i)));
+        }
+        return assertJobAnswers(requests, draft, expected);
+    }
+
+    /** As above, for requests of any kind. */
+    private float[][] assertJobAnswers(
+            List<ClassifyRequest> texts, ModelDraft draft, float[][] expected) throws Exception {
         ModelRegistry registry = RealBert.registryAt(dir.resolve("registry"));
         ModelBundle model = registry.publish(draft);
         registry.recordAnnouncement(
@@ -144,8 +210,8 @@ class ParityTest {
                 new TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord>(
                         new InferenceOperator(settings))) {
             harness.open();
-            for (int i = 0; i < texts.size(); i++) {
-                harness.processElement1(new StreamRecord<>(TestModels.text("t" + i, texts.get(i))));
+            for (ClassifyRequest request : texts) {
+                harness.processElement1(new StreamRecord<>(request));
             }
             List<OutRecord> out = harness.extractOutputValues();
             assertThat(out).hasSize(texts.size());
@@ -168,7 +234,16 @@ class ParityTest {
     private float[][] trainerProbabilities(
             List<String> texts, Pooling pooling, int maxLen, Truncation truncation)
             throws Exception {
-        List<Example> examples = texts.stream().map(t -> Example.text(t, "ham")).toList();
+        return trainerExampleProbabilities(
+                texts.stream().map(t -> Example.text(t, "ham")).toList(),
+                pooling,
+                maxLen,
+                truncation);
+    }
+
+    private float[][] trainerExampleProbabilities(
+            List<Example> examples, Pooling pooling, int maxLen, Truncation truncation)
+            throws Exception {
         ClassificationHead head = head();
         try (FeatureExtractor features =
                 new FeatureExtractor(
