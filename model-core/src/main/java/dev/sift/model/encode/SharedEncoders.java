@@ -1,10 +1,9 @@
 package dev.sift.model.encode;
 
 import ai.djl.Device;
+import dev.sift.model.SharedByKey;
 import dev.sift.model.bundle.EncoderBundle;
 import java.io.IOException;
-import java.util.HashMap;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,13 +14,17 @@ import org.slf4j.LoggerFactory;
  * job thus holds BERT-base once per device its slots use (once, unless its slots spread over
  * several GPUs).
  *
+ * <p>An encoder loads outside any lock held for other encoders ({@link SharedByKey}): a slot
+ * loading one does not stall another slot's swap to a second.
+ *
  * <p>Loading also measures what a pass costs on this machine ({@link PassCost#measure}), once per
  * encoder, so every user plans its batches with the same figures.
  */
 public final class SharedEncoders {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedEncoders.class);
-    private static final Map<String, Shared> ENCODERS = new HashMap<>();
+    private static final SharedByKey<String, Loaded> ENCODERS =
+            new SharedByKey<>((key, loaded) -> loaded.encoder().close());
 
     private SharedEncoders() {}
 
@@ -35,6 +38,8 @@ public final class SharedEncoders {
         @Override
         void close();
     }
+
+    private record Loaded(Encoder encoder, PassCost passCost) {}
 
     /** The encoder on {@link TensorFlowEncoder#defaultDevice()}. */
     public static Lease acquire(EncoderBundle bundle) throws IOException {
@@ -50,78 +55,45 @@ public final class SharedEncoders {
     public static Lease acquire(EncoderBundle bundle, Device device, EncoderPrecision precision)
             throws IOException {
         String key = bundle.contentHash() + "@" + device + "/" + precision.id();
-        synchronized (ENCODERS) {
-            Shared shared = ENCODERS.get(key);
-            if (shared == null) {
-                bundle.verify();
-                LOG.info(
-                        "Loading encoder {} on {} in {}",
-                        bundle.contentHash().substring(0, 12),
-                        device,
-                        precision.id());
-                Encoder encoder = TensorFlowEncoder.load(bundle, device, precision.sessionConfig());
-                PassCost cost;
-                try {
-                    cost = PassCost.measure(encoder);
-                } catch (RuntimeException e) {
-                    encoder.close();
-                    throw e;
-                }
-                shared = new Shared(key, encoder, cost);
-                ENCODERS.put(key, shared);
+        SharedByKey<String, Loaded>.Lease lease =
+                ENCODERS.acquire(key, () -> load(bundle, device, precision));
+        return new Lease() {
+            @Override
+            public Encoder encoder() {
+                return lease.value().encoder();
             }
-            shared.references++;
-            return shared.lease();
+
+            @Override
+            public PassCost passCost() {
+                return lease.value().passCost();
+            }
+
+            @Override
+            public void close() {
+                lease.close();
+            }
+        };
+    }
+
+    private static Loaded load(EncoderBundle bundle, Device device, EncoderPrecision precision)
+            throws IOException {
+        bundle.verify();
+        LOG.info(
+                "Loading encoder {} on {} in {}",
+                bundle.contentHash().substring(0, 12),
+                device,
+                precision.id());
+        Encoder encoder = TensorFlowEncoder.load(bundle, device, precision.sessionConfig());
+        try {
+            return new Loaded(encoder, PassCost.measure(encoder));
+        } catch (RuntimeException e) {
+            encoder.close();
+            throw e;
         }
     }
 
-    /** How many encoders are loaded right now; for tests and metrics. */
+    /** How many encoders are loaded (or loading) right now; for tests and metrics. */
     public static int loadedCount() {
-        synchronized (ENCODERS) {
-            return ENCODERS.size();
-        }
-    }
-
-    private static final class Shared {
-        private final String key;
-        private final Encoder encoder;
-        private final PassCost passCost;
-        private int references;
-
-        Shared(String key, Encoder encoder, PassCost passCost) {
-            this.key = key;
-            this.encoder = encoder;
-            this.passCost = passCost;
-        }
-
-        Lease lease() {
-            return new Lease() {
-                private boolean closed;
-
-                @Override
-                public Encoder encoder() {
-                    return encoder;
-                }
-
-                @Override
-                public PassCost passCost() {
-                    return passCost;
-                }
-
-                @Override
-                public void close() {
-                    synchronized (ENCODERS) {
-                        if (closed) {
-                            return;
-                        }
-                        closed = true;
-                        if (--references == 0) {
-                            ENCODERS.remove(key);
-                            encoder.close();
-                        }
-                    }
-                }
-            };
-        }
+        return ENCODERS.size();
     }
 }

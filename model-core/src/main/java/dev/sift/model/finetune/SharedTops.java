@@ -1,16 +1,18 @@
 package dev.sift.model.finetune;
 
-import java.util.HashMap;
-import java.util.Map;
+import dev.sift.model.SharedByKey;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One built {@link TopModel} per JVM per fine-tuned model version, shared by every user and
- * reference-counted, as {@code SharedEncoders} shares encoders: the first {@link #acquire} builds
- * the top, the last {@link Lease#close()} closes it. A TaskManager running several slots of the
- * streaming job thus holds each fine-tuned version's layers and head once, not once per slot.
+ * reference-counted, as {@code SharedEncoders} shares encoders ({@link SharedByKey}: a top builds
+ * outside any lock held for other tops): the first {@link #acquire} builds the top, the last {@link
+ * Lease#close()} closes it. A TaskManager running several slots of the streaming job thus holds
+ * each fine-tuned version's layers and head once, not once per slot.
  *
  * <pre>{@code
  * try (SharedTops.Lease lease = SharedTops.acquire(identity, bundle::topWeights)) {
@@ -28,7 +30,12 @@ import org.slf4j.LoggerFactory;
 public final class SharedTops {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedTops.class);
-    private static final Map<Identity, Shared> TOPS = new HashMap<>();
+    private static final SharedByKey<Identity, TopModel> TOPS =
+            new SharedByKey<>(
+                    (identity, top) -> {
+                        LOG.info("Closing the top of {}", identity);
+                        top.close();
+                    });
 
     private SharedTops() {}
 
@@ -68,59 +75,33 @@ public final class SharedTops {
      * {@code weights} is not called otherwise.
      */
     public static Lease acquire(Identity identity, Supplier<TopWeights> weights) {
-        synchronized (TOPS) {
-            Shared shared = TOPS.get(identity);
-            if (shared == null) {
-                LOG.info("Building the top of {}", identity);
-                shared = new Shared(identity, TopModel.of(weights.get()));
-                TOPS.put(identity, shared);
+        SharedByKey<Identity, TopModel>.Lease lease;
+        try {
+            lease =
+                    TOPS.acquire(
+                            identity,
+                            () -> {
+                                LOG.info("Building the top of {}", identity);
+                                return TopModel.of(weights.get());
+                            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // building reads no file: weights are in memory
+        }
+        return new Lease() {
+            @Override
+            public TopModel top() {
+                return lease.value();
             }
-            shared.references++;
-            return shared.lease();
-        }
+
+            @Override
+            public void close() {
+                lease.close();
+            }
+        };
     }
 
-    /** How many tops are built and not yet closed; for tests and metrics. */
+    /** How many tops are built (or building) and not yet closed; for tests and metrics. */
     public static int liveCount() {
-        synchronized (TOPS) {
-            return TOPS.size();
-        }
-    }
-
-    private static final class Shared {
-        private final Identity identity;
-        private final TopModel top;
-        private int references;
-
-        Shared(Identity identity, TopModel top) {
-            this.identity = identity;
-            this.top = top;
-        }
-
-        Lease lease() {
-            return new Lease() {
-                private boolean closed;
-
-                @Override
-                public TopModel top() {
-                    return top;
-                }
-
-                @Override
-                public void close() {
-                    synchronized (TOPS) {
-                        if (closed) {
-                            return;
-                        }
-                        closed = true;
-                        if (--references == 0) {
-                            TOPS.remove(identity);
-                            LOG.info("Closing the top of {}", identity);
-                            top.close();
-                        }
-                    }
-                }
-            };
-        }
+        return TOPS.size();
     }
 }
