@@ -69,6 +69,8 @@ public final class ModelLoader {
      */
     public LoadedModel load(ModelBundle bundle) throws IOException {
         var encoder = registry.encoder(bundle.manifest().encoder().contentHash());
+        // Checked again on the encoder that loads: the registry may have changed since open().
+        bundle.manifest().encoder().requireSame(encoder.manifest(), bundle);
         SharedEncoders.Lease lease =
                 SharedEncoders.acquire(
                         encoder,

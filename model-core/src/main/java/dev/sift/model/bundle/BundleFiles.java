@@ -3,6 +3,7 @@ package dev.sift.model.bundle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -20,6 +21,30 @@ public final class BundleFiles {
      * a manifest vouch for bytes the bundle does not own.
      */
     public static void verify(Path dir, Map<String, String> expected) throws IOException {
+        verify(dir, expected, (name, file) -> Digests.sha256(file));
+    }
+
+    /**
+     * As {@link #verify(Path, Map)}, returning every file's bytes by name: the bytes that were
+     * hashed, so what the caller parses is what was verified, whatever a concurrent writer does to
+     * the folder afterwards. For small files (heads, tops, n-gram models), not encoders.
+     */
+    public static Map<String, byte[]> readVerified(Path dir, Map<String, String> expected)
+            throws IOException {
+        Map<String, byte[]> contents = new HashMap<>();
+        verify(
+                dir,
+                expected,
+                (name, file) -> {
+                    byte[] bytes = Files.readAllBytes(file);
+                    contents.put(name, bytes);
+                    return Digests.sha256(bytes);
+                });
+        return contents;
+    }
+
+    private static void verify(Path dir, Map<String, String> expected, Digests.FileDigest digest)
+            throws IOException {
         if (expected == null || expected.isEmpty()) {
             throw new BundleException(dir + ": manifest lists no files");
         }
@@ -34,7 +59,7 @@ public final class BundleFiles {
             }
         }
         requireNoEscapingLinks(dir);
-        SortedMap<String, String> actual = Digests.fileTree(dir, Manifests.FILE_NAME);
+        SortedMap<String, String> actual = Digests.fileTree(dir, digest, Manifests.FILE_NAME);
         for (Map.Entry<String, String> file : expected.entrySet()) {
             String actualHash = actual.get(file.getKey());
             if (actualHash == null) {

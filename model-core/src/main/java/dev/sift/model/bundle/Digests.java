@@ -47,6 +47,18 @@ public final class Digests {
      */
     public static SortedMap<String, String> fileTree(Path root, String... excluded)
             throws IOException {
+        return fileTree(root, (name, file) -> sha256(file), excluded);
+    }
+
+    /** How {@link #fileTree(Path, FileDigest, String...)} hashes one file. */
+    @FunctionalInterface
+    public interface FileDigest {
+        String of(String relativeName, Path file) throws IOException;
+    }
+
+    /** As {@link #fileTree(Path, String...)}, each file hashed by {@code digest}. */
+    public static SortedMap<String, String> fileTree(
+            Path root, FileDigest digest, String... excluded) throws IOException {
         SortedMap<String, String> files = new TreeMap<>();
         Set<String> skip = Set.of(excluded);
         // A bundle folder may itself be a symbolic link (shared volumes, test fixtures); walk
@@ -56,7 +68,7 @@ public final class Digests {
             for (Path file : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
                 String relative = relativeName(real, file);
                 if (!skip.contains(relative)) {
-                    files.put(relative, sha256(file));
+                    files.put(relative, digest.of(relative, file));
                 }
             }
         }

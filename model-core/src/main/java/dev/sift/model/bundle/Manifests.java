@@ -1,8 +1,10 @@
 package dev.sift.model.bundle;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -20,6 +22,12 @@ public final class Manifests {
                     .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                     .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    private static final ObjectMapper CANONICAL =
+            JsonMapper.builder()
+                    .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+                    .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+                    .build();
+
     private Manifests() {}
 
     public static byte[] toBytes(Object manifest) {
@@ -32,6 +40,36 @@ public final class Manifests {
 
     public static void write(Object manifest, Path dir) throws IOException {
         Files.write(dir.resolve(FILE_NAME), toBytes(manifest));
+    }
+
+    /**
+     * The manifest as its SHA-256 pins it: every field this code reads, serialized with sorted keys
+     * and no whitespace, so the pin does not depend on how a file was formatted, only on what it
+     * says.
+     */
+    public static String canonicalSha256(Object manifest) {
+        try {
+            return Digests.sha256(CANONICAL.writeValueAsBytes(manifest));
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot serialise " + manifest, e);
+        }
+    }
+
+    /** Parses manifest bytes already read (and hashed) from {@code dir}. */
+    public static <T> T parse(byte[] bytes, Path dir, Class<T> type) throws BundleException {
+        try {
+            return JSON.readValue(bytes, type);
+        } catch (IOException e) {
+            throw new BundleException(
+                    dir
+                            + ": "
+                            + FILE_NAME
+                            + " is not a valid "
+                            + type.getSimpleName()
+                            + ": "
+                            + e.getMessage(),
+                    e);
+        }
     }
 
     /** Reads {@code dir/manifest.json}; a missing or unparsable manifest is a bundle error. */

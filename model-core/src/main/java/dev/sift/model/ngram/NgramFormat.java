@@ -1,8 +1,8 @@
 package dev.sift.model.ngram;
 
 import dev.sift.model.bundle.BundleException;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -81,15 +81,24 @@ public final class NgramFormat {
     }
 
     public static NgramClassifier read(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            return read(in);
+        try {
+            return fromBytes(Files.readAllBytes(file));
         } catch (BundleException e) {
             throw new BundleException(file.getFileName() + ": " + e.getMessage(), e);
         }
     }
 
     public static NgramClassifier read(InputStream stream) throws IOException {
-        DataInputStream in = new DataInputStream(new BufferedInputStream(stream, 1 << 16));
+        return fromBytes(stream.readAllBytes());
+    }
+
+    /**
+     * Reads a model from its bytes. Every count is checked against the bytes left before anything
+     * is allocated for it, so a file that claims millions of features cannot make the reader
+     * allocate more than the file could hold.
+     */
+    public static NgramClassifier fromBytes(byte[] bytes) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
         try {
             byte[] magic = in.readNBytes(MAGIC.length);
             if (!Arrays.equals(magic, MAGIC)) {
@@ -120,19 +129,24 @@ public final class NgramFormat {
             }
             int labels = bounded(in.readInt(), 2, MAX_LABELS, "labels");
             int classes = bounded(in.readInt(), 2, labels, "classes");
+            requireLeft(in, 4L * classes, classes + " class labels");
             int[] classLabels = new int[classes];
             for (int c = 0; c < classes; c++) {
                 classLabels[c] = in.readInt();
             }
             int features = bounded(in.readInt(), 0, MAX_FEATURES, "features");
             double bias = finite(in.readDouble(), "the bias value");
+            // Each feature takes at least a 2-byte string length and an 8-byte idf.
+            requireLeft(in, 10L * features, features + " features");
             String[] ngrams = new String[features];
             double[] idf = new double[features];
             for (int i = 0; i < features; i++) {
                 ngrams[i] = in.readUTF();
                 idf[i] = finite(in.readDouble(), "the idf of '" + ngrams[i] + "'");
             }
-            double[] weights = new double[(features + 1) * NgramClassifier.columns(classes)];
+            long weightCount = (features + 1L) * NgramClassifier.columns(classes);
+            requireLeft(in, 8L * weightCount, weightCount + " weights");
+            double[] weights = new double[(int) weightCount];
             for (int i = 0; i < weights.length; i++) {
                 weights[i] = finite(in.readDouble(), "weight " + i);
             }
@@ -147,6 +161,15 @@ public final class NgramFormat {
             }
         } catch (EOFException e) {
             throw new BundleException("ends early (truncated file?)", e);
+        }
+    }
+
+    private static void requireLeft(DataInputStream in, long needed, String what)
+            throws IOException {
+        int left = in.available(); // exact: the stream reads a byte array
+        if (needed > left) {
+            throw new BundleException(
+                    "claims " + what + ", which need " + needed + " bytes; " + left + " are left");
         }
     }
 

@@ -19,7 +19,10 @@ import dev.sift.model.head.HeadFormat;
 import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.ngram.NgramFormat;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * One verified model version: its manifest, its head or fine-tuned top, and the hash of its
@@ -59,7 +62,15 @@ public final class ModelBundle {
      * for a blended version, that its n-gram model reads and answers for the manifest's labels.
      */
     public static ModelBundle open(Path dir, EncoderManifest encoder) throws IOException {
-        ModelManifest m = Manifests.read(dir, ModelManifest.class);
+        // Hashed and parsed from the same bytes: the manifest read is the manifest announced.
+        byte[] manifestBytes;
+        try {
+            manifestBytes = Files.readAllBytes(dir.resolve(Manifests.FILE_NAME));
+        } catch (NoSuchFileException e) {
+            throw new BundleException(dir + ": no " + Manifests.FILE_NAME, e);
+        }
+        String manifestHash = Digests.sha256(manifestBytes);
+        ModelManifest m = Manifests.parse(manifestBytes, dir, ModelManifest.class);
         require(ModelManifest.KIND.equals(m.kind()), dir, "manifest kind is not 'model'");
         require(
                 m.formatVersion() == ModelManifest.FORMAT_VERSION
@@ -95,19 +106,12 @@ public final class ModelBundle {
         require(m.labels() != null && m.labels().size() >= 2, dir, "a model needs 2+ labels");
         require(m.pooling() != null, dir, "manifest names no pooling");
         require(m.encoder() != null, dir, "manifest names no encoder");
-        require(
-                m.encoder().contentHash().equals(encoder.contentHash()),
-                dir,
-                "names encoder "
-                        + m.encoder().contentHash()
-                        + " but was given "
-                        + encoder.contentHash());
+        m.encoder().requireSame(encoder, dir);
         require(
                 m.maxSeqLen() >= 3 && m.maxSeqLen() <= encoder.maxSeqLen(),
                 dir,
                 "maxSeqLen " + m.maxSeqLen() + " is outside 3.." + encoder.maxSeqLen());
         require(m.files() != null, dir, "manifest lists no files");
-        String manifestHash = Digests.sha256(dir.resolve(Manifests.FILE_NAME));
         try {
             m.textTruncation().checkFits(m.maxSeqLen());
         } catch (IllegalArgumentException e) {
@@ -118,8 +122,9 @@ public final class ModelBundle {
                         || (m.formatVersion() >= ModelManifest.TRUNCATION_FORMAT_VERSION
                                 && m.fineTune() != null);
         if (fineTuned) {
-            TopWeights top = openTop(dir, m, encoder);
-            return new ModelBundle(dir, m, null, top, openNgrams(dir, m), manifestHash);
+            Map<String, byte[]> files = checkTopAndRead(dir, m, encoder);
+            TopWeights top = openTop(dir, m, encoder, files);
+            return new ModelBundle(dir, m, null, top, openNgrams(dir, m, files), manifestHash);
         }
         require(
                 m.fineTune() == null,
@@ -131,13 +136,13 @@ public final class ModelBundle {
                 m.files().containsKey(m.headFile()),
                 dir,
                 "head file " + m.headFile() + " is not listed");
-        BundleFiles.verify(dir, m.files());
+        Map<String, byte[]> files = BundleFiles.readVerified(dir, m.files());
 
         ClassificationHead head;
         try {
-            head = HeadFormat.read(dir.resolve(m.headFile()), m.labels());
+            head = HeadFormat.fromBytes(files.get(m.headFile()), m.labels());
         } catch (HeadFormat.InvalidHeadException e) {
-            throw new BundleException(dir + ": " + e.getMessage(), e);
+            throw new BundleException(dir + ": " + m.headFile() + ": " + e.getMessage(), e);
         }
         require(
                 head.inputSize() == encoder.hiddenSize(),
@@ -147,11 +152,12 @@ public final class ModelBundle {
                         + head.inputSize()
                         + " but the encoder produces "
                         + encoder.hiddenSize());
-        return new ModelBundle(dir, m, head, null, openNgrams(dir, m), manifestHash);
+        return new ModelBundle(dir, m, head, null, openNgrams(dir, m, files), manifestHash);
     }
 
-    /** The n-gram model of a blended version, read after its files were verified; else null. */
-    private static NgramClassifier openNgrams(Path dir, ModelManifest m) throws IOException {
+    /** The n-gram model of a blended version, from its verified bytes; else null. */
+    private static NgramClassifier openNgrams(Path dir, ModelManifest m, Map<String, byte[]> files)
+            throws IOException {
         NgramBlend blend = m.ngrams();
         if (blend == null) {
             return null;
@@ -167,9 +173,9 @@ public final class ModelBundle {
                         + blend.encoderWeight());
         NgramClassifier ngrams;
         try {
-            ngrams = NgramFormat.read(dir.resolve(blend.file()));
+            ngrams = NgramFormat.fromBytes(files.get(blend.file()));
         } catch (BundleException e) {
-            throw new BundleException(dir + ": " + e.getMessage(), e);
+            throw new BundleException(dir + ": " + blend.file() + ": " + e.getMessage(), e);
         }
         require(
                 ngrams.labelCount() == m.labels().size(),
@@ -182,8 +188,12 @@ public final class ModelBundle {
         return ngrams;
     }
 
-    private static TopWeights openTop(Path dir, ModelManifest m, EncoderManifest encoder)
-            throws IOException {
+    /**
+     * Checks a fine-tuned manifest against its encoder, then verifies and reads every file; the top
+     * is checked against the encoder's shape in {@link #openTop}.
+     */
+    private static Map<String, byte[]> checkTopAndRead(
+            Path dir, ModelManifest m, EncoderManifest encoder) throws IOException {
         FineTunedTop fineTune = m.fineTune();
         require(fineTune != null, dir, "a fine-tuned manifest (format version 2) needs fineTune");
         require(
@@ -198,7 +208,7 @@ public final class ModelBundle {
                         + " but this model's encoder is "
                         + encoder.contentHash()
                         + "; retrain it on that encoder");
-        LayerShape encoderShape = layerShape(dir, encoder);
+        layerShape(dir, encoder); // refused early if the encoder does not describe its layers
         require(
                 encoder.transformerLayers() != null,
                 dir,
@@ -222,13 +232,19 @@ public final class ModelBundle {
                 fineTune.file() != null && m.files().containsKey(fineTune.file()),
                 dir,
                 "top file " + fineTune.file() + " is not listed");
-        BundleFiles.verify(dir, m.files());
+        return BundleFiles.readVerified(dir, m.files());
+    }
 
+    private static TopWeights openTop(
+            Path dir, ModelManifest m, EncoderManifest encoder, Map<String, byte[]> files)
+            throws IOException {
+        FineTunedTop fineTune = m.fineTune();
+        LayerShape encoderShape = layerShape(dir, encoder);
         TopWeights top;
         try {
-            top = TopFormat.read(dir.resolve(fineTune.file()));
+            top = TopFormat.fromBytes(files.get(fineTune.file()));
         } catch (BundleException e) {
-            throw new BundleException(dir + ": " + e.getMessage(), e);
+            throw new BundleException(dir + ": " + fineTune.file() + ": " + e.getMessage(), e);
         }
         TopSpec spec = top.spec();
         require(

@@ -76,7 +76,8 @@ class NgramClassifierTest {
         NgramFormat.write(TestNgrams.random(2, 3), out);
         byte[] bytes = out.toByteArray();
 
-        assertRefused(Arrays.copyOf(bytes, bytes.length - 5), "ends early");
+        assertRefused(Arrays.copyOf(bytes, bytes.length - 5), "weights, which need");
+        assertRefused(Arrays.copyOf(bytes, 22), "ends early");
         assertRefused(Arrays.copyOf(bytes, bytes.length + 1), "has bytes after its last weight");
         byte[] magic = bytes.clone();
         magic[0] = 'X';
@@ -87,6 +88,11 @@ class NgramClassifierTest {
         byte[] nan = bytes.clone();
         Arrays.fill(nan, nan.length - 8, nan.length, (byte) 0xff);
         assertRefused(nan, "is NaN");
+        // A count the file cannot hold is refused before anything is allocated for it.
+        byte[] huge = bytes.clone();
+        int classes = java.nio.ByteBuffer.wrap(huge, 24, 4).getInt();
+        java.nio.ByteBuffer.wrap(huge, 28 + 4 * classes, 4).putInt(NgramFormat.MAX_FEATURES);
+        assertRefused(huge, "claims 50000000 features, which need 500000000 bytes");
     }
 
     private static void assertRefused(byte[] bytes, String message) {

@@ -94,6 +94,45 @@ class ModelRegistryTest {
                 .hasMessageContaining("head.bin does not match its manifest");
     }
 
+    /**
+     * The encoder's content hash covers its files, not its manifest: a changed output tensor name
+     * would verify by content. The model's manifest pins the encoder's, so it is refused.
+     */
+    @Test
+    void refusesAVersionWhoseEncoderManifestChangedAfterPublishing() throws Exception {
+        registry.publish(draft("spam", 0.1f));
+        Path encoderManifest = registry.encodersDir().resolve(encoderHash).resolve("manifest.json");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var manifest =
+                (com.fasterxml.jackson.databind.node.ObjectNode)
+                        json.readTree(encoderManifest.toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) manifest.get("tensors"))
+                .put("sequenceOutput", "another/tensor:0");
+        json.writeValue(encoderManifest.toFile(), manifest);
+
+        assertThat(registry.encoder(encoderHash).contentHash())
+                .as("the content hash does not see it")
+                .isEqualTo(encoderHash);
+        assertThatThrownBy(() -> registry.open("spam", 1))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("manifest is not the one this model was published with");
+    }
+
+    @Test
+    void aManifestWrittenBeforeTheEncoderPinStillOpens() throws Exception {
+        ModelBundle published = registry.publish(draft("spam", 0.1f));
+        assertThat(published.manifest().encoder().manifestSha256()).isNotNull();
+        Path file = published.dir().resolve("manifest.json");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var manifest =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(file.toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) manifest.get("encoder"))
+                .remove("manifestSha256");
+        json.writeValue(file.toFile(), manifest);
+
+        assertThat(registry.open("spam", 1).manifest().encoder().manifestSha256()).isNull();
+    }
+
     @Test
     void refusesAnUnlistedFile() throws Exception {
         ModelBundle published = registry.publish(draft("spam", 0.1f));
