@@ -7,6 +7,7 @@ import dev.sift.model.encode.Pooling;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.ngram.TestNgrams;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;
 import dev.sift.model.registry.ModelRegistry;
@@ -104,6 +105,20 @@ public final class TestModels {
                 .fineTuned(TopWeights.of(spec, tuned), List.of("ham", "spam"))
                 .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
                 .build();
+    }
+
+    /**
+     * Publishes, unannounced, a version of {@code name} that blends a random n-gram model seeded by
+     * {@code seed} into a random head, half and half.
+     */
+    public ModelBundle publishBlended(String name, long seed) throws IOException {
+        ModelBundle headOnly = publishUnannounced(name + "-head", seed, Pooling.CLS);
+        return registry.publish(
+                ModelDraft.builder(name, encoderHash)
+                        .head(headOnly.head())
+                        .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
+                        .blend(TestNgrams.random(2, seed), 0.5)
+                        .build());
     }
 
     /** Publishes like {@link #publish} but announces nothing. */

@@ -1,5 +1,6 @@
 package dev.sift.job.models;
 
+import dev.sift.model.SharedByKey;
 import dev.sift.model.bundle.ModelManifest;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PassCost;
@@ -11,6 +12,7 @@ import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.tokenize.BertTokenizer;
 import java.util.List;
+import org.apache.flink.annotation.VisibleForTesting;
 
 /**
  * A model version ready to serve: its verified manifest and head, a lease on the JVM's shared
@@ -25,7 +27,7 @@ import java.util.List;
  * the encoder's output after {@link #trunkLayers()} layers (the trunk every model on that encoder
  * can share) and runs the rest itself. A blended version ({@link #answer}) then combines that
  * answer with its n-gram model's on the whole text; the n-gram model lives on the heap, one copy
- * per loaded version (32 MB for the SpamAssassin model's 245,000 n-grams).
+ * per version per JVM, shared as the tops are (32 MB for the SpamAssassin model's 245,000 n-grams).
  */
 public final class LoadedModel implements AutoCloseable {
 
@@ -35,20 +37,29 @@ public final class LoadedModel implements AutoCloseable {
     private final SharedEncoders.Lease encoder;
     private final BertTokenizer tokenizer;
     private final SharedTops.Lease topLease;
+    private final SharedByKey<SharedTops.Identity, NgramClassifier>.Lease ngramsLease;
     private final NgramClassifier ngrams;
 
     LoadedModel(
             ModelBundle bundle,
             SharedEncoders.Lease encoder,
             BertTokenizer tokenizer,
-            SharedTops.Lease topLease) {
+            SharedTops.Lease topLease,
+            SharedByKey<SharedTops.Identity, NgramClassifier>.Lease ngramsLease) {
         this.manifest = bundle.manifest();
         this.head = bundle.isFineTuned() ? null : bundle.head();
         this.description = bundle.toString();
         this.encoder = encoder;
         this.tokenizer = tokenizer;
         this.topLease = topLease;
-        this.ngrams = bundle.isBlended() ? bundle.ngrams() : null;
+        this.ngramsLease = ngramsLease;
+        this.ngrams = ngramsLease == null ? null : ngramsLease.value();
+    }
+
+    /** The n-gram model of a blended version, shared by every loader of it in this JVM. */
+    @VisibleForTesting
+    NgramClassifier ngrams() {
+        return ngrams;
     }
 
     public ModelManifest manifest() {
@@ -149,6 +160,9 @@ public final class LoadedModel implements AutoCloseable {
         try {
             if (topLease != null) {
                 topLease.close();
+            }
+            if (ngramsLease != null) {
+                ngramsLease.close();
             }
         } finally {
             tokenizer.close();

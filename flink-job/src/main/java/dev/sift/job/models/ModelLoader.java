@@ -1,10 +1,12 @@
 package dev.sift.job.models;
 
 import ai.djl.Device;
+import dev.sift.model.SharedByKey;
 import dev.sift.model.encode.EncoderPrecision;
 import dev.sift.model.encode.SharedEncoders;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.finetune.SharedTops;
+import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.RegistryReader;
 import dev.sift.model.tokenize.BertTokenizer;
@@ -19,6 +21,14 @@ import java.io.IOException;
  * Registries#requireInRegistry}).
  */
 public final class ModelLoader {
+
+    /**
+     * The n-gram models of blended versions, one per version per JVM as the tops are: 32 MB of heap
+     * for the SpamAssassin model, which every slot of a TaskManager would otherwise hold a copy of.
+     * They hold no native memory: the last lease's close only drops the reference.
+     */
+    private static final SharedByKey<SharedTops.Identity, NgramClassifier> NGRAMS =
+            new SharedByKey<>((identity, ngrams) -> {});
 
     private final RegistryReader registry;
     private final Device device;
@@ -77,23 +87,24 @@ public final class ModelLoader {
                         device == null ? TensorFlowEncoder.defaultDevice() : device,
                         precision);
         BertTokenizer tokenizer = null;
+        SharedTops.Lease top = null;
         try {
             tokenizer =
                     BertTokenizer.load(
                             encoder.tokenizerFile(),
                             bundle.manifest().maxSeqLen(),
                             bundle.manifest().textTruncation());
-            SharedTops.Lease top =
-                    bundle.isFineTuned()
-                            ? SharedTops.acquire(
-                                    new SharedTops.Identity(
-                                            bundle.name(),
-                                            bundle.version(),
-                                            bundle.manifestSha256()),
-                                    bundle::topWeights)
-                            : null;
-            return new LoadedModel(bundle, lease, tokenizer, top);
+            SharedTops.Identity identity =
+                    new SharedTops.Identity(
+                            bundle.name(), bundle.version(), bundle.manifestSha256());
+            top = bundle.isFineTuned() ? SharedTops.acquire(identity, bundle::topWeights) : null;
+            SharedByKey<SharedTops.Identity, NgramClassifier>.Lease ngrams =
+                    bundle.isBlended() ? NGRAMS.acquire(identity, bundle::ngrams) : null;
+            return new LoadedModel(bundle, lease, tokenizer, top, ngrams);
         } catch (IOException | RuntimeException e) {
+            if (top != null) {
+                top.close();
+            }
             if (tokenizer != null) {
                 tokenizer.close();
             }

@@ -53,6 +53,22 @@ class SharedTopLoadingTest {
     }
 
     @Test
+    void subtasksLoadingOneBlendedVersionShareOneNgramModel() throws Exception {
+        ModelBundle v1 = models.publishBlended("spam", 1);
+
+        try (LoadedModel first = load(subtask0, v1);
+                LoadedModel second = load(subtask1, v1)) {
+            assertThat(first.ngrams()).isNotNull();
+            assertThat(second.ngrams()).isSameAs(first.ngrams());
+        }
+        ModelBundle v2 = models.publishBlended("spam", 2);
+        try (LoadedModel first = load(subtask0, v1);
+                LoadedModel second = load(subtask1, v2)) {
+            assertThat(second.ngrams()).isNotSameAs(first.ngrams());
+        }
+    }
+
+    @Test
     void differentVersionsHaveTopsOfTheirOwn() throws Exception {
         ModelBundle v1 = models.publishFineTuned("spam", 1, 1, Pooling.CLS);
         ModelBundle v2 = models.publishFineTuned("spam", 2, 1, Pooling.CLS);
