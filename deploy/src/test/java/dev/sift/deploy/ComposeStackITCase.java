@@ -141,7 +141,8 @@ class ComposeStackITCase {
                                 + " /var/lib/sift/runs/spam-2; sift-trainer publish --run"
                                 + " /var/lib/sift/runs/spam-2 --registry /var/lib/sift/registry"
                                 + " --force; sift-trainer announce --model spam --registry"
-                                + " /var/lib/sift/registry --bootstrap-servers kafka:9092");
+                                + " /var/lib/sift/registry --bootstrap-servers kafka:9092"
+                                + " --signing-key /var/lib/sift/keys/sift-announce.pem");
                 new VersionProbe(kafka, REQUESTS, RESULTS).await(MODEL, 2, Duration.ofMinutes(3));
                 kafka.send(REQUESTS, requests(mails, RECORDS, RECORDS + 100));
                 List<ClassificationResult> all =

@@ -247,6 +247,16 @@ class DeployManifestsITCase {
                     .as(service)
                     .contains("registry:" + REGISTRY);
         }
+        // The announcement key: written by the trainer's bootstrap where it looks for it, read
+        // by the submitter, which builds the job.
+        Path publicKey = Path.of(job.get(SiftOptions.ANNOUNCEMENT_PUBLIC_KEY));
+        assertThat(strings(compose.at("/services/trainer/volumes")))
+                .contains("keys:" + publicKey.getParent());
+        assertThat(strings(compose.at("/services/submitter/volumes")))
+                .contains("keys:" + publicKey.getParent() + ":ro");
+        assertThat(bootstrapCommands())
+                .contains(List.of("keygen", "--out", publicKey.getParent().toString()));
+        assertThat(publicKey.getFileName().toString()).isEqualTo("sift-announce.pub");
         // Checkpoints and savepoints land on the mounted volume.
         Map<String, String> flink = composeFlinkProperties();
         String checkpoints = "/var/lib/sift/checkpoints";
@@ -436,6 +446,11 @@ class DeployManifestsITCase {
         assertThat(mounts).containsEntry("/var/lib/sift/flink", "flink-state");
         assertThat(Path.of(config.get(SiftOptions.KAFKA_PROPERTIES)).getParent().toString())
                 .isIn(mounts.keySet());
+        // Announcements are verified with the key of a mounted secret.
+        Path publicKey = Path.of(config.get(SiftOptions.ANNOUNCEMENT_PUBLIC_KEY));
+        assertThat(mounts).containsKey(publicKey.getParent().toString());
+        assertThat(secretKeys(pod, mounts.get(publicKey.getParent().toString())))
+                .contains(publicKey.getFileName().toString());
         for (JsonNode volume : pod.path("volumes")) {
             String claim = volume.at("/persistentVolumeClaim/claimName").asText();
             if (!claim.isEmpty()) {
@@ -466,7 +481,7 @@ class DeployManifestsITCase {
     }
 
     @Test
-    void theTrainerJobRunsTheBootstrapOnTheRegistryClaim() {
+    void theTrainerJobRunsTheBootstrapOnTheRegistryClaim() throws Exception {
         JsonNode job = manifests.get("Job/sift-trainer-bootstrap");
         assertThat(job.path("apiVersion").asText()).isEqualTo("batch/v1");
         JsonNode pod = job.at("/spec/template/spec");
@@ -475,6 +490,18 @@ class DeployManifestsITCase {
         assertThat(strings(container.path("command")))
                 .containsExactly("/opt/sift/bin/bootstrap-model.sh");
         assertThat(container.at("/volumeMounts/0/mountPath").asText()).isEqualTo(REGISTRY);
+        // The bootstrap signs with the private key of a mounted secret, where it looks for it.
+        assertThat(container.at("/volumeMounts/1/mountPath").asText())
+                .isEqualTo("/var/lib/sift/keys");
+        assertThat(pod.at("/volumes/1/secret/secretName").asText())
+                .isEqualTo("sift-announcement-signing-key");
+        Path publicKey =
+                Path.of(
+                        SiftJob.parseArgs(
+                                        strings(flinkDeployment().at("/spec/job/args"))
+                                                .toArray(String[]::new))
+                                .get(SiftOptions.ANNOUNCEMENT_PUBLIC_KEY));
+        assertThat(publicKey.getFileName().toString()).isEqualTo("sift-announce.pub");
         assertThat(pod.at("/volumes/0/persistentVolumeClaim/claimName").asText())
                 .isEqualTo(
                         flinkDeployment()
@@ -485,6 +512,34 @@ class DeployManifestsITCase {
 
     // --- Helpers
     // ----------------------------------------------------------------------------------
+
+    /**
+     * The file names a secret volume of {@code pod} is documented to hold: its secret is created
+     * from files of those names (the manifest's header says how), so check the name the job reads
+     * against the one the header's commands give.
+     */
+    private static List<String> secretKeys(JsonNode pod, String volumeName) throws IOException {
+        String secret = null;
+        for (JsonNode volume : pod.path("volumes")) {
+            if (volume.path("name").asText().equals(volumeName)) {
+                secret = volume.at("/secret/secretName").asText();
+            }
+        }
+        assertThat(secret).as("volume " + volumeName + " is a secret").isNotEmpty();
+        List<String> files = new ArrayList<>();
+        Pattern create =
+                Pattern.compile(
+                        "kubectl -n sift create secret generic "
+                                + Pattern.quote(secret)
+                                + " --from-file=\\S*?([^/\\s]+)$");
+        for (String line : Files.readAllLines(DEPLOY.resolve("kubernetes/flink-deployment.yaml"))) {
+            Matcher matcher = create.matcher(line.trim());
+            if (matcher.find()) {
+                files.add(matcher.group(1));
+            }
+        }
+        return files;
+    }
 
     private static JsonNode flinkDeployment() {
         return manifests.get("FlinkDeployment/sift");
