@@ -71,6 +71,21 @@ class NgramClassifierTest {
     }
 
     @Test
+    void theNgramSideReadsABoundedPrefixOfALongTextOrPair() {
+        String longText = "win free cash ".repeat(10_000); // 140,000 characters
+        assertThat(NgramClassifier.text(longText, null))
+                .hasSize(NgramClassifier.MAX_TEXT_CHARS)
+                .isEqualTo(longText.substring(0, NgramClassifier.MAX_TEXT_CHARS));
+        assertThat(NgramClassifier.text("subject", longText))
+                .hasSize(NgramClassifier.MAX_TEXT_CHARS)
+                .startsWith("subject");
+        // Never half a surrogate pair: an emoji straddling the limit is left out whole.
+        String emoji = "x".repeat(NgramClassifier.MAX_TEXT_CHARS - 1) + "\uD83D\uDE00" + "tail";
+        assertThat(NgramClassifier.text(emoji, null)).hasSize(NgramClassifier.MAX_TEXT_CHARS - 1);
+        assertThat(NgramClassifier.text("short", "pair")).isEqualTo("short [SEP] pair");
+    }
+
+    @Test
     void aDamagedFileIsRefusedWithWhatIsWrong() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         NgramFormat.write(TestNgrams.random(2, 3), out);
