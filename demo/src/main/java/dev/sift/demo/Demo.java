@@ -66,7 +66,7 @@ public final class Demo {
      * The mid-run version fine-tunes BERT's top 2 layers with its head ({@code sift-trainer train
      * --fine-tune-layers 2}; the trainer's default is one layer), with the trainer's other defaults
      * (3 epochs at most, learning rate 5e-5, patience 2); on 2 CPU cores, beside the serving job,
-     * the whole training took 25-38 s, and 102 s on a slower machine (README, Quick start).
+     * the whole training took 25-38 s, and 102 s on a slower machine (docs/demo.md).
      */
     private static final int SECOND_TOP_LAYERS = 2;
 

@@ -72,10 +72,8 @@ final class TrainCommand implements Callable<Integer> {
             defaultValue = "128",
             description =
                     "Tokens per input with specials, up to the encoder's maximum (512 for"
-                            + " BERT-base); encoding and serving cost grow with it. On"
-                            + " SpamAssassin, 256 with --truncation head-tail:64 and K=2 had the"
-                            + " best validation accuracy measured, at about 1.7x the time of 128"
-                            + " (default ${DEFAULT-VALUE}).")
+                            + " BERT-base); cost grows with it (default ${DEFAULT-VALUE};"
+                            + " longer inputs measured: docs/experiments.md).")
     int maxLen;
 
     @Option(
@@ -162,18 +160,9 @@ final class TrainCommand implements Callable<Integer> {
             names = "--fine-tune-layers",
             defaultValue = "1",
             description =
-                    "K: train the encoder's top K layers (0-4) together with the head, starting"
-                            + " from a head fitted on the raw frozen vectors; 0 trains the head"
-                            + " alone, in seconds once features are cached. The layers below"
-                            + " run once per text and are cached in --feature-cache. Default"
-                            + " ${DEFAULT-VALUE}, by measurement on SpamAssassin with BERT-base"
-                            + " on 2 CPU cores (validation data, 128 tokens): validation errors"
-                            + " 2.5%% head alone, 1.5%% K=1, 1.2%% K=2, 0.8%% K=4. Every K first"
-                            + " pays the same pass through BERT (12 minutes for 6,000 mails"
-                            + " there); K=1 then trains in 1.4 minutes, K=2 in 8.6, K=4 in"
-                            + " 24, so K=1 removes errors fastest per minute of the whole run."
-                            + " K=2 and K=4 get 2 and 4 more of 592 validation mails right"
-                            + " (README, Fine-tuning the top layers).")
+                    "Train the encoder's top K layers (0-4) with the head; 0 trains the head"
+                            + " alone (default ${DEFAULT-VALUE}, the fewest errors per minute"
+                            + " measured: docs/model-cards/spam.md).")
     int fineTuneLayers;
 
     @Option(
@@ -229,14 +218,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(
             names = "--blend-tfidf",
             description =
-                    "Blend the TF-IDF baseline (fitted on the same split) into the model:"
-                            + " p ~ BERT^w * TF-IDF^(1-w), w from 1, 0.95, ..., 0.05 by validation"
-                            + " log-loss (1: BERT alone, and nothing is blended). The version"
-                            + " then carries the n-gram model (ngrams.bin: 5.5 MB and 32 MB of"
-                            + " heap per loaded version for SpamAssassin) and the job computes"
-                            + " it for every record beside BERT, about 1 ms a mail. On"
-                            + " SpamAssassin it took the fine-tuned model (K=2) from 13 to 8 test"
-                            + " errors of 1,184 (README). Default: off.")
+                    "Blend the TF-IDF baseline into the model, its share chosen on validation"
+                            + " data; the job then runs it beside BERT, about 1 ms a record"
+                            + " (default off; measured: docs/experiments.md).")
     boolean blendTfidf;
 
     @Option(names = "--out", description = "Run folder (default runs/<model>-<time>).")

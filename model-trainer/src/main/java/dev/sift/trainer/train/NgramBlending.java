@@ -13,7 +13,7 @@ import java.util.Locale;
  *
  * <p>The two read different things: BERT the first {@code max_seq_len} tokens (or the head and
  * tail) in context, the n-grams every character of the whole text without order. Where their
- * mistakes differ, the blend makes fewer than either (SpamAssassin: README).
+ * mistakes differ, the blend makes fewer than either (SpamAssassin: docs/experiments.md).
  */
 public final class NgramBlending {
 

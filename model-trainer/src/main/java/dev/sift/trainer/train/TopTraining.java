@@ -33,7 +33,7 @@ import org.tensorflow.SavedModelBundle;
  * enough that validation loss rose in the first epoch (SpamAssassin at 128 tokens, head-tail:32:
  * 0.104 to 0.195; trained without hard ham: 0.032 to 0.097) and early stopping kept no fine-tuned
  * epoch. From the raw head those runs fine-tuned, and of ten runs all came out with a lower test
- * log-loss and nine with the same or better accuracy (the README's start-head table).
+ * log-loss and nine with the same or better accuracy (the start-head table of docs/experiments.md).
  */
 public final class TopTraining {
 
