@@ -20,6 +20,7 @@ import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.trainer.publish.Announcer;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The registry on S3: a real S3 server (S3Proxy) in this JVM, read through Flink's S3 filesystem
@@ -173,17 +176,32 @@ class S3RegistryITCase {
                 .hasMessageContaining("extra.bin is not listed in the manifest");
     }
 
-    @Test
-    void refusesAVersionHoldingAnObjectNamedDotDot(@TempDir Path cache) throws Exception {
+    /**
+     * An object store takes keys no folder can hold. Flink's S3 filesystem (S3A) resolves a key
+     * segment '..' itself, so such a key never reaches the registry as a name (it makes the version
+     * unreadable, and the load fails); one with a backslash does, and is refused by name before
+     * anything is written where the name points.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"sub/..", "..\\escape.bin"})
+    void refusesAVersionHoldingAnObjectNoFolderCanHold(String name, @TempDir Path cache)
+            throws Exception {
         models.publishUnannounced("spam", 1, Pooling.CLS);
         s3.upload(local, prefix);
-        // An object store takes this key; a folder cannot hold the name, and it would climb out.
-        s3.put(prefix + "/spam/1/sub/..", new byte[] {1, 2, 3});
+        s3.put(prefix + "/spam/1/" + name, new byte[] {1, 2, 3});
         var registry = new FlinkFileSystemRegistry(s3.uri(prefix), cache);
 
-        assertThatThrownBy(() -> registry.open("spam", 1))
-                .isInstanceOf(BundleException.class)
-                .hasMessageContaining("holds an entry named '..'");
+        assertThatThrownBy(() -> registry.open("spam", 1)).isInstanceOf(IOException.class);
+        try (var files = Files.walk(cache)) {
+            assertThat(files.filter(f -> f.getFileName().toString().contains("escape")))
+                    .as("nothing written outside the staging folder")
+                    .isEmpty();
+        }
+        if (name.contains("\\")) {
+            assertThatThrownBy(() -> registry.open("spam", 1))
+                    .isInstanceOf(BundleException.class)
+                    .hasMessageContaining("holds an entry named '..\\escape.bin'");
+        }
     }
 
     private void uploadVersion(ModelBundle bundle) throws Exception {
