@@ -212,15 +212,9 @@ class InferenceOperatorTest {
         bytes[100] ^= 1;
         Files.write(head, bytes);
 
-        var restored = harness(settings(1, 10_000, 1_000), null);
-        restored.initializeState(snapshot);
-        restored.open();
-        restored.processElement1(request("a", "free cash"));
+        var restored = restoredFrom(snapshot);
 
-        assertThat(results(restored))
-                .singleElement()
-                .extracting(ClassificationResult::getModelVersion)
-                .isEqualTo(1L);
+        assertThat(versionAnswering(restored)).isEqualTo(1L);
         assertThat(acceptedVersions(restored)).containsEntry("spam", 2L);
         assertThat(operator(restored).models().servingBehind("spam")).isTrue();
     }
@@ -295,15 +289,9 @@ class InferenceOperatorTest {
         OperatorSubtaskState snapshot = harness.snapshot(1, 1);
         models.publish("spam", 3, Pooling.CLS); // newest, but the state says v1
 
-        var restored = harness(settings(1, 10_000, 1_000), null);
-        restored.initializeState(snapshot);
-        restored.open();
-        restored.processElement1(request("a", "free cash"));
+        var restored = restoredFrom(snapshot);
 
-        assertThat(results(restored))
-                .singleElement()
-                .extracting(ClassificationResult::getModelVersion)
-                .isEqualTo(1L);
+        assertThat(versionAnswering(restored)).isEqualTo(1L);
     }
 
     @Test
@@ -360,6 +348,25 @@ class InferenceOperatorTest {
         Map<String, Long> versions = new java.util.TreeMap<>();
         operator(harness).models().serving().forEach((n, m) -> versions.put(n, m.version()));
         return versions;
+    }
+
+    /** A new subtask's harness restored from {@code snapshot} and opened. */
+    private TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> restoredFrom(
+            OperatorSubtaskState snapshot) throws Exception {
+        var restored = harness(settings(1, 10_000, 1_000), null);
+        restored.initializeState(snapshot);
+        restored.open();
+        return restored;
+    }
+
+    /** The version that answers one request sent to {@code harness} now. */
+    private static long versionAnswering(
+            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness)
+            throws Exception {
+        harness.processElement1(request("a", "free cash"));
+        List<ClassificationResult> results = results(harness);
+        assertThat(results).hasSize(1);
+        return results.get(0).getModelVersion();
     }
 
     private static Map<String, ActiveVersion> broadcastState(

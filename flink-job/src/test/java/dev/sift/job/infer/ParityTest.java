@@ -79,15 +79,7 @@ class ParityTest {
 
     @Test
     void blendedModelsGiveTheTrainersBlend() throws Exception {
-        List<Example> labeled = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
-            labeled.add(Example.text("free prize cruise offer number " + i, "a"));
-            labeled.add(Example.text("lunch tomorrow with the team " + i, "b"));
-            labeled.add(Example.text("perl patch for the rules file " + i, "c"));
-        }
-        NgramClassifier ngrams =
-                TfidfBaseline.fit(labeled, labeled, List.of(), List.of("a", "b", "c"), 42)
-                        .classifier();
+        NgramClassifier ngrams = ngramsFittedOn("perl patch for the rules file ");
         double encoderWeight = 0.4;
         float[][] headAlone = trainerProbabilities(TEXTS, Pooling.CLS, 128, Truncation.HEAD);
         float[][] expected = new float[TEXTS.size()][];
@@ -125,15 +117,7 @@ class ParityTest {
                         Example.text(longText, "a"),
                         new Example(TEXTS.get(0), TEXTS.get(1), "a", null),
                         new Example(TEXTS.get(2), TEXTS.get(3), "a", null));
-        List<Example> labeled = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
-            labeled.add(Example.text("free prize cruise offer number " + i, "a"));
-            labeled.add(Example.text("lunch tomorrow with the team " + i, "b"));
-            labeled.add(Example.text("minutes of the meeting, comments before friday " + i, "c"));
-        }
-        NgramClassifier ngrams =
-                TfidfBaseline.fit(labeled, labeled, List.of(), List.of("a", "b", "c"), 42)
-                        .classifier();
+        NgramClassifier ngrams = ngramsFittedOn("minutes of the meeting, comments before friday ");
         double encoderWeight = 0.5;
         float[][] headAlone =
                 trainerExampleProbabilities(inputs, Pooling.CLS, 128, Truncation.HEAD);
@@ -166,6 +150,21 @@ class ParityTest {
                 .isNotCloseTo(
                         ngrams.probabilities(longText)[0],
                         org.assertj.core.data.Offset.offset(1e-4f));
+    }
+
+    /**
+     * The trainer's TF-IDF model fitted on three labels: offers ("a"), lunches ("b") and texts
+     * starting {@code third} ("c"), a dozen each.
+     */
+    private static NgramClassifier ngramsFittedOn(String third) {
+        List<Example> labeled = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            labeled.add(Example.text("free prize cruise offer number " + i, "a"));
+            labeled.add(Example.text("lunch tomorrow with the team " + i, "b"));
+            labeled.add(Example.text(third + i, "c"));
+        }
+        return TfidfBaseline.fit(labeled, labeled, List.of(), List.of("a", "b", "c"), 42)
+                .classifier();
     }
 
     /** Serves {@code texts} through the job and checks each probability; returns them. */

@@ -57,19 +57,12 @@ public final class Manifests {
 
     /** Parses manifest bytes already read (and hashed) from {@code dir}. */
     public static <T> T parse(byte[] bytes, Path dir, Class<T> type) throws BundleException {
-        try {
-            return JSON.readValue(bytes, type);
-        } catch (IOException e) {
-            throw new BundleException(
-                    dir
-                            + ": "
-                            + FILE_NAME
-                            + " is not a valid "
-                            + type.getSimpleName()
-                            + ": "
-                            + e.getMessage(),
-                    e);
-        }
+        return parse(bytes, dir, FILE_NAME, type);
+    }
+
+    /** The bytes of {@code dir/manifest.json}, to hash and {@link #parse} the same ones. */
+    public static byte[] readBytes(Path dir) throws BundleException {
+        return readBytes(dir, FILE_NAME);
     }
 
     /** Reads {@code dir/manifest.json}; a missing or unparsable manifest is a bundle error. */
@@ -79,16 +72,28 @@ public final class Manifests {
 
     /** Reads the JSON file {@code dir/fileName}. */
     public static <T> T read(Path dir, String fileName, Class<T> type) throws BundleException {
-        Path file = dir.resolve(fileName);
+        return parse(readBytes(dir, fileName), dir, fileName, type);
+    }
+
+    private static byte[] readBytes(Path dir, String fileName) throws BundleException {
         try {
-            return JSON.readValue(Files.readAllBytes(file), type);
+            return Files.readAllBytes(dir.resolve(fileName));
         } catch (NoSuchFileException e) {
             throw new BundleException(dir + ": no " + fileName, e);
+        } catch (IOException e) {
+            throw new BundleException(dir + ": cannot read " + fileName + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static <T> T parse(byte[] bytes, Path dir, String fileName, Class<T> type)
+            throws BundleException {
+        try {
+            return JSON.readValue(bytes, type);
         } catch (IOException e) {
             throw new BundleException(
                     dir
                             + ": "
-                            + FILE_NAME
+                            + fileName
                             + " is not a valid "
                             + type.getSimpleName()
                             + ": "

@@ -19,8 +19,6 @@ import dev.sift.model.head.HeadFormat;
 import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.ngram.NgramFormat;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -63,12 +61,7 @@ public final class ModelBundle {
      */
     public static ModelBundle open(Path dir, EncoderManifest encoder) throws IOException {
         // Hashed and parsed from the same bytes: the manifest read is the manifest announced.
-        byte[] manifestBytes;
-        try {
-            manifestBytes = Files.readAllBytes(dir.resolve(Manifests.FILE_NAME));
-        } catch (NoSuchFileException e) {
-            throw new BundleException(dir + ": no " + Manifests.FILE_NAME, e);
-        }
+        byte[] manifestBytes = Manifests.readBytes(dir);
         String manifestHash = Digests.sha256(manifestBytes);
         ModelManifest m = Manifests.parse(manifestBytes, dir, ModelManifest.class);
         require(ModelManifest.KIND.equals(m.kind()), dir, "manifest kind is not 'model'");
