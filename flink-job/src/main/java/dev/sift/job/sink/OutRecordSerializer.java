@@ -64,7 +64,12 @@ public final class OutRecordSerializer implements KafkaRecordSerializationSchema
     @Override
     public void open(
             SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) {
-        oversized = context.getMetricGroup().counter("oversizedRecords");
+        // The exactly-once writer opens its serializer twice (its own constructor and its
+        // superclass's): a second counter of the same name would not be registered, and what it
+        // counted would never reach the dashboard.
+        if (oversized == null) {
+            oversized = context.getMetricGroup().counter("oversizedRecords");
+        }
     }
 
     @Override

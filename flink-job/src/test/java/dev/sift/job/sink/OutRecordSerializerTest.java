@@ -18,12 +18,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.testutils.MetricListener;
+import org.apache.flink.util.UserCodeClassLoader;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
@@ -151,6 +155,35 @@ class OutRecordSerializerTest {
                                 .topic())
                 .as("under the limit, the result itself")
                 .isEqualTo("results");
+    }
+
+    @Test
+    void oversizedRecordsAreCountedInTheSinksMetricWhenTheWriterOpensItTwice() throws Exception {
+        MetricListener listener = new MetricListener();
+        SerializationSchema.InitializationContext context =
+                new SerializationSchema.InitializationContext() {
+                    @Override
+                    public MetricGroup getMetricGroup() {
+                        return listener.getMetricGroup();
+                    }
+
+                    @Override
+                    public UserCodeClassLoader getUserCodeClassLoader() {
+                        throw new UnsupportedOperationException();
+                    }
+                };
+        OutRecordSerializer serializer = new OutRecordSerializer(OutputFormat.AVRO, "dead", 1_000);
+        // As Flink's exactly-once Kafka writer does: once in each of its two constructors.
+        serializer.open(context, null);
+        serializer.open(context, null);
+        ClassificationResult large =
+                ClassificationResult.newBuilder(RESULT)
+                        .setAttributes(Map.of("note", "x".repeat(2_000)))
+                        .build();
+
+        serializer.serialize(OutRecords.result(large, REQUEST, "results"), null, 1L);
+
+        assertThat(listener.getCounter("oversizedRecords").orElseThrow().getCount()).isEqualTo(1);
     }
 
     @Test
