@@ -9,6 +9,7 @@ import dev.sift.model.encode.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ModelAction;
 import dev.sift.testing.kafka.KafkaBrokerProcesses;
+import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -316,6 +317,88 @@ class FailureMatrixITCase {
     }
 
     /**
+     * A verification that fails on one TaskManager only: that TaskManager runs in a mount namespace
+     * of its own, where v2's folder in the registry is a copy with one byte of its head changed.
+     * Both subtasks record v2 in broadcast state; the one on the good TaskManager serves v2, the
+     * other keeps v1 and reads as behind. Once the copy is unmounted, its retry serves v2. Then the
+     * job is stopped with a savepoint and resumed at parallelism 1: whichever subtask's copy of the
+     * state it gets, v2 serves. Recovery: from the unmount until no subtask is behind, then the
+     * resume.
+     */
+    @Test
+    @Order(8)
+    void aVerificationThatFailsOnOneTaskManagerOnly() throws Exception {
+        // Two TaskManagers of one slot each, so that each runs one of the two subtasks.
+        for (String taskManager : cluster.liveTaskManagers()) {
+            cluster.kill(taskManager);
+        }
+        long deadline = System.nanoTime() + RECOVERY_TIMEOUT.toNanos();
+        while (cluster.get("/taskmanagers").path("taskmanagers").size() > 0) {
+            assertThat(System.nanoTime()).as("killed TaskManagers deregister").isLessThan(deadline);
+            Thread.sleep(500);
+        }
+        try (MatrixCase run = new MatrixCase("verification fails on one TaskManager", kafka, 2)) {
+            ModelBundle v2 = run.registry.publishUnannounced("spam", 2, Pooling.MEAN);
+            Path changed = work.resolve("changed-v2-" + run.requests);
+            copyFolder(v2.dir(), changed);
+            byte[] head = Files.readAllBytes(changed.resolve("head.bin"));
+            head[head.length / 2] ^= 1;
+            Files.write(changed.resolve("head.bin"), head);
+            cluster.addTaskManager();
+            String odd =
+                    cluster.addTaskManager(
+                            List.of(
+                                    "unshare",
+                                    "--mount",
+                                    "--propagation",
+                                    "private",
+                                    "sh",
+                                    "-c",
+                                    "mount --bind \"$0\" \"$1\" && shift && exec \"$@\"",
+                                    changed.toString(),
+                                    v2.dir().toString()));
+            run.submit();
+            Thread.sleep(STEADY.toMillis() / 2);
+            long announcedAt = System.currentTimeMillis();
+            kafka.send(
+                    run.models,
+                    List.of(TestModels.encode(TestModels.announcement(v2, ModelAction.ACTIVATE))));
+            run.awaitUntil(
+                    "v2 on one subtask, v1 on the other",
+                    () ->
+                            run.tally.answeredBy(2, announcedAt, run.traffic.sentAt())
+                                    && run.tally.answeredBy(
+                                            1, announcedAt + 3_000, run.traffic.sentAt()));
+            run.awaitUntil("one subtask behind", () -> run.subtasksBehind() == 1);
+
+            long repairedAt = System.currentTimeMillis();
+            run.exec(
+                    "nsenter",
+                    "--target",
+                    Long.toString(cluster.pid(odd)),
+                    "--mount",
+                    "umount",
+                    v2.dir().toString());
+            run.awaitUntil("no subtask behind", () -> run.subtasksBehind() == 0);
+            run.recoveries.add(System.currentTimeMillis() - repairedAt);
+
+            String savepoint = cluster.stopWithSavepoint(run.job);
+            long stoppedAt = System.currentTimeMillis();
+            run.resume(savepoint, 1);
+            run.recovered(stoppedAt);
+            run.finish();
+        }
+    }
+
+    private static void copyFolder(Path from, Path to) throws IOException {
+        try (var files = Files.walk(from)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Files.copy(file, to.resolve(from.relativize(file).toString()));
+            }
+        }
+    }
+
+    /**
      * Waits until the job's exception history holds every injected failure; returns, per checkpoint
      * it followed, when it happened.
      */
@@ -450,6 +533,31 @@ class FailureMatrixITCase {
         }
 
         /**
+         * How many inference subtasks serve another version of spam than the one broadcast state
+         * records (their servingBehind gauges, summed by the REST API); -1 before they report.
+         */
+        int subtasksBehind() {
+            for (JsonNode vertex : cluster.get("/jobs/" + job).path("vertices")) {
+                if (!vertex.path("name").asText().startsWith("infer")) {
+                    continue;
+                }
+                String base = "/jobs/" + job + "/vertices/" + vertex.path("id").asText();
+                for (JsonNode metric :
+                        cluster.get(
+                                base + "/subtasks/metrics?get=infer.model.spam.servingBehind")) {
+                    return (int) Math.round(metric.path("sum").asDouble(-1));
+                }
+            }
+            return -1;
+        }
+
+        /** Runs a command on this machine and fails the case if it fails. */
+        void exec(String... command) throws Exception {
+            Process process = new ProcessBuilder(command).inheritIO().start();
+            assertThat(process.waitFor()).as(String.join(" ", command)).isZero();
+        }
+
+        /**
          * How often the running job failed and restarted tasks: the entries of its exception
          * history. (Flink's numRestarts metric read 0 here through the REST API even after a
          * TaskManager was killed, so it is not used.)
@@ -537,8 +645,7 @@ class FailureMatrixITCase {
             }
         }
 
-        private void awaitUntil(String what, BooleanSupplier condition)
-                throws InterruptedException {
+        void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
             long deadline = System.nanoTime() + RECOVERY_TIMEOUT.toNanos();
             while (!condition.getAsBoolean()) {
                 if (System.nanoTime() > deadline) {

@@ -90,8 +90,18 @@ final class LocalCluster implements AutoCloseable {
 
     /** Starts one more TaskManager and waits until it registered; returns its name. */
     String addTaskManager() {
+        return addTaskManager(List.of());
+    }
+
+    /**
+     * As {@link #addTaskManager()}, the script run under {@code prefix} (a command that runs the
+     * rest of its arguments, such as {@code unshare}); the TaskManager's JVM inherits what the
+     * prefix sets up.
+     */
+    String addTaskManager(List<String> prefix) {
         Matcher matcher =
-                Pattern.compile("(taskmanager-\\d+) registered").matcher(run("add-taskmanager"));
+                Pattern.compile("(taskmanager-\\d+) registered")
+                        .matcher(run(prefix, List.of("add-taskmanager")));
         if (!matcher.find()) {
             throw new IllegalStateException("add-taskmanager named no TaskManager");
         }
@@ -125,7 +135,8 @@ final class LocalCluster implements AutoCloseable {
         handle.onExit().orTimeout(30, TimeUnit.SECONDS).join();
     }
 
-    private long pid(String process) {
+    /** The process id of a cluster process, by its pid file. */
+    long pid(String process) {
         try {
             return Long.parseLong(
                     Files.readString(workDir.resolve("pids").resolve(process + ".pid")).trim());
@@ -246,7 +257,11 @@ final class LocalCluster implements AutoCloseable {
     }
 
     private String run(List<String> args) {
-        List<String> command = new ArrayList<>();
+        return run(List.of(), args);
+    }
+
+    private String run(List<String> prefix, List<String> args) {
+        List<String> command = new ArrayList<>(prefix);
         command.add("bash");
         command.add(script.toString());
         command.addAll(args);
