@@ -90,6 +90,10 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
     private transient List<BatchClassifier.Tokens> bufferTokens;
     private transient int bufferedTokens;
     private transient long flushDeadline;
+
+    /** When the pending load poll fires; {@code Long.MIN_VALUE} while none is pending. */
+    private transient long pollAt;
+
     private transient RecordCodec<ModelAnnouncement> announcementCodec;
 
     /**
@@ -152,6 +156,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                             }
                         });
         flushDeadline = Long.MAX_VALUE;
+        pollAt = Long.MIN_VALUE;
         Map<String, ActiveVersion> state = new HashMap<>();
         for (var entry : activeModels.entries()) {
             state.put(entry.getKey(), entry.getValue());
@@ -223,13 +228,21 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         if (!buffer.isEmpty() && time >= flushDeadline) {
             flush();
         }
+        if (time >= pollAt) {
+            pollAt = Long.MIN_VALUE;
+        }
         pollWhileLoading(time);
     }
 
-    /** Checks for finished loads every {@link #LOAD_POLL_MILLIS} while any is under way. */
+    /**
+     * Checks for finished loads every {@link #LOAD_POLL_MILLIS} while any is under way: one poll
+     * pending at a time, however many announcements and timers ask for one, since a retry can keep
+     * loads under way for minutes.
+     */
     private void pollWhileLoading(long now) {
-        if (models.loading()) {
-            getProcessingTimeService().registerTimer(now + LOAD_POLL_MILLIS, this);
+        if (models.loading() && pollAt == Long.MIN_VALUE) {
+            pollAt = now + LOAD_POLL_MILLIS;
+            getProcessingTimeService().registerTimer(pollAt, this);
         }
     }
 

@@ -156,6 +156,26 @@ class InferenceOperatorTest {
         assertThat(operator(harness).models().servingBehind("spam")).isTrue();
     }
 
+    @Test
+    void aLoadUnderWayKeepsOnePollPendingHoweverManyAnnouncementsArrive() throws Exception {
+        var harness = open(settings(1, 10_000, 1_000), null);
+        ModelBundle v2 = models.publish("spam", 2, Pooling.CLS);
+        Path head = v2.dir().resolve("head.bin");
+        byte[] bytes = Files.readAllBytes(head);
+        bytes[100] ^= 1;
+        Files.write(head, bytes);
+        StreamRecord<byte[]> activateV2 = announce(v2, ModelAction.ACTIVATE);
+
+        harness.processElement2(activateV2);
+        awaitLoads(harness); // failed: a retry now waits a second
+        for (int i = 0; i < 3; i++) {
+            harness.processElement2(activateV2); // the same again, ignored
+        }
+
+        assertThat(operator(harness).models().loading()).isTrue();
+        assertThat(harness.getProcessingTimeService().getNumActiveTimers()).isEqualTo(1);
+    }
+
     /**
      * A verification that fails on one subtask only (the bundle changes between the two reads, as a
      * registry that fails one read would): both record the same state, the one that failed serves
