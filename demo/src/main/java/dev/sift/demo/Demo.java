@@ -1,20 +1,18 @@
 package dev.sift.demo;
 
 import dev.sift.job.SiftJob;
-import dev.sift.model.SiftHome;
+import dev.sift.kafka.embedded.EmbeddedKafka;
 import dev.sift.model.bert.BertImporter;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.ModelManifest;
-import dev.sift.model.encode.Pooling;
-import dev.sift.model.finetune.FineTuneSettings;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
-import dev.sift.model.tokenize.Truncation;
 import dev.sift.schemas.ModelAction;
-import dev.sift.testing.kafka.KafkaTestCluster;
 import dev.sift.trainer.corpus.SpamAssassinCorpus;
 import dev.sift.trainer.data.Dataset;
 import dev.sift.trainer.data.Example;
+import dev.sift.trainer.finetune.FineTuneSettings;
 import dev.sift.trainer.publish.Announcer;
 import dev.sift.trainer.publish.Publisher;
 import dev.sift.trainer.train.FineTuneOptions;
@@ -108,7 +106,7 @@ public final class Demo {
         }
 
         step(out, "Kafka (in-process KRaft broker)");
-        KafkaTestCluster kafka = quietly(() -> KafkaTestCluster.start(Map.of()));
+        EmbeddedKafka kafka = quietly(() -> EmbeddedKafka.start(Map.of()));
         out.printf(
                 "  bootstrap servers %s; topics %s (JSON or Avro requests), %s, %s, %s%n",
                 kafka.bootstrapServers(), REQUESTS, RESULTS, DEAD_LETTERS, MODELS);
@@ -283,21 +281,13 @@ public final class Demo {
         Training.run(
                 new Dataset("SpamAssassin subset", subset, List.of()),
                 "spamassassin-" + SpamAssassinCorpus.VERSION + "-" + perGroup + "-per-group",
-                new Training.Settings(
-                        MODEL,
-                        registry,
-                        encoder,
-                        List.of(pooling),
-                        64,
-                        32,
-                        0.1,
-                        0.2,
-                        options,
-                        SiftHome.dir().resolve("features"),
-                        run,
-                        progress,
-                        fineTune,
-                        Truncation.HEAD));
+                Training.Settings.builder(MODEL, registry, encoder, run)
+                        .poolings(List.of(pooling))
+                        .maxSeqLen(64)
+                        .options(options)
+                        .progress(progress)
+                        .fineTune(fineTune)
+                        .build());
         // Forced: the demo's point is the live switch, not whether a larger sample beats the
         // starter head on a different test split; the trainer CLI enforces that rule.
         return Publisher.publish(registry, run, "macro_f1", 1.0, true);

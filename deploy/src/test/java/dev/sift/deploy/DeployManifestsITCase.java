@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.ValidationMessage;
 import dev.sift.job.SiftJob;
-import dev.sift.job.SiftOptions;
+import dev.sift.job.config.SiftOptions;
 import dev.sift.trainer.cli.SiftTrainer;
 import java.io.IOException;
 import java.io.InputStream;

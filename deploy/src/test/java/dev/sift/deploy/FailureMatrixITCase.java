@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sift.job.FailAfterCheckpoints;
-import dev.sift.job.TestModels;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ModelAction;
+import dev.sift.serving.testing.TestModels;
 import dev.sift.testing.kafka.KafkaBrokerProcesses;
 import java.io.IOException;
 import java.net.URISyntaxException;

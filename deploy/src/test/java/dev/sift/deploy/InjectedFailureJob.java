@@ -2,10 +2,10 @@ package dev.sift.deploy;
 
 import dev.sift.job.FailAfterCheckpoints;
 import dev.sift.job.SiftJob;
-import dev.sift.job.SiftOptions;
 import dev.sift.job.SiftPipeline;
 import dev.sift.job.TopicCheck;
-import dev.sift.job.decode.RawRecord;
+import dev.sift.job.config.SiftOptions;
+import dev.sift.serving.request.RawRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.CheckpointingMode;

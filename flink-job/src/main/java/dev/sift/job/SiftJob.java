@@ -1,21 +1,20 @@
 package dev.sift.job;
 
-import dev.sift.job.decode.RawRecord;
+import dev.sift.job.config.JobArguments;
+import dev.sift.job.config.SiftOptions;
 import dev.sift.job.decode.RawRecordDeserializer;
-import dev.sift.job.decode.RequestLimits;
 import dev.sift.job.infer.InferenceSettings;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.job.sink.OutRecordSerializer;
+import dev.sift.serving.request.RawRecord;
+import dev.sift.serving.request.RequestLimits;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -59,6 +58,10 @@ public final class SiftJob {
     private SiftJob() {}
 
     public static void main(String[] args) throws Exception {
+        if (JobArguments.helpRequested(args)) {
+            System.out.print(JobArguments.usage());
+            return;
+        }
         Configuration config = parseArgs(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         wire(env, config);
@@ -199,10 +202,19 @@ public final class SiftJob {
 
     public static RequestLimits requestLimits(Configuration config) {
         return new RequestLimits(
-                config.get(SiftOptions.MAX_TEXT_BYTES),
-                config.get(SiftOptions.MAX_ID_LENGTH),
-                config.get(SiftOptions.MAX_ATTRIBUTES_BYTES),
-                config.get(SiftOptions.MAX_MODELS));
+                atLeast(config, SiftOptions.MAX_TEXT_BYTES, 1),
+                atLeast(config, SiftOptions.MAX_ID_LENGTH, 1),
+                atLeast(config, SiftOptions.MAX_ATTRIBUTES_BYTES, 0),
+                atLeast(config, SiftOptions.MAX_MODELS, 1));
+    }
+
+    private static int atLeast(Configuration config, ConfigOption<Integer> option, int least) {
+        int value = config.get(option);
+        if (value < least) {
+            throw new IllegalArgumentException(
+                    option.key() + " must be at least " + least + ", not " + value);
+        }
+        return value;
     }
 
     static Properties kafkaProperties(Configuration config) throws IOException {
@@ -216,79 +228,16 @@ public final class SiftJob {
         return properties;
     }
 
-    /**
-     * {@code --config FILE} (properties) and {@code --key=value} or {@code --key value} flags,
-     * flags winning. An unknown key or a bad value is an error naming it and the valid keys.
-     */
+    /** The job's configuration from its command line: see {@link JobArguments}. */
     public static Configuration parseArgs(String... args) throws IOException {
-        Map<String, String> values = new HashMap<>();
-        Map<String, String> flags = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (!arg.startsWith("--")) {
-                throw new IllegalArgumentException(
-                        "Unexpected argument '" + arg + "'; options start with --");
-            }
-            String key = arg.substring(2);
-            String value;
-            int equals = key.indexOf('=');
-            if (equals >= 0) {
-                value = key.substring(equals + 1);
-                key = key.substring(0, equals);
-            } else if (i + 1 < args.length) {
-                value = args[++i];
-            } else {
-                throw new IllegalArgumentException("Option --" + key + " needs a value");
-            }
-            flags.put(key, value);
-        }
-        String configFile = flags.remove("config");
-        if (configFile != null) {
-            Properties file = new Properties();
-            try (Reader reader = Files.newBufferedReader(Path.of(configFile))) {
-                file.load(reader);
-            }
-            file.forEach((k, v) -> values.put(k.toString(), v.toString().trim()));
-        }
-        values.putAll(flags);
-        Map<String, ConfigOption<?>> known =
-                SiftOptions.ALL.stream().collect(Collectors.toMap(ConfigOption::key, o -> o));
-        for (String key : values.keySet()) {
-            if (!known.containsKey(key)) {
-                throw new IllegalArgumentException(
-                        "Unknown option '"
-                                + key
-                                + "'; valid options: "
-                                + known.keySet().stream().sorted().toList());
-            }
-        }
-        Configuration config = Configuration.fromMap(values);
-        for (ConfigOption<?> option : SiftOptions.ALL) {
-            try {
-                config.get(option);
-            } catch (IllegalArgumentException e) {
-                // Flink names the accepted values (of an enum, say) only in the innermost cause.
-                Throwable cause = e;
-                while (cause.getCause() != null) {
-                    cause = cause.getCause();
-                }
-                throw new IllegalArgumentException(
-                        "Bad value for "
-                                + option.key()
-                                + ": "
-                                + e.getMessage()
-                                + (cause == e ? "" : " " + cause.getMessage()),
-                        e);
-            }
-        }
-        return config;
+        return JobArguments.parse(args);
     }
 
     static <T> T require(Configuration config, ConfigOption<T> option) {
         T value = config.get(option);
         if (value == null) {
             throw new IllegalArgumentException(
-                    "Missing " + option.key() + ": " + option.description());
+                    "Missing " + option.key() + ": " + SiftOptions.describe(option));
         }
         return value;
     }

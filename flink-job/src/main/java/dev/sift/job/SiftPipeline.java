@@ -1,12 +1,12 @@
 package dev.sift.job;
 
-import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.decode.DecodeFunction;
-import dev.sift.job.decode.RawRecord;
-import dev.sift.job.decode.RequestLimits;
 import dev.sift.job.infer.InferenceOperator;
 import dev.sift.job.infer.InferenceSettings;
 import dev.sift.job.sink.OutRecord;
+import dev.sift.serving.request.ClassifyRequest;
+import dev.sift.serving.request.RawRecord;
+import dev.sift.serving.request.RequestLimits;
 import java.io.IOException;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;

@@ -1,5 +1,6 @@
 package dev.sift.job;
 
+import dev.sift.job.config.SiftOptions;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,6 +1,6 @@
 package dev.sift.job;
 
-import dev.sift.job.decode.RawRecord;
+import dev.sift.serving.request.RawRecord;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.api.common.functions.RichMapFunction;

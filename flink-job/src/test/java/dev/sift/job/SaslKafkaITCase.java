@@ -3,10 +3,11 @@ package dev.sift.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.RequestCodec;
 import dev.sift.schemas.TextRequest;
+import dev.sift.serving.testing.TestModels;
 import dev.sift.testing.kafka.KafkaTestCluster;
 import dev.sift.trainer.cli.SiftTrainer;
 import java.io.Writer;

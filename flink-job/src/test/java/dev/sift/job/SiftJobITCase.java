@@ -2,10 +2,10 @@ package dev.sift.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sift.job.decode.RawRecord;
+import dev.sift.job.config.SiftOptions;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecordSerializer;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.DeadLetter;
@@ -15,6 +15,8 @@ import dev.sift.schemas.OutputFormat;
 import dev.sift.schemas.OutputHeaders;
 import dev.sift.schemas.RequestCodec;
 import dev.sift.schemas.TextRequest;
+import dev.sift.serving.request.RawRecord;
+import dev.sift.serving.testing.TestModels;
 import dev.sift.testing.kafka.KafkaTestCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,11 +1,11 @@
 package dev.sift.sql;
 
-import dev.sift.job.decode.ClassifyRequest;
-import dev.sift.job.infer.BatchClassifier;
-import dev.sift.job.infer.DeviceChoice;
-import dev.sift.job.models.LoadedModel;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.schemas.ClassificationResult;
+import dev.sift.serving.classify.BatchClassifier;
+import dev.sift.serving.models.DeviceChoice;
+import dev.sift.serving.models.LoadedModel;
+import dev.sift.serving.request.ClassifyRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;

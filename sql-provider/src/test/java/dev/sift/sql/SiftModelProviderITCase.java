@@ -3,7 +3,7 @@ package dev.sift.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ModelAction;
 import dev.sift.sql.JobAnswers.Answer;

@@ -1,5 +1,6 @@
 package dev.sift.job.decode;
 
+import dev.sift.serving.request.RawRecord;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;

@@ -1,10 +1,6 @@
 package dev.sift.job.infer;
 
-import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.models.ActiveVersion;
-import dev.sift.job.models.ModelLoader;
-import dev.sift.job.models.ModelManager;
-import dev.sift.job.models.Registries;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.job.sink.OutRecords;
@@ -15,6 +11,13 @@ import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.schemas.RecordDecodingException;
+import dev.sift.serving.classify.BatchClassifier;
+import dev.sift.serving.models.AcceptedVersion;
+import dev.sift.serving.models.DeviceChoice;
+import dev.sift.serving.models.ModelLoader;
+import dev.sift.serving.models.ModelManager;
+import dev.sift.serving.models.Registries;
+import dev.sift.serving.request.ClassifyRequest;
 import java.io.IOException;
 import java.security.PublicKey;
 import java.time.Clock;
@@ -157,15 +160,15 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                         });
         flushDeadline = Long.MAX_VALUE;
         pollAt = Long.MIN_VALUE;
-        Map<String, ActiveVersion> state = new HashMap<>();
+        Map<String, AcceptedVersion> state = new HashMap<>();
         for (var entry : activeModels.entries()) {
-            state.put(entry.getKey(), entry.getValue());
+            state.put(entry.getKey(), entry.getValue().accepted());
         }
         if (!state.isEmpty()) {
             models.restore(state);
         } else {
             for (var entry : models.start(startAnnouncements).entrySet()) {
-                activeModels.put(entry.getKey(), entry.getValue());
+                activeModels.put(entry.getKey(), ActiveVersion.of(entry.getValue()));
             }
         }
         models.accepted().forEach((model, recorded) -> watch(model));
@@ -214,8 +217,8 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         }
         var accepted = models.onAnnouncement(announcement);
         if (accepted.isPresent()) {
-            activeModels.put(announcement.getName(), accepted.get());
-            if (!accepted.get().retired) {
+            activeModels.put(announcement.getName(), ActiveVersion.of(accepted.get()));
+            if (!accepted.get().retired()) {
                 watch(announcement.getName());
             }
         }

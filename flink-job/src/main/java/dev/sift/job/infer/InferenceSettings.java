@@ -1,6 +1,6 @@
 package dev.sift.job.infer;
 
-import dev.sift.job.SiftOptions;
+import dev.sift.job.config.SiftOptions;
 import dev.sift.model.encode.EncoderPrecision;
 import java.io.Serializable;
 import java.util.List;

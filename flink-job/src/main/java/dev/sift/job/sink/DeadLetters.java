@@ -1,7 +1,5 @@
 package dev.sift.job.sink;
 
-import dev.sift.job.decode.ClassifyRequest;
-import dev.sift.job.decode.RawRecord;
 import dev.sift.model.bundle.Digests;
 import dev.sift.schemas.DeadLetter;
 import dev.sift.schemas.ErrorCode;
@@ -9,6 +7,8 @@ import dev.sift.schemas.OutputFormat;
 import dev.sift.schemas.OutputHeaders;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.schemas.RecordDecodingException;
+import dev.sift.serving.request.ClassifyRequest;
+import dev.sift.serving.request.RawRecord;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Arrays;

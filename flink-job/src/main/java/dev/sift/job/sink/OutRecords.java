@@ -1,9 +1,9 @@
 package dev.sift.job.sink;
 
-import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.OutputHeaders;
 import dev.sift.schemas.RecordCodec;
+import dev.sift.serving.request.ClassifyRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 

@@ -1,9 +1,8 @@
 package dev.sift.job.bench;
 
 import dev.sift.job.SiftJob;
-import dev.sift.job.TestModels;
 import dev.sift.model.bench.BenchEnvironment;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;
@@ -11,6 +10,7 @@ import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.RealBert;
 import dev.sift.model.testing.TinyBertEncoder;
 import dev.sift.schemas.ModelAction;
+import dev.sift.serving.testing.TestModels;
 import dev.sift.testing.kafka.KafkaTestCluster;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;

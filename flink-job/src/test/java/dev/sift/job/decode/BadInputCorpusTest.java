@@ -4,14 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.job.SiftPipeline;
-import dev.sift.job.TestModels;
 import dev.sift.job.infer.InferenceSettings;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.schemas.DeadLetter;
 import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.RecordDecodingException;
+import dev.sift.serving.request.RawRecord;
+import dev.sift.serving.request.RequestValidator;
+import dev.sift.serving.testing.TestModels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;

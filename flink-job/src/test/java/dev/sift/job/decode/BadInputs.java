@@ -5,6 +5,7 @@ import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.PairRequest;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.schemas.TextRequest;
+import dev.sift.serving.request.RequestLimits;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

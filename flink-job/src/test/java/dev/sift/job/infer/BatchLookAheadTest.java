@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.job.SiftJob;
-import dev.sift.job.SiftOptions;
-import dev.sift.job.TestModels;
-import dev.sift.job.decode.ClassifyRequest;
+import dev.sift.job.config.SiftOptions;
 import dev.sift.job.sink.OutRecord;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.RecordCodec;
+import dev.sift.serving.request.ClassifyRequest;
+import dev.sift.serving.testing.TestModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -2,13 +2,11 @@ package dev.sift.job.infer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sift.job.TestModels;
-import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PaddedBatch;
-import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.finetune.TopBatch;
 import dev.sift.model.finetune.TopModel;
@@ -23,6 +21,8 @@ import dev.sift.model.tokenize.TokenizedInput;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.RecordCodec;
+import dev.sift.serving.request.ClassifyRequest;
+import dev.sift.serving.testing.TestModels;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;

@@ -3,9 +3,10 @@ package dev.sift.job.infer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
-import dev.sift.job.TestModels;
-import dev.sift.job.models.ModelManager;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
+import dev.sift.serving.models.DeviceChoice;
+import dev.sift.serving.models.ModelManager;
+import dev.sift.serving.testing.TestModels;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collection;

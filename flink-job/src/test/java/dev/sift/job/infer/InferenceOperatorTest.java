@@ -4,12 +4,10 @@ import static dev.sift.job.infer.OperatorHarnesses.awaitLoads;
 import static dev.sift.job.infer.OperatorHarnesses.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sift.job.TestModels;
-import dev.sift.job.decode.ClassifyRequest;
 import dev.sift.job.models.ActiveVersion;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.AnnouncementSignatures;
 import dev.sift.schemas.ClassificationResult;
@@ -17,6 +15,8 @@ import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
+import dev.sift.serving.request.ClassifyRequest;
+import dev.sift.serving.testing.TestModels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -406,7 +406,7 @@ class InferenceOperatorTest {
     private static Map<String, Long> acceptedVersions(
             TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness) {
         Map<String, Long> versions = new java.util.TreeMap<>();
-        operator(harness).models().accepted().forEach((n, a) -> versions.put(n, a.version));
+        operator(harness).models().accepted().forEach((n, a) -> versions.put(n, a.version()));
         return versions;
     }
 

@@ -2,9 +2,9 @@ package dev.sift.job.infer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sift.job.decode.ClassifyRequest;
-import dev.sift.job.models.ModelManager;
 import dev.sift.job.sink.OutRecord;
+import dev.sift.serving.models.ModelManager;
+import dev.sift.serving.request.ClassifyRequest;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;

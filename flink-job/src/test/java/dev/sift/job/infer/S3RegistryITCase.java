@@ -7,18 +7,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.job.S3Bucket;
-import dev.sift.job.TestModels;
-import dev.sift.job.decode.ClassifyRequest;
-import dev.sift.job.models.FlinkFileSystemRegistry;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.bundle.BundleException;
 import dev.sift.model.bundle.EncoderBundle;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
+import dev.sift.serving.models.FlinkFileSystemRegistry;
+import dev.sift.serving.request.ClassifyRequest;
+import dev.sift.serving.testing.TestModels;
 import dev.sift.trainer.publish.Announcer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -237,7 +237,11 @@ class S3RegistryITCase {
 
     private static long acceptedVersion(
             TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness) {
-        return ((InferenceOperator) harness.getOperator()).models().accepted().get("spam").version;
+        return ((InferenceOperator) harness.getOperator())
+                .models()
+                .accepted()
+                .get("spam")
+                .version();
     }
 
     /** The model versions of the results emitted since the last call, in order. */

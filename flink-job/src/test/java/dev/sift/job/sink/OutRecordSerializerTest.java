@@ -2,8 +2,6 @@ package dev.sift.job.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sift.job.decode.ClassifyRequest;
-import dev.sift.job.decode.RawRecord;
 import dev.sift.model.bundle.Digests;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.DeadLetter;
@@ -11,6 +9,8 @@ import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.LabelProbability;
 import dev.sift.schemas.OutputFormat;
 import dev.sift.schemas.OutputHeaders;
+import dev.sift.serving.request.ClassifyRequest;
+import dev.sift.serving.request.RawRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;

@@ -1,6 +1,5 @@
 package dev.sift.model.bundle;
 
-import dev.sift.model.finetune.LayerShape;
 import java.util.List;
 import java.util.SortedMap;
 

@@ -2,7 +2,6 @@ package dev.sift.model.bundle;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.sift.model.encode.Pooling;
 import dev.sift.model.tokenize.Truncation;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package dev.sift.model.encode;
 
+import dev.sift.model.bundle.Pooling;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Map;

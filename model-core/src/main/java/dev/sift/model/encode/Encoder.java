@@ -1,6 +1,7 @@
 package dev.sift.model.encode;
 
 import dev.sift.model.bundle.EncoderManifest;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.tokenize.TokenizedInput;
 import java.util.EnumSet;
 import java.util.List;

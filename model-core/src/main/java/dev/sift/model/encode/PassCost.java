@@ -1,5 +1,6 @@
 package dev.sift.model.encode;
 
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.tokenize.TokenizedInput;
 import java.util.ArrayList;
 import java.util.EnumSet;

@@ -11,6 +11,7 @@ import ai.djl.tensorflow.engine.javacpp.JavacppUtils;
 import ai.djl.translate.TranslateException;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.EncoderManifest;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.engine.TensorFlowNatives;
 import java.io.IOException;
 import java.util.Base64;

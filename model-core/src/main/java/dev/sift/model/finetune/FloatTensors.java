@@ -8,11 +8,11 @@ import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.family.TFloating;
 
 /** Float arrays in and out of tensors of the graph's float type (float32, or float64 in checks). */
-final class FloatTensors {
+public final class FloatTensors {
 
     private FloatTensors() {}
 
-    static Tensor of(Class<? extends TFloating> type, Shape shape, float[] values) {
+    public static Tensor of(Class<? extends TFloating> type, Shape shape, float[] values) {
         if (type == TFloat32.class) {
             return TFloat32.tensorOf(shape, DataBuffers.of(values, true, false));
         }
@@ -26,7 +26,7 @@ final class FloatTensors {
         throw unsupported(type);
     }
 
-    static Tensor scalar(Class<? extends TFloating> type, double value) {
+    public static Tensor scalar(Class<? extends TFloating> type, double value) {
         if (type == TFloat32.class) {
             return TFloat32.scalarOf((float) value);
         }
@@ -36,7 +36,7 @@ final class FloatTensors {
         throw unsupported(type);
     }
 
-    static double[] toDoubles(Tensor tensor) {
+    public static double[] toDoubles(Tensor tensor) {
         int n = Math.toIntExact(tensor.shape().size());
         double[] values = new double[n];
         if (tensor instanceof TFloat64 doubles) {
@@ -53,7 +53,7 @@ final class FloatTensors {
         return values;
     }
 
-    static float[] toFloats(Tensor tensor) {
+    public static float[] toFloats(Tensor tensor) {
         if (tensor instanceof TFloat32 floats) {
             float[] values = new float[Math.toIntExact(tensor.shape().size())];
             floats.copyTo(DataBuffers.of(values, false, false));

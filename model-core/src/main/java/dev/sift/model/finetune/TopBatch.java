@@ -37,7 +37,7 @@ public record TopBatch(int size, int length, float[] hidden, int[] lengths, int[
     }
 
     /** 1 for real tokens, 0 for padding, {@code [size, length]}. */
-    float[] mask() {
+    public float[] mask() {
         float[] mask = new float[size * length];
         for (int i = 0; i < size; i++) {
             for (int t = 0; t < lengths[i]; t++) {
@@ -48,7 +48,7 @@ public record TopBatch(int size, int length, float[] hidden, int[] lengths, int[
     }
 
     /** The labels one-hot, {@code [size, labels]}. */
-    float[] oneHot(int labelCount) {
+    public float[] oneHot(int labelCount) {
         if (labels == null) {
             throw new IllegalStateException("This batch has no labels");
         }

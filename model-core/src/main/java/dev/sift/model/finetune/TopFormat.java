@@ -1,7 +1,8 @@
 package dev.sift.model.finetune;
 
 import dev.sift.model.bundle.BundleException;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.LayerShape;
+import dev.sift.model.bundle.Pooling;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

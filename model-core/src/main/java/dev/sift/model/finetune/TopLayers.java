@@ -1,6 +1,6 @@
 package dev.sift.model.finetune;
 
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import java.util.List;
 import java.util.function.Function;
 import org.tensorflow.Operand;

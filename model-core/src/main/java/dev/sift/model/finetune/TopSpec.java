@@ -1,7 +1,8 @@
 package dev.sift.model.finetune;
 
 import dev.sift.model.bundle.EncoderManifest;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.LayerShape;
+import dev.sift.model.bundle.Pooling;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,7 +80,7 @@ public record TopSpec(LayerShape shape, int firstLayer, int layers, Pooling pool
     }
 
     /** The name of a parameter of layer {@code layer}, e.g. {@code encoder/layer_11/...}. */
-    static String layerParameter(int layer, String suffix) {
+    public static String layerParameter(int layer, String suffix) {
         return "encoder/layer_" + layer + "/" + suffix;
     }
 

@@ -1,5 +1,6 @@
 package dev.sift.model.finetune;
 
+import dev.sift.model.bundle.EasyBertNames;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;

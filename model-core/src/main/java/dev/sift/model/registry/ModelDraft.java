@@ -4,7 +4,7 @@ import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.ModelManifest;
 import dev.sift.model.bundle.NgramBlend;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.ngram.NgramClassifier;

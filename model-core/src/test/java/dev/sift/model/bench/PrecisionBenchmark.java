@@ -1,10 +1,10 @@
 package dev.sift.model.bench;
 
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.EncoderPrecision;
 import dev.sift.model.encode.PaddedBatch;
-import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.testing.RealBert;

@@ -2,9 +2,9 @@ package dev.sift.model.bench;
 
 import ai.djl.tensorflow.engine.javacpp.JavacppUtils;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PaddedBatch;
-import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.testing.RealBert;
 import java.io.BufferedReader;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.EncodedBatch;
 import dev.sift.model.encode.Encoder;
-import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.testing.RealBert;

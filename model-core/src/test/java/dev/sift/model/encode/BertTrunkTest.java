@@ -3,6 +3,7 @@ package dev.sift.model.encode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.testing.RealBert;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import ai.djl.Device;
 import ai.djl.tensorflow.engine.javacpp.JavacppUtils;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.testing.TinyBertEncoder;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;

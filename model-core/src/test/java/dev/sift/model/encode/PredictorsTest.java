@@ -9,6 +9,7 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.EncoderManifest;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.testing.TinyBertEncoder;
 import dev.sift.model.tokenize.BertTokenizer;
 import java.util.ArrayList;

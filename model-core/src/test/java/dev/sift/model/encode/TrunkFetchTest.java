@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.testing.TinyBertEncoder;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;

@@ -1,6 +1,7 @@
 package dev.sift.model.encode;
 
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.finetune.TopBatch;
 import dev.sift.model.finetune.TopModel;
 import dev.sift.model.finetune.TopSpec;

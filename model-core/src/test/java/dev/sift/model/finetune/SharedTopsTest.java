@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.offset;
 
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

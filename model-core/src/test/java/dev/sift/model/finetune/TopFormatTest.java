@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.model.bundle.BundleException;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.LayerShape;
+import dev.sift.model.bundle.Pooling;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

@@ -3,7 +3,8 @@ package dev.sift.model.finetune;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.LayerShape;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
 import java.util.LinkedHashMap;
 import java.util.Map;

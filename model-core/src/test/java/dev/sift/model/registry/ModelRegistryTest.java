@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.sift.model.bundle.BundleException;
 import dev.sift.model.bundle.Digests;
 import dev.sift.model.bundle.EncoderBundle;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.testing.TinyBertEncoder;
 import java.nio.charset.StandardCharsets;

@@ -1,13 +1,13 @@
 package dev.sift.model.testing;
 
 import dev.sift.model.bundle.Directories;
+import dev.sift.model.bundle.EasyBertNames;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.EncoderManifest;
+import dev.sift.model.bundle.LayerShape;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.bundle.TensorNames;
-import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
-import dev.sift.model.finetune.EasyBertNames;
-import dev.sift.model.finetune.LayerShape;
 import dev.sift.model.finetune.TopLayers;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.tokenize.TokenizerJson;

@@ -2,17 +2,17 @@ package dev.sift.trainer.cli;
 
 import dev.sift.model.SiftHome;
 import dev.sift.model.bundle.EncoderBundle;
-import dev.sift.model.encode.Pooling;
-import dev.sift.model.finetune.FineTuneSettings;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.tokenize.Truncation;
 import dev.sift.trainer.data.Columns;
 import dev.sift.trainer.data.Dataset;
 import dev.sift.trainer.data.DatasetReader;
 import dev.sift.trainer.eval.Evaluation;
-import dev.sift.trainer.report.HtmlReport;
+import dev.sift.trainer.finetune.FineTuneSettings;
 import dev.sift.trainer.train.FineTuneOptions;
 import dev.sift.trainer.train.FineTuning;
+import dev.sift.trainer.train.HtmlReport;
 import dev.sift.trainer.train.TopTraining;
 import dev.sift.trainer.train.Training;
 import dev.sift.trainer.train.TrainingOptions;
@@ -285,22 +285,17 @@ final class TrainCommand implements Callable<Integer> {
                         dataset,
                         Training.dataHash(data),
                         test,
-                        new Training.Settings(
-                                model,
-                                models,
-                                bundle,
-                                poolings,
-                                maxLen,
-                                encodeBatch,
-                                validationFraction,
-                                testFraction,
-                                options,
-                                featureCache,
-                                runDir,
-                                System.err,
-                                fineTune,
-                                truncation,
-                                blendTfidf));
+                        Training.Settings.builder(model, models, bundle, runDir)
+                                .poolings(poolings)
+                                .maxSeqLen(maxLen)
+                                .encodeBatchSize(encodeBatch)
+                                .split(validationFraction, testFraction)
+                                .options(options)
+                                .featureCache(featureCache)
+                                .fineTune(fineTune)
+                                .truncation(truncation)
+                                .blendNgrams(blendTfidf)
+                                .build());
         Evaluation e = outcome.evaluation();
         System.out.printf(
                 Locale.ROOT,

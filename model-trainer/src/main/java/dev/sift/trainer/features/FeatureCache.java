@@ -1,7 +1,7 @@
 package dev.sift.trainer.features;
 
 import dev.sift.model.bundle.Digests;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.tokenize.Truncation;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;

@@ -1,10 +1,10 @@
 package dev.sift.trainer.features;
 
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.EncodedBatch;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PaddedBatch;
-import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;

@@ -1,6 +1,6 @@
 package dev.sift.trainer.train;
 
-import dev.sift.model.finetune.FineTuneSettings;
+import dev.sift.trainer.finetune.FineTuneSettings;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -1,11 +1,11 @@
 package dev.sift.trainer.train;
 
 import dev.sift.model.finetune.TopBatch;
-import dev.sift.model.finetune.TopTrainer;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.trainer.data.Example;
 import dev.sift.trainer.features.Progress;
 import dev.sift.trainer.features.TrunkStates;
+import dev.sift.trainer.finetune.TopTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -157,7 +157,7 @@ public final class FineTuning {
             throws IOException {
         try (TopTrainer<?> trainer =
                 TopTrainer.create(
-                        weights, dev.sift.model.finetune.FineTuneSettings.builder().build(), 1)) {
+                        weights, dev.sift.trainer.finetune.FineTuneSettings.builder().build(), 1)) {
             return score(trainer, states, examples, null, batchSize).probabilities();
         }
     }

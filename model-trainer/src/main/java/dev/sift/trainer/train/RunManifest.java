@@ -1,7 +1,7 @@
 package dev.sift.trainer.train;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.tokenize.Truncation;
 import java.util.List;
 import java.util.Map;

@@ -1,9 +1,9 @@
 package dev.sift.trainer.train;
 
 import dev.sift.model.bundle.EncoderBundle;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.LayerShape;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
-import dev.sift.model.finetune.LayerShape;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;

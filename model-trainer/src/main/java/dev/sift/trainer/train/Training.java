@@ -1,10 +1,11 @@
 package dev.sift.trainer.train;
 
+import dev.sift.model.SiftHome;
 import dev.sift.model.bundle.Digests;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.Manifests;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.head.HeadFormat;
 import dev.sift.model.ngram.NgramFormat;
@@ -19,7 +20,6 @@ import dev.sift.trainer.data.Splits;
 import dev.sift.trainer.eval.Evaluation;
 import dev.sift.trainer.features.FeatureExtractor;
 import dev.sift.trainer.features.TrunkStates;
-import dev.sift.trainer.report.HtmlReport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -75,69 +75,121 @@ public final class Training {
             truncation.checkFits(maxSeqLen);
         }
 
-        /** Settings of a run that blends nothing into its model. */
-        public Settings(
-                String model,
-                ModelRegistry registry,
-                EncoderBundle encoder,
-                List<Pooling> poolings,
-                int maxSeqLen,
-                int encodeBatchSize,
-                double validationFraction,
-                double testFraction,
-                TrainingOptions options,
-                Path featureCache,
-                Path runDir,
-                PrintStream progress,
-                FineTuneOptions fineTune,
-                Truncation truncation) {
-            this(
-                    model,
-                    registry,
-                    encoder,
-                    poolings,
-                    maxSeqLen,
-                    encodeBatchSize,
-                    validationFraction,
-                    testFraction,
-                    options,
-                    featureCache,
-                    runDir,
-                    progress,
-                    fineTune,
-                    truncation,
-                    false);
+        /**
+         * Settings with the CLI's defaults (every pooling tried, 128 tokens, batches of 32, a
+         * 70/10/20 split, {@link TrainingOptions#defaults()}, features cached under the Sift home,
+         * progress on standard error, no fine-tuning, head truncation, no blend):
+         *
+         * <pre>{@code
+         * Training.Settings settings = Training.Settings.builder("spam", registry, encoder, runDir)
+         *         .poolings(List.of(Pooling.CLS))
+         *         .fineTune(fineTune)
+         *         .build();
+         * }</pre>
+         */
+        public static Builder builder(
+                String model, ModelRegistry registry, EncoderBundle encoder, Path runDir) {
+            return new Builder(model, registry, encoder, runDir);
         }
 
-        /** Settings of a head-only run. */
-        public Settings(
-                String model,
-                ModelRegistry registry,
-                EncoderBundle encoder,
-                List<Pooling> poolings,
-                int maxSeqLen,
-                int encodeBatchSize,
-                double validationFraction,
-                double testFraction,
-                TrainingOptions options,
-                Path featureCache,
-                Path runDir,
-                PrintStream progress) {
-            this(
-                    model,
-                    registry,
-                    encoder,
-                    poolings,
-                    maxSeqLen,
-                    encodeBatchSize,
-                    validationFraction,
-                    testFraction,
-                    options,
-                    featureCache,
-                    runDir,
-                    progress,
-                    null,
-                    Truncation.HEAD);
+        /** Builds {@link Settings}; every setter overrides one default. */
+        public static final class Builder {
+            private final String model;
+            private final ModelRegistry registry;
+            private final EncoderBundle encoder;
+            private final Path runDir;
+            private List<Pooling> poolings = List.of(Pooling.values());
+            private int maxSeqLen = 128;
+            private int encodeBatchSize = 32;
+            private double validationFraction = 0.1;
+            private double testFraction = 0.2;
+            private TrainingOptions options = TrainingOptions.defaults();
+            private Path featureCache = SiftHome.dir().resolve("features");
+            private PrintStream progress = System.err;
+            private FineTuneOptions fineTune;
+            private Truncation truncation = Truncation.HEAD;
+            private boolean blendNgrams;
+
+            private Builder(
+                    String model, ModelRegistry registry, EncoderBundle encoder, Path runDir) {
+                this.model = model;
+                this.registry = registry;
+                this.encoder = encoder;
+                this.runDir = runDir;
+            }
+
+            public Builder poolings(List<Pooling> poolings) {
+                this.poolings = List.copyOf(poolings);
+                return this;
+            }
+
+            public Builder maxSeqLen(int maxSeqLen) {
+                this.maxSeqLen = maxSeqLen;
+                return this;
+            }
+
+            public Builder encodeBatchSize(int encodeBatchSize) {
+                this.encodeBatchSize = encodeBatchSize;
+                return this;
+            }
+
+            /** The validation and test shares of the data, each stratified. */
+            public Builder split(double validationFraction, double testFraction) {
+                this.validationFraction = validationFraction;
+                this.testFraction = testFraction;
+                return this;
+            }
+
+            public Builder options(TrainingOptions options) {
+                this.options = options;
+                return this;
+            }
+
+            public Builder featureCache(Path featureCache) {
+                this.featureCache = featureCache;
+                return this;
+            }
+
+            public Builder progress(PrintStream progress) {
+                this.progress = progress;
+                return this;
+            }
+
+            /** Fine-tune the top layers with the head; null for a head-only run. */
+            public Builder fineTune(FineTuneOptions fineTune) {
+                this.fineTune = fineTune;
+                return this;
+            }
+
+            public Builder truncation(Truncation truncation) {
+                this.truncation = truncation;
+                return this;
+            }
+
+            /** Blend the TF-IDF baseline into the model where validation says it helps. */
+            public Builder blendNgrams(boolean blendNgrams) {
+                this.blendNgrams = blendNgrams;
+                return this;
+            }
+
+            public Settings build() {
+                return new Settings(
+                        model,
+                        registry,
+                        encoder,
+                        poolings,
+                        maxSeqLen,
+                        encodeBatchSize,
+                        validationFraction,
+                        testFraction,
+                        options,
+                        featureCache,
+                        runDir,
+                        progress,
+                        fineTune,
+                        truncation,
+                        blendNgrams);
+            }
         }
 
         /** Whether this run fine-tunes encoder layers. */

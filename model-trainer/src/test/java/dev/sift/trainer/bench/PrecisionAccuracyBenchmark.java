@@ -3,10 +3,10 @@ package dev.sift.trainer.bench;
 import dev.sift.model.SiftHome;
 import dev.sift.model.bench.BenchEnvironment;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.EncodedBatch;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.EncoderPrecision;
-import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.registry.ModelRegistry;
@@ -68,19 +68,12 @@ public final class PrecisionAccuracyBenchmark {
                 Training.run(
                         dataset,
                         Training.dataHash(data),
-                        new Training.Settings(
-                                "spam",
-                                registry,
-                                bundle,
-                                List.of(Pooling.values()),
-                                MAX_LEN,
-                                BATCH,
-                                0.1,
-                                0.2,
-                                new TrainingOptions(200, 64, 0.001, 0.001, false, 8, 42),
-                                featureCache,
-                                scratch.resolve("run"),
-                                System.err));
+                        Training.Settings.builder("spam", registry, bundle, scratch.resolve("run"))
+                                .maxSeqLen(MAX_LEN)
+                                .encodeBatchSize(BATCH)
+                                .options(new TrainingOptions(200, 64, 0.001, 0.001, false, 8, 42))
+                                .featureCache(featureCache)
+                                .build());
         Pooling pooling = trained.pooling();
         ClassificationHead head = trained.training().head();
         List<String> labels = head.labels();

@@ -3,7 +3,7 @@ package dev.sift.trainer.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.model.bundle.EncoderBundle;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.ngram.NgramFormat;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
@@ -155,22 +155,15 @@ class PublisherTest {
         return Training.run(
                 data,
                 "data-hash",
-                new Training.Settings(
-                        "spam",
-                        registry,
-                        encoder,
-                        List.of(Pooling.CLS),
-                        32,
-                        16,
-                        0.1,
-                        0.2,
-                        options,
-                        dir.resolve("features"),
-                        dir.resolve(run),
-                        quiet(),
-                        null,
-                        null,
-                        blendNgrams));
+                Training.Settings.builder("spam", registry, encoder, dir.resolve(run))
+                        .poolings(List.of(Pooling.CLS))
+                        .maxSeqLen(32)
+                        .encodeBatchSize(16)
+                        .options(options)
+                        .featureCache(dir.resolve("features"))
+                        .progress(quiet())
+                        .blendNgrams(blendNgrams)
+                        .build());
     }
 
     private static PrintStream quiet() {

@@ -3,11 +3,10 @@ package dev.sift.trainer.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.EncodedBatch;
 import dev.sift.model.encode.PaddedBatch;
-import dev.sift.model.encode.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
-import dev.sift.model.finetune.FineTuneSettings;
 import dev.sift.model.finetune.TopBatch;
 import dev.sift.model.finetune.TopModel;
 import dev.sift.model.finetune.TopSpec;
@@ -21,6 +20,7 @@ import dev.sift.model.tokenize.Truncation;
 import dev.sift.trainer.TinyData;
 import dev.sift.trainer.data.Dataset;
 import dev.sift.trainer.data.Example;
+import dev.sift.trainer.finetune.FineTuneSettings;
 import dev.sift.trainer.publish.Publisher;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -179,20 +179,15 @@ class FineTuningTest {
         return Training.run(
                 new Dataset("test", examples, List.of()),
                 "data-hash",
-                new Training.Settings(
-                        "spam",
-                        registry,
-                        encoder,
-                        List.of(Pooling.CLS),
-                        MAX_LEN,
-                        16,
-                        0.2,
-                        0.2,
-                        WEAK_HEAD,
-                        dir.resolve("features"),
-                        dir.resolve(run),
-                        new PrintStream(OutputStream.nullOutputStream()),
-                        fineTune,
-                        Truncation.HEAD));
+                Training.Settings.builder("spam", registry, encoder, dir.resolve(run))
+                        .poolings(List.of(Pooling.CLS))
+                        .maxSeqLen(MAX_LEN)
+                        .encodeBatchSize(16)
+                        .split(0.2, 0.2)
+                        .options(WEAK_HEAD)
+                        .featureCache(dir.resolve("features"))
+                        .progress(new PrintStream(OutputStream.nullOutputStream()))
+                        .fineTune(fineTune)
+                        .build());
     }
 }

@@ -3,7 +3,7 @@ package dev.sift.trainer.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sift.model.bundle.EncoderBundle;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.TinyBertEncoder;
@@ -70,20 +70,15 @@ class HeadTailTrainingTest {
                 new Dataset("test", examples, List.of()),
                 "data-hash",
                 null,
-                new Training.Settings(
-                        "spam",
-                        registry,
-                        encoder,
-                        List.of(Pooling.CLS),
-                        MAX_LEN,
-                        16,
-                        0.2,
-                        0.2,
-                        new TrainingOptions(30, 16, 1e-2, 0, false, 5, 42),
-                        dir.resolve("features"),
-                        dir.resolve(run),
-                        new PrintStream(OutputStream.nullOutputStream()),
-                        null,
-                        truncation));
+                Training.Settings.builder("spam", registry, encoder, dir.resolve(run))
+                        .poolings(List.of(Pooling.CLS))
+                        .maxSeqLen(MAX_LEN)
+                        .encodeBatchSize(16)
+                        .split(0.2, 0.2)
+                        .options(new TrainingOptions(30, 16, 1e-2, 0, false, 5, 42))
+                        .featureCache(dir.resolve("features"))
+                        .progress(new PrintStream(OutputStream.nullOutputStream()))
+                        .truncation(truncation)
+                        .build());
     }
 }

@@ -2,7 +2,7 @@ package dev.sift.trainer.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
