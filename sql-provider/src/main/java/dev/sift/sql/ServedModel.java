@@ -1,20 +1,18 @@
 package dev.sift.sql;
 
 import ai.djl.Device;
-import dev.sift.job.models.LoadedModel;
-import dev.sift.job.models.ModelLoader;
-import dev.sift.job.models.Registries;
 import dev.sift.model.bundle.BundleException;
 import dev.sift.schemas.AnnouncementSignatures;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
-import dev.sift.schemas.RecordCodec;
-import dev.sift.schemas.RecordDecodingException;
+import dev.sift.serving.models.LoadedModel;
+import dev.sift.serving.models.ModelLoader;
+import dev.sift.serving.models.Registries;
+import dev.sift.serving.models.RegistryVersions;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -37,9 +35,6 @@ import org.slf4j.LoggerFactory;
 final class ServedModel implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServedModel.class);
-    private static final RecordCodec<ModelAnnouncement> ANNOUNCEMENTS =
-            RecordCodec.of(ModelAnnouncement.class);
-
     private final SiftModelSettings settings;
     private final ModelLoader loader;
     private final PublicKey announcementKey;
@@ -134,65 +129,16 @@ final class ServedModel implements AutoCloseable {
 
     /** The registry's newest version of the model. */
     private long newest() throws IOException {
-        List<Long> versions = loader.registry().versions(settings.model());
-        if (versions.isEmpty()) {
-            throw new BundleException(
-                    "Model '"
-                            + settings.model()
-                            + "' has no version in the registry at "
-                            + settings.registry());
-        }
-        return versions.get(versions.size() - 1);
+        return RegistryVersions.newest(loader.registry(), settings.model());
     }
 
     /** The announcement the registry recorded for the model, decoded and its signature checked. */
     private ModelAnnouncement announced() throws IOException {
-        byte[] bytes =
-                loader.registry()
-                        .recordedAnnouncement(settings.model())
-                        .orElseThrow(
-                                () ->
-                                        new BundleException(
-                                                "Model '"
-                                                        + settings.model()
-                                                        + "' was never announced in the registry"
-                                                        + " at "
-                                                        + settings.registry()
-                                                        + ": announce a version ('sift-trainer"
-                                                        + " announce'; --registry-only needs no"
-                                                        + " broker), or set 'version' to 'latest'"
-                                                        + " or a number"));
-        ModelAnnouncement announcement;
-        try {
-            announcement = ANNOUNCEMENTS.decode(bytes);
-        } catch (RecordDecodingException e) {
-            throw new BundleException(
-                    "The announcement recorded for '"
-                            + settings.model()
-                            + "' is unreadable: "
-                            + e.getMessage());
-        }
-        if (!announcement.getName().equals(settings.model())) {
-            throw new BundleException(
-                    "The announcement recorded for '"
-                            + settings.model()
-                            + "' names '"
-                            + announcement.getName()
-                            + "'");
-        }
-        if (announcementKey != null
-                && !AnnouncementSignatures.verify(announcement, announcementKey)) {
-            throw new BundleException(
-                    "The announcement recorded for '"
-                            + settings.model()
-                            + "' (v"
-                            + announcement.getVersion()
-                            + ") "
-                            + (announcement.getSignature() == null
-                                    ? "is unsigned, and 'public-key' requires signatures"
-                                    : "has a signature that does not verify with 'public-key'"));
-        }
-        return announcement;
+        return RegistryVersions.announced(
+                loader.registry(),
+                settings.model(),
+                announcementKey,
+                new RegistryVersions.OptionNames("'public-key'", "'version'"));
     }
 
     /**

@@ -2,10 +2,9 @@ package dev.sift.job.infer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sift.job.TestModels;
-import dev.sift.job.decode.ClassifyRequest;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sift.job.sink.OutRecord;
-import dev.sift.model.encode.Pooling;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.registry.ModelBundle;
@@ -16,9 +15,13 @@ import dev.sift.model.tokenize.Truncation;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.RecordCodec;
+import dev.sift.serving.request.ClassifyRequest;
+import dev.sift.serving.testing.TestModels;
 import dev.sift.trainer.baseline.TfidfBaseline;
+import dev.sift.trainer.cli.SiftTrainer;
 import dev.sift.trainer.data.Example;
 import dev.sift.trainer.features.FeatureExtractor;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -150,6 +153,45 @@ class ParityTest {
                 .isNotCloseTo(
                         ngrams.probabilities(longText)[0],
                         org.assertj.core.data.Offset.offset(1e-4f));
+    }
+
+    /** {@code sift-trainer predict} answers as the job does, within 1e-6, on BERT-base. */
+    @Test
+    void trainerPredictAnswersAsTheJobDoes() throws Exception {
+        ModelRegistry registry = RealBert.registryAt(dir.resolve("registry"));
+        ModelBundle model = registry.publish(draft(Pooling.CLS, 128, Truncation.HEAD));
+        registry.recordAnnouncement(
+                model.name(),
+                TestModels.encode(TestModels.announcement(model, ModelAction.ACTIVATE)));
+        List<ClassifyRequest> requests = new ArrayList<>();
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < TEXTS.size(); i++) {
+            requests.add(TestModels.text("t" + i, TEXTS.get(i)));
+            lines.add(
+                    new ObjectMapper()
+                            .createObjectNode()
+                            .put("id", "t" + i)
+                            .put("text", TEXTS.get(i))
+                            .toString());
+        }
+        Path in = Files.write(dir.resolve("requests.jsonl"), lines);
+        Path out = dir.resolve("results.jsonl");
+
+        int exit =
+                SiftTrainer.run(
+                        "predict",
+                        "--registry",
+                        registry.root().toString(),
+                        "--model",
+                        model.name(),
+                        "--input",
+                        in.toString(),
+                        "--output",
+                        out.toString());
+
+        assertThat(exit).isZero();
+        TrainerCommandsTest.assertSameAnswers(
+                TrainerCommandsTest.read(out), JobAnswers.of(registry.root(), requests));
     }
 
     /**

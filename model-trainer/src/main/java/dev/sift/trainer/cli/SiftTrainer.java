@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
  * java -jar model-trainer/target/sift-trainer.jar train --data data/spam.jsonl --model spam
  * java -jar model-trainer/target/sift-trainer.jar publish --run runs/spam
  * java -jar model-trainer/target/sift-trainer.jar announce --model spam --bootstrap-servers ...
+ * java -jar model-trainer/target/sift-trainer.jar evaluate --model spam --data data/new-mail.jsonl
+ * echo '{"id":"1","text":"WIN A PRIZE"}' | java -jar model-trainer/target/sift-trainer.jar predict --model spam
  * </pre>
  */
 @Command(
@@ -22,6 +24,8 @@ import picocli.CommandLine.Command;
             CorpusCommand.class,
             ImportBertCommand.class,
             TrainCommand.class,
+            EvaluateCommand.class,
+            PredictCommand.class,
             PublishCommand.class,
             AnnounceCommand.class,
             ListCommand.class,

@@ -59,7 +59,9 @@ class SiftTrainerTest {
                 "publish",
                 "announce",
                 "list",
-                "keygen"
+                "keygen",
+                "evaluate",
+                "predict"
             })
     void everyCommandHasHelp(String command) {
         String[] args = (command + " --help").trim().split(" ");
