@@ -1,5 +1,6 @@
 package dev.sift.testing.kafka;
 
+import dev.sift.kafka.embedded.EmbeddedKafka;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,6 @@ import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.test.JaasUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,9 +43,9 @@ public abstract class KafkaTestCluster implements AutoCloseable {
     private static KafkaTestCluster shared;
 
     /** An ordinary user of a {@link #startWithSasl()} broker, and its password. */
-    public static final String SASL_USER = JaasUtils.KAFKA_PLAIN_USER1;
+    public static final String SASL_USER = EmbeddedKafka.SASL_USER;
 
-    public static final String SASL_PASSWORD = JaasUtils.KAFKA_PLAIN_USER1_PASSWORD;
+    public static final String SASL_PASSWORD = EmbeddedKafka.SASL_PASSWORD;
 
     /** Which broker {@link #start} gives: auto, container or in-process. */
     public static final String BROKER_PROPERTY = "sift.kafka.broker";
@@ -85,7 +85,7 @@ public abstract class KafkaTestCluster implements AutoCloseable {
         switch (choice) {
             case "in-process":
                 LOG.info("{}=in-process: starting an in-process KRaft broker", BROKER_PROPERTY);
-                return new InProcessKafka(brokerConfig);
+                return new InProcessKafka(EmbeddedKafka.start(brokerConfig));
             case "container":
                 ContainerKafka.unusable()
                         .ifPresent(
@@ -102,7 +102,7 @@ public abstract class KafkaTestCluster implements AutoCloseable {
                 var problem = ContainerKafka.unusable();
                 if (problem.isPresent()) {
                     LOG.info("{}; starting an in-process KRaft broker", problem.get());
-                    return new InProcessKafka(brokerConfig);
+                    return new InProcessKafka(EmbeddedKafka.start(brokerConfig));
                 }
                 LOG.info("Starting Kafka in a Testcontainers container ({})", ContainerKafka.IMAGE);
                 return new ContainerKafka(brokerConfig);
@@ -145,22 +145,12 @@ public abstract class KafkaTestCluster implements AutoCloseable {
      * #SASL_PASSWORD} are an ordinary user.
      */
     public static KafkaTestCluster startWithSasl() {
-        return new InProcessKafka(Map.of(), true);
+        return new InProcessKafka(EmbeddedKafka.startWithSasl());
     }
 
     /** Client properties that log in with SASL_PLAINTEXT and PLAIN as {@code user}. */
     public static Properties saslPlain(String user, String password) {
-        Properties properties = new Properties();
-        properties.put("security.protocol", "SASL_PLAINTEXT");
-        properties.put("sasl.mechanism", "PLAIN");
-        properties.put(
-                "sasl.jaas.config",
-                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
-                        + user
-                        + "\" password=\""
-                        + password
-                        + "\";");
-        return properties;
+        return EmbeddedKafka.saslPlain(user, password);
     }
 
     public abstract String bootstrapServers();
