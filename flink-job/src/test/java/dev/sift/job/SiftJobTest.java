@@ -3,6 +3,8 @@ package dev.sift.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sift.job.config.JobArguments;
+import dev.sift.job.config.SiftOptions;
 import dev.sift.model.encode.EncoderPrecision;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -49,8 +51,30 @@ class SiftJobTest {
     @Test
     void anUnknownOptionNamesTheValidOnes() {
         assertThatThrownBy(() -> SiftJob.parseArgs("--sift.batch.size=3"))
-                .hasMessageContaining("Unknown option 'sift.batch.size'")
-                .hasMessageContaining("sift.batch.max-size");
+                .hasMessageContaining("Unknown option: '--sift.batch.size=3'")
+                .hasMessageContaining("did you mean --sift.batch.max-size");
+        assertThatThrownBy(() -> SiftJob.parseArgs("--kafka=localhost:9092"))
+                .hasMessageContaining("valid options: [sift.batch.look-ahead");
+    }
+
+    @Test
+    void anUnknownKeyInTheConfigFileIsNamedWithTheFile(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("sift.properties"), "sift.batch.size=3\n");
+
+        assertThatThrownBy(() -> SiftJob.parseArgs("--config", file.toString()))
+                .hasMessageContaining("Unknown option 'sift.batch.size' in " + file);
+    }
+
+    @Test
+    void helpListsEveryOptionWithItsDefault() {
+        String usage = JobArguments.usage();
+
+        for (ConfigOption<?> option : SiftOptions.ALL) {
+            assertThat(usage).contains("--" + option.key());
+        }
+        assertThat(usage).contains("Default: 32.").contains("--config");
+        assertThat(JobArguments.helpRequested("--sift.registry=r", "--help")).isTrue();
+        assertThat(JobArguments.helpRequested("--sift.registry=r")).isFalse();
     }
 
     @Test
@@ -58,9 +82,11 @@ class SiftJobTest {
         assertThatThrownBy(() -> SiftJob.parseArgs("--sift.batch.max-size=many"))
                 .hasMessageContaining("Bad value for sift.batch.max-size");
         assertThatThrownBy(() -> SiftJob.parseArgs("--sift.batch.max-size"))
-                .hasMessageContaining("Option --sift.batch.max-size needs a value");
+                .hasMessageContaining(
+                        "Missing required parameter for option '--sift.batch.max-size'");
         assertThatThrownBy(() -> SiftJob.parseArgs("sift.parallelism=2"))
-                .hasMessageContaining("options start with --");
+                .hasMessageContaining("Unmatched argument")
+                .hasMessageContaining("sift.parallelism=2");
     }
 
     @Test
@@ -130,6 +156,7 @@ class SiftJobTest {
                                 SiftJob.wire(
                                         StreamExecutionEnvironment.getExecutionEnvironment(),
                                         config))
-                .hasMessageContaining("Missing sift.kafka.bootstrap-servers");
+                .hasMessageContaining(
+                        "Missing sift.kafka.bootstrap-servers: Kafka brokers, host:port");
     }
 }
