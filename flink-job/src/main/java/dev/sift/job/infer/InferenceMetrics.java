@@ -1,6 +1,8 @@
 package dev.sift.job.infer;
 
 import dev.sift.model.encode.PassCost;
+import dev.sift.model.encode.SharedEncoders;
+import dev.sift.model.finetune.SharedTops;
 import dev.sift.schemas.ErrorCode;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -9,6 +11,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -25,7 +28,10 @@ import org.apache.flink.runtime.metrics.groups.AbstractMetricGroup;
  * topRuns} (fine-tuned tops run on a trunk), per model {@code activeVersion} and {@code
  * servingBehind} and, per encoder ({@code encoder} = the first 12 characters of its content hash),
  * {@code passOverheadTokens}: a forward pass's fixed cost in padded-token equivalents, as measured
- * when the encoder loaded and used by the batch planner.
+ * when the encoder loaded and used by the batch planner. {@code pendingLoads} counts this subtask's
+ * version loads under way; {@code encodersLoaded} and {@code topsLive} count what the TaskManager
+ * holds for all its subtasks (encoders and fine-tuned tops are shared per JVM): either one rising
+ * with every swap is a leak.
  */
 final class InferenceMetrics {
 
@@ -65,6 +71,13 @@ final class InferenceMetrics {
         paddingEfficiencyPct =
                 group.histogram("paddingEfficiencyPct", new DescriptiveStatisticsHistogram(WINDOW));
         group.gauge("queueDepth", () -> queueDepth);
+        group.gauge("encodersLoaded", SharedEncoders::loadedCount);
+        group.gauge("topsLive", SharedTops::liveCount);
+    }
+
+    /** Registers {@code pendingLoads}, the model versions this subtask is verifying or loading. */
+    void loads(IntSupplier pending) {
+        group.gauge("pendingLoads", pending::getAsInt);
     }
 
     void deadLetter(ErrorCode code) {

@@ -158,6 +158,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                                 metrics.modelRetired(model);
                             }
                         });
+        metrics.loads(models::pendingLoads);
         flushDeadline = Long.MAX_VALUE;
         pollAt = Long.MIN_VALUE;
         Map<String, AcceptedVersion> state = new HashMap<>();

@@ -31,6 +31,24 @@ class InferenceMetricsTest {
     }
 
     @Test
+    void showsLoadsUnderWayAndWhatTheTaskManagerHolds() {
+        MetricListener listener = new MetricListener();
+        InferenceMetrics metrics = new InferenceMetrics(listener.getMetricGroup());
+        java.util.concurrent.atomic.AtomicInteger pending =
+                new java.util.concurrent.atomic.AtomicInteger(2);
+        metrics.loads(pending::get);
+
+        assertThat(listener.<Integer>getGauge("pendingLoads").orElseThrow().getValue())
+                .isEqualTo(2);
+        pending.set(0);
+        assertThat(listener.<Integer>getGauge("pendingLoads").orElseThrow().getValue()).isZero();
+        assertThat(listener.<Integer>getGauge("encodersLoaded").orElseThrow().getValue())
+                .isEqualTo(dev.sift.model.encode.SharedEncoders.loadedCount());
+        assertThat(listener.<Integer>getGauge("topsLive").orElseThrow().getValue())
+                .isEqualTo(dev.sift.model.finetune.SharedTops.liveCount());
+    }
+
+    @Test
     void countsEncoderPassesTrunkPassesAndTopRunsUnderTheirDashboardNames() {
         MetricListener listener = new MetricListener();
         InferenceMetrics metrics = new InferenceMetrics(listener.getMetricGroup());
