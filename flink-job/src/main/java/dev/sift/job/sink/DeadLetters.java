@@ -3,10 +3,8 @@ package dev.sift.job.sink;
 import dev.sift.model.bundle.Digests;
 import dev.sift.schemas.DeadLetter;
 import dev.sift.schemas.ErrorCode;
-import dev.sift.schemas.OutputFormat;
 import dev.sift.schemas.OutputHeaders;
 import dev.sift.schemas.RecordCodec;
-import dev.sift.schemas.RecordDecodingException;
 import dev.sift.serving.request.ClassifyRequest;
 import dev.sift.serving.request.RawRecord;
 import java.nio.ByteBuffer;
@@ -120,11 +118,6 @@ public final class DeadLetters {
                         CODEC.encode(letter),
                         headers(ErrorCode.RECORD_TOO_LARGE, requestId))
                 .from(refused.sourceTopic, refused.sourcePartition, refused.sourceOffset);
-    }
-
-    /** Decodes a dead letter in either output format. */
-    public static DeadLetter decode(byte[] value) throws RecordDecodingException {
-        return OutputFormat.of(value).deadLetters().decode(value);
     }
 
     private static DeadLetter.Builder letter(

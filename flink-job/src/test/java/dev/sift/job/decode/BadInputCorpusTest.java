@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.job.SiftPipeline;
 import dev.sift.job.infer.InferenceSettings;
-import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.bundle.Pooling;
 import dev.sift.schemas.DeadLetter;
 import dev.sift.schemas.ErrorCode;
+import dev.sift.schemas.OutputFormat;
 import dev.sift.schemas.RecordDecodingException;
 import dev.sift.serving.request.RawRecord;
 import dev.sift.serving.request.RequestValidator;
@@ -100,7 +100,7 @@ class BadInputCorpusTest {
         Map<Long, ErrorCode> codes = new TreeMap<>();
         for (OutRecord record : out) {
             if (record.topic.equals("dead-letters")) {
-                DeadLetter letter = DeadLetters.decode(record.value);
+                DeadLetter letter = deadLetter(record.value);
                 codes.put(letter.getOffset(), letter.getErrorCode());
             }
         }
@@ -110,5 +110,9 @@ class BadInputCorpusTest {
         }
         assertThat(codes).isEqualTo(expected);
         assertThat(out).filteredOn(r -> r.topic.equals("results")).hasSize(1);
+    }
+
+    private static DeadLetter deadLetter(byte[] value) throws Exception {
+        return OutputFormat.of(value).deadLetters().decode(value);
     }
 }

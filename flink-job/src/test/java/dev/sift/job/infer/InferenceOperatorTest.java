@@ -5,15 +5,16 @@ import static dev.sift.job.infer.OperatorHarnesses.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sift.job.models.ActiveVersion;
-import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.AnnouncementSignatures;
 import dev.sift.schemas.ClassificationResult;
+import dev.sift.schemas.DeadLetter;
 import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
+import dev.sift.schemas.OutputFormat;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.serving.request.ClassifyRequest;
 import dev.sift.serving.testing.TestModels;
@@ -275,14 +276,13 @@ class InferenceOperatorTest {
 
         List<OutRecord> out = harness.extractOutputValues();
         assertThat(out).extracting(r -> r.topic).containsOnly("dead-letters");
-        var first = DeadLetters.decode(out.get(0).value);
+        var first = deadLetter(out.get(0).value);
         assertThat(first.getErrorCode()).isEqualTo(ErrorCode.UNKNOWN_MODEL);
         assertThat(first.getReason()).contains("names [sentiment]");
         assertThat(first.getRequestId()).isEqualTo("a");
         assertThat(first.getKey().array()).isEqualTo("key-a".getBytes(StandardCharsets.UTF_8));
         assertThat(first.getValue().array()).isEqualTo("hello".getBytes(StandardCharsets.UTF_8));
-        assertThat(DeadLetters.decode(out.get(1).value).getErrorCode())
-                .isEqualTo(ErrorCode.UNKNOWN_MODEL);
+        assertThat(deadLetter(out.get(1).value).getErrorCode()).isEqualTo(ErrorCode.UNKNOWN_MODEL);
     }
 
     @Test
@@ -442,5 +442,9 @@ class InferenceOperatorTest {
         return "-----BEGIN PUBLIC KEY-----\n"
                 + java.util.Base64.getMimeEncoder().encodeToString(der)
                 + "\n-----END PUBLIC KEY-----\n";
+    }
+
+    private static DeadLetter deadLetter(byte[] value) throws Exception {
+        return OutputFormat.of(value).deadLetters().decode(value);
     }
 }

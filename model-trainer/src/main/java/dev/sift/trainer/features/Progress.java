@@ -4,7 +4,14 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
 
-/** A one-line progress bar with rate and ETA, redrawn in place on a terminal's error stream. */
+/**
+ * A one-line progress bar with rate and ETA, redrawn in place on a terminal's error stream.
+ *
+ * <p>Not a library's (me.tongfei:progressbar is the usual one): that brings JLine to own the
+ * terminal, while this bar must also print into a plain stream, which the demo turns into whole
+ * lines beside the labeled events ({@code ProgressLines}); one {@code printf} of {@code \r} and a
+ * line does both.
+ */
 public final class Progress {
 
     private static final int WIDTH = 30;

@@ -12,6 +12,11 @@ import java.util.Map;
  * A self-contained HTML page about one training run: settings, data, curves, the confusion matrix,
  * per-class figures, errors by group, and beside the new figures those of the serving version and
  * of the TF-IDF baseline on the same test set.
+ *
+ * <p>Built with a StringBuilder rather than a template engine: the page is a fixed sequence of
+ * tables over records, every value goes through {@link Svg#escape}, and a test reads the rendered
+ * page. A template engine (Mustache, Pebble) would add a dependency and move the markup into a
+ * resource without removing a loop; it earns its place when the report gains a second layout.
  */
 public final class HtmlReport {
 

@@ -3,7 +3,15 @@ package dev.sift.trainer.train;
 import java.util.List;
 import java.util.Locale;
 
-/** Minimal SVG charts for the training report: line charts and a confusion-matrix heat map. */
+/**
+ * Minimal SVG charts for the training report: line charts and a confusion-matrix heat map.
+ *
+ * <p>Written here rather than taken from a library, on purpose: the report is one self-contained
+ * HTML file that opens offline, so a JavaScript chart library would have to be inlined (hundreds of
+ * kilobytes per report) and none may be fetched at run time; XChart, the Java option, writes SVG
+ * through VectorGraphics2D, two dependencies and an AWT graphics pipeline for two line charts and a
+ * grid of coloured cells. Every label passes through {@link #escape}.
+ */
 final class Svg {
 
     record Series(String name, String color, double[] values) {}
