@@ -259,319 +259,406 @@ public final class Training {
             throw new DatasetException(
                     data.source() + ": needs at least 2 labels, found " + labels);
         }
-        Splits splits;
-        List<Example> everything;
-        if (test == null) {
-            splits =
-                    Splits.stratified(
-                            data.examples(),
-                            settings.validationFraction(),
-                            settings.testFraction(),
-                            settings.options().seed());
-            everything = data.examples();
-        } else {
-            checkTestSet(data, test.data());
-            splits =
-                    Splits.withTest(
-                            data.examples(),
-                            test.data().examples(),
-                            settings.validationFraction(),
-                            settings.options().seed());
-            everything = new ArrayList<>(data.examples());
-            everything.addAll(test.data().examples());
+        return new Run(data, dataHash, test, settings).run();
+    }
+
+    /**
+     * One run's stages, in order, and what each leaves for the next. A run is used once: {@link
+     * #run} calls the stages and returns what they produced.
+     */
+    private static final class Run {
+        private final Dataset data;
+        private final String dataHash;
+        private final TestSet test;
+        private final Settings settings;
+        private final List<String> labels;
+
+        private Splits splits;
+        private List<Example> everything;
+        private Map<Pooling, float[][][]> features;
+        private HtmlReport.Baseline baseline;
+        private int encodedInputs;
+        private Duration featureTime;
+        private Instant trainStart;
+        private Pooling chosen;
+        private HeadTrainer.Result result;
+        private String selection;
+        private float[][] testVectors;
+        private Evaluation headEvaluation;
+        private Duration headTime;
+        private TopTraining.Outcome fineTuned;
+        private Duration trainTime;
+        private Evaluation encoderEvaluation;
+        private TfidfBaseline.Result fittedTfidf;
+        private HtmlReport.TfidfColumn tfidf;
+        private Evaluation evaluation;
+        private NgramBlending.Choice blend;
+        private Path dir;
+        private Map<String, String> training;
+
+        private Run(Dataset data, String dataHash, TestSet test, Settings settings) {
+            this.data = data;
+            this.dataHash = dataHash;
+            this.test = test;
+            this.settings = settings;
+            this.labels = data.labels();
         }
 
-        Instant featureStart = Instant.now();
-        Map<Pooling, float[][][]> features = new LinkedHashMap<>(); // train, validation, test
-        HtmlReport.Baseline baseline;
-        Optional<ModelBundle> current = settings.registry().openLatest(settings.model());
-        int encodedInputs;
-        try (FeatureExtractor extractor =
-                new FeatureExtractor(
-                        settings.encoder(),
-                        settings.maxSeqLen(),
-                        settings.truncation(),
-                        settings.encodeBatchSize(),
-                        settings.featureCache(),
-                        settings.progress())) {
-            // Encode the whole data set at once: one length-sorted pass fills every pooling, and
-            // the trunk states fine-tuning reads.
-            extractor.prepare(everything, settings.fineTunes() ? trunkLayers(settings) : 0);
-            for (Pooling pooling : settings.poolings()) {
-                features.put(
-                        pooling,
-                        new float[][][] {
-                            extractor.vectors(splits.train(), pooling),
-                            extractor.vectors(splits.validation(), pooling),
-                            extractor.vectors(splits.test(), pooling)
-                        });
+        private Outcome run() throws IOException, DatasetException {
+            split();
+            encode();
+            trainHeads();
+            fineTuneTop();
+            fitNgramBaseline();
+            chooseBlend();
+            writeRun();
+            writeReport();
+            return new Outcome(
+                    dir,
+                    chosen,
+                    selection,
+                    evaluation,
+                    baseline,
+                    result,
+                    splits,
+                    featureTime,
+                    trainTime,
+                    headEvaluation,
+                    fineTuned,
+                    encodedInputs,
+                    tfidf,
+                    encoderEvaluation,
+                    blend);
+        }
+
+        /** Train, validation and test sets: a stratified cut of the data, or the given test set. */
+        private void split() throws DatasetException {
+            if (test == null) {
+                splits =
+                        Splits.stratified(
+                                data.examples(),
+                                settings.validationFraction(),
+                                settings.testFraction(),
+                                settings.options().seed());
+                everything = data.examples();
+            } else {
+                checkTestSet(data, test.data());
+                splits =
+                        Splits.withTest(
+                                data.examples(),
+                                test.data().examples(),
+                                settings.validationFraction(),
+                                settings.options().seed());
+                everything = new ArrayList<>(data.examples());
+                everything.addAll(test.data().examples());
             }
-            baseline = baseline(current, extractor, splits.test(), labels, settings);
-            encodedInputs = extractor.encodedInputs();
         }
-        Duration featureTime = Duration.between(featureStart, Instant.now());
 
-        Instant trainStart = Instant.now();
-        Map<Pooling, HeadTrainer.Result> heads = new LinkedHashMap<>();
-        Map<Pooling, Double> validationLosses = new LinkedHashMap<>();
-        for (Pooling pooling : settings.poolings()) {
-            float[][][] x = features.get(pooling);
-            HeadTrainer.Result candidate =
-                    HeadTrainer.train(
-                            x[0],
-                            indices(splits.train(), labels),
-                            x[1],
-                            indices(splits.validation(), labels),
-                            labels,
-                            settings.options());
-            heads.put(pooling, candidate);
-            validationLosses.put(
-                    pooling, candidate.history().get(candidate.bestEpoch() - 1).validationLoss());
-        }
-        Pooling chosen = choosePooling(validationLosses, settings.fineTunes());
-        HeadTrainer.Result result = heads.get(chosen);
-        String selection =
-                validationLosses.size() > 1 ? describeChoice(validationLosses, chosen) : null;
-        float[][] testVectors = features.get(chosen)[2];
-        Evaluation headEvaluation =
-                Evaluation.of(
-                        result.head(),
-                        testVectors,
-                        indices(splits.test(), labels),
-                        groups(splits.test()));
-        Duration headTime = Duration.between(trainStart, Instant.now());
-        TopTraining.Outcome fineTuned = null;
-        if (settings.fineTunes()) {
-            fineTuned =
-                    TopTraining.run(
+        /**
+         * Every input encoded once, in one length-sorted pass: every pooling's vectors, the trunk
+         * states fine-tuning reads, and the published version's figures on this test set.
+         */
+        private void encode() throws IOException {
+            Instant featureStart = Instant.now();
+            features = new LinkedHashMap<>(); // train, validation, test
+            Optional<ModelBundle> current = settings.registry().openLatest(settings.model());
+            try (FeatureExtractor extractor =
+                    new FeatureExtractor(
                             settings.encoder(),
-                            settings.encoder().manifest().transformerLayers(),
-                            settings.encoder().manifest().layerShape(),
-                            settings.featureCache(),
                             settings.maxSeqLen(),
                             settings.truncation(),
-                            splits,
-                            labels,
-                            chosen,
-                            features.get(chosen)[0],
-                            features.get(chosen)[1],
-                            settings.options(),
-                            settings.fineTune(),
-                            settings.progress());
+                            settings.encodeBatchSize(),
+                            settings.featureCache(),
+                            settings.progress())) {
+                // Encode the whole data set at once: one length-sorted pass fills every pooling,
+                // and the trunk states fine-tuning reads.
+                extractor.prepare(everything, settings.fineTunes() ? trunkLayers(settings) : 0);
+                for (Pooling pooling : settings.poolings()) {
+                    features.put(
+                            pooling,
+                            new float[][][] {
+                                extractor.vectors(splits.train(), pooling),
+                                extractor.vectors(splits.validation(), pooling),
+                                extractor.vectors(splits.test(), pooling)
+                            });
+                }
+                baseline = baseline(current, extractor, splits.test(), labels, settings);
+                encodedInputs = extractor.encodedInputs();
+            }
+            featureTime = Duration.between(featureStart, Instant.now());
         }
-        Duration trainTime = Duration.between(trainStart, Instant.now());
-        Evaluation encoderEvaluation = fineTuned == null ? headEvaluation : fineTuned.evaluation();
-        TfidfBaseline.Result fittedTfidf = fitTfidfBaseline(splits, labels, settings);
-        HtmlReport.TfidfColumn tfidf =
-                new HtmlReport.TfidfColumn(
-                        fittedTfidf.description(),
-                        Evaluation.of(
+
+        /** A head per pooling; the pooling to keep, and its head on the test set. */
+        private void trainHeads() {
+            trainStart = Instant.now();
+            Map<Pooling, HeadTrainer.Result> heads = new LinkedHashMap<>();
+            Map<Pooling, Double> validationLosses = new LinkedHashMap<>();
+            for (Pooling pooling : settings.poolings()) {
+                float[][][] x = features.get(pooling);
+                HeadTrainer.Result candidate =
+                        HeadTrainer.train(
+                                x[0],
+                                indices(splits.train(), labels),
+                                x[1],
+                                indices(splits.validation(), labels),
                                 labels,
-                                fittedTfidf.testProbabilities(),
-                                indices(splits.test(), labels),
-                                groups(splits.test())),
-                        fittedTfidf.fitTime());
-        Evaluation evaluation = encoderEvaluation;
-        NgramBlending.Choice blend = null;
-        if (settings.blendNgrams()) {
-            float[][] validationProbabilities =
-                    fineTuned == null
-                            ? result.head().probabilities(features.get(chosen)[1])
-                            : fineTuned.training().validationProbabilities();
-            blend =
-                    NgramBlending.choose(
-                            validationProbabilities,
-                            fittedTfidf.validationProbabilities(),
-                            indices(splits.validation(), labels));
-            if (blend.blends()) {
-                float[][] testProbabilities =
+                                settings.options());
+                heads.put(pooling, candidate);
+                validationLosses.put(
+                        pooling,
+                        candidate.history().get(candidate.bestEpoch() - 1).validationLoss());
+            }
+            chosen = choosePooling(validationLosses, settings.fineTunes());
+            result = heads.get(chosen);
+            selection =
+                    validationLosses.size() > 1 ? describeChoice(validationLosses, chosen) : null;
+            testVectors = features.get(chosen)[2];
+            headEvaluation =
+                    Evaluation.of(
+                            result.head(),
+                            testVectors,
+                            indices(splits.test(), labels),
+                            groups(splits.test()));
+            headTime = Duration.between(trainStart, Instant.now());
+        }
+
+        /** The top layers fine-tuned with the head, when the settings ask for it. */
+        private void fineTuneTop() throws IOException {
+            fineTuned = null;
+            if (settings.fineTunes()) {
+                fineTuned =
+                        TopTraining.run(
+                                settings.encoder(),
+                                settings.encoder().manifest().transformerLayers(),
+                                settings.encoder().manifest().layerShape(),
+                                settings.featureCache(),
+                                settings.maxSeqLen(),
+                                settings.truncation(),
+                                splits,
+                                labels,
+                                chosen,
+                                features.get(chosen)[0],
+                                features.get(chosen)[1],
+                                settings.options(),
+                                settings.fineTune(),
+                                settings.progress());
+            }
+            trainTime = Duration.between(trainStart, Instant.now());
+            encoderEvaluation = fineTuned == null ? headEvaluation : fineTuned.evaluation();
+        }
+
+        /** The TF-IDF baseline on the same split, to hold the encoder against and to blend. */
+        private void fitNgramBaseline() {
+            fittedTfidf = fitTfidfBaseline(splits, labels, settings);
+            tfidf =
+                    new HtmlReport.TfidfColumn(
+                            fittedTfidf.description(),
+                            Evaluation.of(
+                                    labels,
+                                    fittedTfidf.testProbabilities(),
+                                    indices(splits.test(), labels),
+                                    groups(splits.test())),
+                            fittedTfidf.fitTime());
+        }
+
+        /**
+         * The blend with the TF-IDF model, where the settings ask for it and validation favours it.
+         */
+        private void chooseBlend() {
+            evaluation = encoderEvaluation;
+            blend = null;
+            if (settings.blendNgrams()) {
+                float[][] validationProbabilities =
                         fineTuned == null
-                                ? result.head().probabilities(testVectors)
-                                : fineTuned.testProbabilities();
-                evaluation =
-                        Evaluation.of(
-                                labels,
-                                NgramBlending.blend(
-                                        testProbabilities,
-                                        fittedTfidf.testProbabilities(),
-                                        blend.encoderWeight()),
-                                indices(splits.test(), labels),
-                                groups(splits.test()));
+                                ? result.head().probabilities(features.get(chosen)[1])
+                                : fineTuned.training().validationProbabilities();
+                blend =
+                        NgramBlending.choose(
+                                validationProbabilities,
+                                fittedTfidf.validationProbabilities(),
+                                indices(splits.validation(), labels));
+                if (blend.blends()) {
+                    float[][] testProbabilities =
+                            fineTuned == null
+                                    ? result.head().probabilities(testVectors)
+                                    : fineTuned.testProbabilities();
+                    evaluation =
+                            Evaluation.of(
+                                    labels,
+                                    NgramBlending.blend(
+                                            testProbabilities,
+                                            fittedTfidf.testProbabilities(),
+                                            blend.encoderWeight()),
+                                    indices(splits.test(), labels),
+                                    groups(splits.test()));
+                }
             }
         }
 
-        Path dir = Files.createDirectories(settings.runDir());
-        HeadFormat.write(result.head(), dir.resolve(RunManifest.HEAD_FILE));
-        RunManifest.FineTune fineTune = null;
-        if (fineTuned != null) {
-            TopFormat.write(fineTuned.training().weights(), dir.resolve(FineTunedTop.TOP_FILE));
-            fineTune =
-                    new RunManifest.FineTune(
-                            FineTunedTop.TOP_FILE,
-                            fineTuned.spec().firstLayer(),
-                            fineTuned.spec().layers());
-        }
-        RunManifest.Blend blended = null;
-        if (blend != null && blend.blends()) {
-            NgramFormat.write(fittedTfidf.classifier(), dir.resolve(NgramFormat.FILE_NAME));
-            blended =
-                    new RunManifest.Blend(
-                            NgramFormat.FILE_NAME,
-                            blend.encoderWeight(),
-                            encoderEvaluation.asMetrics());
-        }
-        Map<String, String> training = new LinkedHashMap<>(settings.options().asMap());
-        training.put("validationFraction", Double.toString(settings.validationFraction()));
-        if (test == null) {
-            training.put("testFraction", Double.toString(settings.testFraction()));
-        } else {
-            training.put("testData", test.data().source());
-            training.put("testDataSha256", test.hash());
-        }
-        training.put("trainExamples", Integer.toString(splits.train().size()));
-        training.put("bestEpoch", Integer.toString(result.bestEpoch()));
-        HeadTrainer.Epoch headBest = result.history().get(result.bestEpoch() - 1);
-        training.put("headValidationLoss", Double.toString(headBest.validationLoss()));
-        training.put("headValidationAccuracy", Double.toString(headBest.validationAccuracy()));
-        if (fineTuned != null) {
-            training.putAll(settings.fineTune().asMap());
-            FineTuning.Result tuned = fineTuned.training();
-            training.put("fineTuneBestEpoch", Integer.toString(tuned.bestEpoch()));
-            if (tuned.bestEpoch() > 0) {
-                FineTuning.Epoch best = tuned.history().get(tuned.bestEpoch() - 1);
-                training.put("fineTuneValidationLoss", Double.toString(best.validationLoss()));
+        /** The run folder: the head, the top, the n-gram model and the run manifest. */
+        private void writeRun() throws IOException {
+            dir = Files.createDirectories(settings.runDir());
+            HeadFormat.write(result.head(), dir.resolve(RunManifest.HEAD_FILE));
+            RunManifest.FineTune fineTune = null;
+            if (fineTuned != null) {
+                TopFormat.write(fineTuned.training().weights(), dir.resolve(FineTunedTop.TOP_FILE));
+                fineTune =
+                        new RunManifest.FineTune(
+                                FineTunedTop.TOP_FILE,
+                                fineTuned.spec().firstLayer(),
+                                fineTuned.spec().layers());
+            }
+            RunManifest.Blend blended = null;
+            if (blend != null && blend.blends()) {
+                NgramFormat.write(fittedTfidf.classifier(), dir.resolve(NgramFormat.FILE_NAME));
+                blended =
+                        new RunManifest.Blend(
+                                NgramFormat.FILE_NAME,
+                                blend.encoderWeight(),
+                                encoderEvaluation.asMetrics());
+            }
+            training = new LinkedHashMap<>(settings.options().asMap());
+            training.put("validationFraction", Double.toString(settings.validationFraction()));
+            if (test == null) {
+                training.put("testFraction", Double.toString(settings.testFraction()));
+            } else {
+                training.put("testData", test.data().source());
+                training.put("testDataSha256", test.hash());
+            }
+            training.put("trainExamples", Integer.toString(splits.train().size()));
+            training.put("bestEpoch", Integer.toString(result.bestEpoch()));
+            HeadTrainer.Epoch headBest = result.history().get(result.bestEpoch() - 1);
+            training.put("headValidationLoss", Double.toString(headBest.validationLoss()));
+            training.put("headValidationAccuracy", Double.toString(headBest.validationAccuracy()));
+            if (fineTuned != null) {
+                training.putAll(settings.fineTune().asMap());
+                FineTuning.Result tuned = fineTuned.training();
+                training.put("fineTuneBestEpoch", Integer.toString(tuned.bestEpoch()));
+                if (tuned.bestEpoch() > 0) {
+                    FineTuning.Epoch best = tuned.history().get(tuned.bestEpoch() - 1);
+                    training.put("fineTuneValidationLoss", Double.toString(best.validationLoss()));
+                    training.put(
+                            "fineTuneValidationAccuracy",
+                            Double.toString(best.validationAccuracy()));
+                }
+                training.put("fineTuneSteps", Long.toString(fineTuned.training().steps()));
+                training.put("headOnlyAccuracy", Double.toString(headEvaluation.accuracy()));
+            }
+            if (selection != null) {
+                training.put("poolingByValidationLoss", selection);
+            }
+            if (blend != null) {
+                training.put("blendEncoderWeight", Double.toString(blend.encoderWeight()));
+                training.put("blendValidationLoss", Double.toString(blend.validationLoss()));
                 training.put(
-                        "fineTuneValidationAccuracy", Double.toString(best.validationAccuracy()));
+                        "encoderValidationLoss", Double.toString(blend.encoderValidationLoss()));
+                training.put("tfidfValidationLoss", Double.toString(blend.ngramValidationLoss()));
+                training.put("encoderOnlyAccuracy", Double.toString(encoderEvaluation.accuracy()));
             }
-            training.put("fineTuneSteps", Long.toString(fineTuned.training().steps()));
-            training.put("headOnlyAccuracy", Double.toString(headEvaluation.accuracy()));
+            RunManifest manifest =
+                    new RunManifest(
+                            settings.model(),
+                            settings.encoder().contentHash(),
+                            chosen,
+                            settings.maxSeqLen(),
+                            settings.truncation().isHead() ? null : settings.truncation(),
+                            labels,
+                            evaluation.asMetrics(),
+                            dataHash,
+                            training,
+                            baseline == null ? null : baseline.version(),
+                            baseline == null ? null : baseline.evaluation().asMetrics(),
+                            Instant.now().toString(),
+                            fineTune,
+                            new RunManifest.TfidfBaseline(
+                                    tfidf.description(),
+                                    tfidf.evaluation().asMetrics(),
+                                    errorCounts(tfidf.evaluation()),
+                                    tfidf.fitTime().toMillis()),
+                            blended);
+            Files.write(dir.resolve(RunManifest.FILE_NAME), Manifests.toBytes(manifest));
         }
-        if (selection != null) {
-            training.put("poolingByValidationLoss", selection);
-        }
-        if (blend != null) {
-            training.put("blendEncoderWeight", Double.toString(blend.encoderWeight()));
-            training.put("blendValidationLoss", Double.toString(blend.validationLoss()));
-            training.put("encoderValidationLoss", Double.toString(blend.encoderValidationLoss()));
-            training.put("tfidfValidationLoss", Double.toString(blend.ngramValidationLoss()));
-            training.put("encoderOnlyAccuracy", Double.toString(encoderEvaluation.accuracy()));
-        }
-        RunManifest manifest =
-                new RunManifest(
-                        settings.model(),
-                        settings.encoder().contentHash(),
-                        chosen,
-                        settings.maxSeqLen(),
-                        settings.truncation().isHead() ? null : settings.truncation(),
-                        labels,
-                        evaluation.asMetrics(),
-                        dataHash,
-                        training,
-                        baseline == null ? null : baseline.version(),
-                        baseline == null ? null : baseline.evaluation().asMetrics(),
-                        Instant.now().toString(),
-                        fineTune,
-                        new RunManifest.TfidfBaseline(
-                                tfidf.description(),
-                                tfidf.evaluation().asMetrics(),
-                                errorCounts(tfidf.evaluation()),
-                                tfidf.fitTime().toMillis()),
-                        blended);
-        Files.write(dir.resolve(RunManifest.FILE_NAME), Manifests.toBytes(manifest));
 
-        Map<String, String> facts = new LinkedHashMap<>();
-        facts.put(
-                "data",
-                data.source()
-                        + " ("
-                        + data.examples().size()
-                        + " examples, "
-                        + data.badRows().size()
-                        + " bad rows skipped)");
-        facts.put("data SHA-256", dataHash);
-        facts.put("labels", data.labelCounts().toString());
-        if (test != null) {
+        /** The HTML report beside them. */
+        private void writeReport() throws IOException {
+            Map<String, String> facts = new LinkedHashMap<>();
             facts.put(
-                    "test data",
-                    test.data().source()
+                    "data",
+                    data.source()
                             + " ("
-                            + test.data().examples().size()
+                            + data.examples().size()
                             + " examples, "
-                            + test.data().labelCounts()
-                            + ")");
-        }
-        facts.put(
-                "split",
-                String.format(
-                        Locale.ROOT,
-                        "%d train / %d validation / %d test",
-                        splits.train().size(),
-                        splits.validation().size(),
-                        splits.test().size()));
-        facts.put(
-                "encoder",
-                settings.encoder().manifest().name()
-                        + " "
-                        + settings.encoder().contentHash().substring(0, 12));
-        facts.put("pooling", chosen.id());
-        facts.put("max_seq_len", Integer.toString(settings.maxSeqLen()));
-        facts.put("truncation", settings.truncation().id());
-        facts.put("features", featureTime.toMillis() + " ms");
-        facts.put("head training", headTime.toMillis() + " ms");
-        if (fineTuned != null) {
-            facts.put("fine-tuning", fineTuned.time().toMillis() + " ms");
-        }
-        if (blend != null) {
-            facts.put("TF-IDF blended in", blend.describe());
-            if (blend.blends()) {
+                            + data.badRows().size()
+                            + " bad rows skipped)");
+            facts.put("data SHA-256", dataHash);
+            facts.put("labels", data.labelCounts().toString());
+            if (test != null) {
                 facts.put(
-                        "BERT alone on the test set",
-                        String.format(
-                                Locale.ROOT,
-                                "accuracy %.4f, macro-F1 %.4f, log-loss %.4f",
-                                encoderEvaluation.accuracy(),
-                                encoderEvaluation.macroF1(),
-                                encoderEvaluation.logLoss()));
+                        "test data",
+                        test.data().source()
+                                + " ("
+                                + test.data().examples().size()
+                                + " examples, "
+                                + test.data().labelCounts()
+                                + ")");
             }
+            facts.put(
+                    "split",
+                    String.format(
+                            Locale.ROOT,
+                            "%d train / %d validation / %d test",
+                            splits.train().size(),
+                            splits.validation().size(),
+                            splits.test().size()));
+            facts.put(
+                    "encoder",
+                    settings.encoder().manifest().name()
+                            + " "
+                            + settings.encoder().contentHash().substring(0, 12));
+            facts.put("pooling", chosen.id());
+            facts.put("max_seq_len", Integer.toString(settings.maxSeqLen()));
+            facts.put("truncation", settings.truncation().id());
+            facts.put("features", featureTime.toMillis() + " ms");
+            facts.put("head training", headTime.toMillis() + " ms");
+            if (fineTuned != null) {
+                facts.put("fine-tuning", fineTuned.time().toMillis() + " ms");
+            }
+            if (blend != null) {
+                facts.put("TF-IDF blended in", blend.describe());
+                if (blend.blends()) {
+                    facts.put(
+                            "BERT alone on the test set",
+                            String.format(
+                                    Locale.ROOT,
+                                    "accuracy %.4f, macro-F1 %.4f, log-loss %.4f",
+                                    encoderEvaluation.accuracy(),
+                                    encoderEvaluation.macroF1(),
+                                    encoderEvaluation.logLoss()));
+                }
+            }
+            training.forEach(
+                    (key, value) -> {
+                        if (!key.equals("bestEpoch")) { // the report shows "best epoch N of M"
+                            facts.put(key, value);
+                        }
+                    });
+            Files.writeString(
+                    dir.resolve(RunManifest.REPORT_FILE),
+                    HtmlReport.render(
+                            settings.model(),
+                            facts,
+                            result,
+                            evaluation,
+                            baseline,
+                            fineTuned == null
+                                    ? null
+                                    : new HtmlReport.FineTuned(
+                                            fineTuned.spec().layers(),
+                                            fineTuned.training(),
+                                            headEvaluation),
+                            tfidf),
+                    StandardCharsets.UTF_8);
         }
-        training.forEach(
-                (key, value) -> {
-                    if (!key.equals("bestEpoch")) { // the report shows "best epoch N of M"
-                        facts.put(key, value);
-                    }
-                });
-        Files.writeString(
-                dir.resolve(RunManifest.REPORT_FILE),
-                HtmlReport.render(
-                        settings.model(),
-                        facts,
-                        result,
-                        evaluation,
-                        baseline,
-                        fineTuned == null
-                                ? null
-                                : new HtmlReport.FineTuned(
-                                        fineTuned.spec().layers(),
-                                        fineTuned.training(),
-                                        headEvaluation),
-                        tfidf),
-                StandardCharsets.UTF_8);
-        return new Outcome(
-                dir,
-                chosen,
-                selection,
-                evaluation,
-                baseline,
-                result,
-                splits,
-                featureTime,
-                trainTime,
-                headEvaluation,
-                fineTuned,
-                encodedInputs,
-                tfidf,
-                encoderEvaluation,
-                blend);
     }
 
     /**
