@@ -52,16 +52,10 @@ final class TinyModels {
                 new ClassificationHead(
                         w, new float[] {0.1f, 0f, -0.1f}, List.of("ham", "spam", "phish"));
         return registry.publish(
-                new ModelDraft(
-                        name,
-                        encoderHash,
-                        pooling,
-                        TinyBertEncoder.MAX_SEQ_LEN,
-                        head,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null));
+                ModelDraft.builder(name, encoderHash)
+                        .pooling(pooling)
+                        .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
+                        .head(head)
+                        .build());
     }
 }

@@ -387,17 +387,11 @@ public final class PipelineBenchmark {
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (random.nextGaussian() * 0.1);
         }
-        return new ModelDraft(
-                "bench",
-                encoderHash,
-                Pooling.CLS,
-                MAX_LEN,
-                new ClassificationHead(w, new float[2], List.of("ham", "spam")),
-                null,
-                null,
-                null,
-                null,
-                null);
+        return ModelDraft.builder("bench", encoderHash)
+                .pooling(Pooling.CLS)
+                .maxSeqLen(MAX_LEN)
+                .head(new ClassificationHead(w, new float[2], List.of("ham", "spam")))
+                .build();
     }
 
     /**

@@ -281,17 +281,11 @@ public final class SoakBenchmark {
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (random.nextGaussian() * 0.1);
         }
-        return new ModelDraft(
-                "spam",
-                encoderHash,
-                Pooling.CLS,
-                64,
-                new ClassificationHead(w, new float[2], List.of("ham", "spam")),
-                null,
-                null,
-                null,
-                null,
-                null);
+        return ModelDraft.builder("spam", encoderHash)
+                .pooling(Pooling.CLS)
+                .maxSeqLen(64)
+                .head(new ClassificationHead(w, new float[2], List.of("ham", "spam")))
+                .build();
     }
 
     /** VmRSS of this process, from /proc. */

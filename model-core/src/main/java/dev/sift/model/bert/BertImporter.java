@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
@@ -158,22 +157,16 @@ public final class BertImporter {
             throw new IOException(
                     "The SavedModel has no assets/vocab.txt to build a tokenizer from");
         }
-        return new EncoderManifest(
-                EncoderManifest.KIND,
-                EncoderManifest.FORMAT_VERSION,
-                name,
-                source,
-                SAVED_MODEL_DIR,
-                List.of(TAG),
-                SIGNATURE,
-                new TensorNames("input_ids", "input_mask", "segment_ids", pooled, sequence),
-                hiddenSize,
-                maxSeqLen,
-                lowerCase,
-                TOKENIZER_FILE,
-                null,
-                null,
-                Instant.now().toString());
+        return EncoderManifest.builder(name, source)
+                .savedModel(
+                        SAVED_MODEL_DIR,
+                        List.of(TAG),
+                        SIGNATURE,
+                        new TensorNames("input_ids", "input_mask", "segment_ids", pooled, sequence))
+                .hiddenSize(hiddenSize)
+                .maxSeqLen(maxSeqLen)
+                .tokenizer(TOKENIZER_FILE, lowerCase)
+                .build();
     }
 
     /**

@@ -94,26 +94,7 @@ public final class EncoderBundle {
             throws IOException {
         var files = Digests.fileTree(staging, Manifests.FILE_NAME);
         String hash = Digests.contentHash(files);
-        EncoderManifest manifest =
-                new EncoderManifest(
-                        EncoderManifest.KIND,
-                        EncoderManifest.FORMAT_VERSION,
-                        draft.name(),
-                        draft.source(),
-                        draft.savedModelDir(),
-                        draft.tags(),
-                        draft.signature(),
-                        draft.tensors(),
-                        draft.hiddenSize(),
-                        draft.maxSeqLen(),
-                        draft.lowerCase(),
-                        draft.tokenizerFile(),
-                        files,
-                        hash,
-                        draft.createdAt(),
-                        draft.transformerLayers(),
-                        draft.attentionHeads(),
-                        draft.intermediateSize());
+        EncoderManifest manifest = draft.toBuilder().files(files, hash).build();
         Manifests.write(manifest, staging);
         Path target = root.resolve(hash);
         Files.createDirectories(root);

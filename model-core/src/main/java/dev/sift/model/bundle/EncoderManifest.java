@@ -55,25 +55,7 @@ public record EncoderManifest(
 
     /** This manifest reaching {@code length} tokens; everything else unchanged. */
     public EncoderManifest withMaxSeqLen(int length) {
-        return new EncoderManifest(
-                kind,
-                formatVersion,
-                name,
-                source,
-                savedModelDir,
-                tags,
-                signature,
-                tensors,
-                hiddenSize,
-                length,
-                lowerCase,
-                tokenizerFile,
-                files,
-                contentHash,
-                createdAt,
-                transformerLayers,
-                attentionHeads,
-                intermediateSize);
+        return toBuilder().maxSeqLen(length).build();
     }
 
     public EncoderManifest {
@@ -84,42 +66,134 @@ public record EncoderManifest(
         }
     }
 
-    /** A manifest without layer sizes: an encoder shaped like BERT-base. */
-    public EncoderManifest(
-            String kind,
-            int formatVersion,
-            String name,
-            String source,
-            String savedModelDir,
-            List<String> tags,
-            String signature,
-            TensorNames tensors,
-            int hiddenSize,
-            int maxSeqLen,
-            boolean lowerCase,
-            String tokenizerFile,
-            SortedMap<String, String> files,
-            String contentHash,
-            String createdAt) {
-        this(
-                kind,
-                formatVersion,
-                name,
-                source,
-                savedModelDir,
-                tags,
-                signature,
-                tensors,
-                hiddenSize,
-                maxSeqLen,
-                lowerCase,
-                tokenizerFile,
-                files,
-                contentHash,
-                createdAt,
-                null,
-                null,
-                null);
+    /**
+     * A draft manifest for {@link EncoderBundle#install}, which fills in {@code files} and {@code
+     * contentHash}:
+     *
+     * <pre>{@code
+     * EncoderManifest draft = EncoderManifest.builder("bert-base-uncased", source)
+     *         .savedModel("saved_model", List.of("serve"), "serving_default", tensors)
+     *         .hiddenSize(768)
+     *         .maxSeqLen(512)
+     *         .tokenizer("tokenizer.json", true)
+     *         .layers(12, 12, 3072)
+     *         .build();
+     * }</pre>
+     *
+     * Without {@link Builder#layers} the encoder is taken to be shaped like BERT-base.
+     */
+    public static Builder builder(String name, String source) {
+        return new Builder(name, source);
+    }
+
+    /** A builder holding every field of this manifest. */
+    public Builder toBuilder() {
+        Builder builder =
+                new Builder(name, source)
+                        .savedModel(savedModelDir, tags, signature, tensors)
+                        .hiddenSize(hiddenSize)
+                        .maxSeqLen(maxSeqLen)
+                        .tokenizer(tokenizerFile, lowerCase)
+                        .files(files, contentHash)
+                        .createdAt(createdAt);
+        builder.transformerLayers = transformerLayers;
+        builder.attentionHeads = attentionHeads;
+        builder.intermediateSize = intermediateSize;
+        return builder;
+    }
+
+    /** Builds an {@link EncoderManifest} of the current kind and format version. */
+    public static final class Builder {
+        private final String name;
+        private final String source;
+        private String savedModelDir;
+        private List<String> tags;
+        private String signature;
+        private TensorNames tensors;
+        private int hiddenSize;
+        private int maxSeqLen;
+        private String tokenizerFile;
+        private boolean lowerCase;
+        private SortedMap<String, String> files;
+        private String contentHash;
+        private String createdAt = java.time.Instant.now().toString();
+        private Integer transformerLayers;
+        private Integer attentionHeads;
+        private Integer intermediateSize;
+
+        private Builder(String name, String source) {
+            this.name = name;
+            this.source = source;
+        }
+
+        /** The SavedModel folder in the bundle, its tags, its serving signature and tensors. */
+        public Builder savedModel(
+                String dir, List<String> tags, String signature, TensorNames tensors) {
+            this.savedModelDir = dir;
+            this.tags = tags;
+            this.signature = signature;
+            this.tensors = tensors;
+            return this;
+        }
+
+        public Builder hiddenSize(int hiddenSize) {
+            this.hiddenSize = hiddenSize;
+            return this;
+        }
+
+        public Builder maxSeqLen(int maxSeqLen) {
+            this.maxSeqLen = maxSeqLen;
+            return this;
+        }
+
+        /** The HuggingFace {@code tokenizer.json} in the bundle, and whether it lower-cases. */
+        public Builder tokenizer(String file, boolean lowerCase) {
+            this.tokenizerFile = file;
+            this.lowerCase = lowerCase;
+            return this;
+        }
+
+        /** Every transformer layer's count and shape. */
+        public Builder layers(int transformerLayers, int attentionHeads, int intermediateSize) {
+            this.transformerLayers = transformerLayers;
+            this.attentionHeads = attentionHeads;
+            this.intermediateSize = intermediateSize;
+            return this;
+        }
+
+        /** What {@link EncoderBundle#install} computes: every file's hash, and theirs together. */
+        public Builder files(SortedMap<String, String> files, String contentHash) {
+            this.files = files;
+            this.contentHash = contentHash;
+            return this;
+        }
+
+        public Builder createdAt(String createdAt) {
+            this.createdAt = createdAt;
+            return this;
+        }
+
+        public EncoderManifest build() {
+            return new EncoderManifest(
+                    KIND,
+                    FORMAT_VERSION,
+                    name,
+                    source,
+                    savedModelDir,
+                    tags,
+                    signature,
+                    tensors,
+                    hiddenSize,
+                    maxSeqLen,
+                    lowerCase,
+                    tokenizerFile,
+                    files,
+                    contentHash,
+                    createdAt,
+                    transformerLayers,
+                    attentionHeads,
+                    intermediateSize);
+        }
     }
 
     /**

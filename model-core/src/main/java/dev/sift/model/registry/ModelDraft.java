@@ -119,34 +119,6 @@ public record ModelDraft(
         }
     }
 
-    /** A head-only draft, as before fine-tuning existed. */
-    public ModelDraft(
-            String name,
-            String encoderHash,
-            Pooling pooling,
-            int maxSeqLen,
-            ClassificationHead head,
-            Map<String, Double> metrics,
-            Long parentVersion,
-            String trainingDataHash,
-            Map<String, String> training,
-            Map<String, Path> attachments) {
-        this(
-                name,
-                encoderHash,
-                pooling,
-                maxSeqLen,
-                Objects.requireNonNull(head, "head"),
-                null,
-                metrics,
-                parentVersion,
-                trainingDataHash,
-                training,
-                attachments,
-                Truncation.HEAD,
-                null);
-    }
-
     public boolean isFineTuned() {
         return top != null;
     }

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,24 +46,16 @@ class EncoderBundleTest {
     }
 
     private static EncoderManifest draft(int maxSeqLen) {
-        return new EncoderManifest(
-                EncoderManifest.KIND,
-                EncoderManifest.FORMAT_VERSION,
-                "test-encoder",
-                "built by a test",
-                "saved_model",
-                List.of("serve"),
-                "serving_default",
-                TensorNames.bertDefaults(),
-                32,
-                maxSeqLen,
-                true,
-                "tokenizer.json",
-                null,
-                null,
-                Instant.now().toString(),
-                3,
-                4,
-                64);
+        return EncoderManifest.builder("test-encoder", "built by a test")
+                .savedModel(
+                        "saved_model",
+                        List.of("serve"),
+                        "serving_default",
+                        TensorNames.bertDefaults())
+                .hiddenSize(32)
+                .maxSeqLen(maxSeqLen)
+                .tokenizer("tokenizer.json", true)
+                .layers(3, 4, 64)
+                .build();
     }
 }

@@ -173,8 +173,11 @@ class ModelRegistryTest {
         ClassificationHead wide =
                 new ClassificationHead(new float[2 * 100], new float[2], List.of("a", "b"));
         ModelDraft draft =
-                new ModelDraft(
-                        "spam", encoderHash, Pooling.CLS, 64, wide, null, null, null, null, null);
+                ModelDraft.builder("spam", encoderHash)
+                        .pooling(Pooling.CLS)
+                        .maxSeqLen(64)
+                        .head(wide)
+                        .build();
 
         assertThatThrownBy(() -> registry.publish(draft))
                 .hasMessageContaining(
@@ -184,17 +187,11 @@ class ModelRegistryTest {
     @Test
     void refusesAnUnknownEncoderAndABadName() {
         ModelDraft unknown =
-                new ModelDraft(
-                        "spam",
-                        "ff".repeat(32),
-                        Pooling.CLS,
-                        64,
-                        head(0),
-                        null,
-                        null,
-                        null,
-                        null,
-                        null);
+                ModelDraft.builder("spam", "ff".repeat(32))
+                        .pooling(Pooling.CLS)
+                        .maxSeqLen(64)
+                        .head(head(0))
+                        .build();
         assertThatThrownBy(() -> registry.publish(unknown))
                 .isInstanceOf(BundleException.class)
                 .hasMessageContaining("is not in the registry");
@@ -215,17 +212,14 @@ class ModelRegistryTest {
     }
 
     private ModelDraft draft(String name, float bias) {
-        return new ModelDraft(
-                name,
-                encoderHash,
-                Pooling.CLS,
-                64,
-                head(bias),
-                Map.of("accuracy", 0.9),
-                null,
-                "abc",
-                Map.of("seed", "1"),
-                null);
+        return ModelDraft.builder(name, encoderHash)
+                .pooling(Pooling.CLS)
+                .maxSeqLen(64)
+                .head(head(bias))
+                .metrics(Map.of("accuracy", 0.9))
+                .trainingDataHash("abc")
+                .training(Map.of("seed", "1"))
+                .build();
     }
 
     private static ClassificationHead head(float bias) {

@@ -96,25 +96,19 @@ public final class TinyBertEncoder {
             Files.write(vocabFile, vocab, StandardCharsets.UTF_8);
             TokenizerJson.write(vocabFile, true, staging.resolve("tokenizer.json"));
             EncoderManifest draft =
-                    new EncoderManifest(
-                            EncoderManifest.KIND,
-                            EncoderManifest.FORMAT_VERSION,
-                            "tiny-bert-test",
-                            "built by " + TinyBertEncoder.class.getName(),
-                            "saved_model",
-                            List.of("serve"),
-                            "serving_default",
-                            TensorNames.bertDefaults(),
-                            HIDDEN_SIZE,
-                            MAX_SEQ_LEN,
-                            true,
-                            "tokenizer.json",
-                            null,
-                            null,
-                            Instant.EPOCH.toString(),
-                            LAYERS,
-                            HEADS,
-                            INTERMEDIATE_SIZE);
+                    EncoderManifest.builder(
+                                    "tiny-bert-test", "built by " + TinyBertEncoder.class.getName())
+                            .savedModel(
+                                    "saved_model",
+                                    List.of("serve"),
+                                    "serving_default",
+                                    TensorNames.bertDefaults())
+                            .hiddenSize(HIDDEN_SIZE)
+                            .maxSeqLen(MAX_SEQ_LEN)
+                            .tokenizer("tokenizer.json", true)
+                            .createdAt(Instant.EPOCH.toString())
+                            .layers(LAYERS, HEADS, INTERMEDIATE_SIZE)
+                            .build();
             return EncoderBundle.install(staging, draft, encodersRoot);
         } finally {
             Directories.deleteRecursively(staging);

@@ -120,19 +120,14 @@ class AnnouncerTest {
     }
 
     private static ModelDraft draft(String encoderHash) {
-        return new ModelDraft(
-                "spam",
-                encoderHash,
-                Pooling.CLS,
-                64,
-                new ClassificationHead(
-                        new float[TinyBertEncoder.HIDDEN_SIZE * 2],
-                        new float[2],
-                        List.of("ham", "spam")),
-                null,
-                null,
-                null,
-                null,
-                null);
+        return ModelDraft.builder("spam", encoderHash)
+                .pooling(Pooling.CLS)
+                .maxSeqLen(64)
+                .head(
+                        new ClassificationHead(
+                                new float[TinyBertEncoder.HIDDEN_SIZE * 2],
+                                new float[2],
+                                List.of("ham", "spam")))
+                .build();
     }
 }

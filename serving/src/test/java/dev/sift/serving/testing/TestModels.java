@@ -132,17 +132,11 @@ public final class TestModels {
         ClassificationHead head =
                 new ClassificationHead(w, new float[] {0.1f, -0.1f}, List.of("ham", "spam"));
         return registry.publish(
-                new ModelDraft(
-                        name,
-                        encoderHash,
-                        pooling,
-                        TinyBertEncoder.MAX_SEQ_LEN,
-                        head,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null));
+                ModelDraft.builder(name, encoderHash)
+                        .pooling(pooling)
+                        .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
+                        .head(head)
+                        .build());
     }
 
     public static ModelAnnouncement announcement(ModelBundle bundle, ModelAction action) {

@@ -269,16 +269,10 @@ public final class SqlBenchmark {
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (random.nextGaussian() * 0.1);
         }
-        return new ModelDraft(
-                "bench",
-                encoder.contentHash(),
-                Pooling.CLS,
-                Math.min(128, encoder.manifest().maxSeqLen()),
-                new ClassificationHead(w, new float[2], List.of("ham", "spam")),
-                null,
-                null,
-                null,
-                null,
-                null);
+        return ModelDraft.builder("bench", encoder.contentHash())
+                .pooling(Pooling.CLS)
+                .maxSeqLen(Math.min(128, encoder.manifest().maxSeqLen()))
+                .head(new ClassificationHead(w, new float[2], List.of("ham", "spam")))
+                .build();
     }
 }

@@ -59,17 +59,13 @@ class ExampleSqlITCase {
         }
         ModelBundle published =
                 registry.publish(
-                        new ModelDraft(
-                                "spam",
-                                encoder,
-                                Pooling.CLS,
-                                TinyBertEncoder.MAX_SEQ_LEN,
-                                new ClassificationHead(w, new float[2], List.of("ham", "spam")),
-                                null,
-                                null,
-                                null,
-                                null,
-                                null));
+                        ModelDraft.builder("spam", encoder)
+                                .pooling(Pooling.CLS)
+                                .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
+                                .head(
+                                        new ClassificationHead(
+                                                w, new float[2], List.of("ham", "spam")))
+                                .build());
         // As the demo leaves it: the version announced (recorded in the registry).
         Announcer.record(
                 registry, Announcer.announcement(registry, published, ModelAction.ACTIVATE, null));
