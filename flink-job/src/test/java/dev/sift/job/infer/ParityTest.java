@@ -20,6 +20,7 @@ import dev.sift.serving.testing.TestModels;
 import dev.sift.trainer.baseline.TfidfBaseline;
 import dev.sift.trainer.cli.SiftTrainer;
 import dev.sift.trainer.data.Example;
+import dev.sift.trainer.eval.Evaluation;
 import dev.sift.trainer.features.FeatureExtractor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -155,9 +156,12 @@ class ParityTest {
                         org.assertj.core.data.Offset.offset(1e-4f));
     }
 
-    /** {@code sift-trainer predict} answers as the job does, within 1e-6, on BERT-base. */
+    /**
+     * {@code sift-trainer predict} answers as the job does, within 1e-6, on BERT-base, and {@code
+     * evaluate}'s figures are those of the job's answers.
+     */
     @Test
-    void trainerPredictAnswersAsTheJobDoes() throws Exception {
+    void trainerPredictAndEvaluateAnswerAsTheJobDoes() throws Exception {
         ModelRegistry registry = RealBert.registryAt(dir.resolve("registry"));
         ModelBundle model = registry.publish(draft(Pooling.CLS, 128, Truncation.HEAD));
         registry.recordAnnouncement(
@@ -190,8 +194,52 @@ class ParityTest {
                         out.toString());
 
         assertThat(exit).isZero();
-        TrainerCommandsTest.assertSameAnswers(
-                TrainerCommandsTest.read(out), JobAnswers.of(registry.root(), requests));
+        List<ClassificationResult> job = JobAnswers.of(registry.root(), requests);
+        TrainerCommandsTest.assertSameAnswers(TrainerCommandsTest.read(out), job);
+
+        List<String> labels = model.manifest().labels();
+        List<String> labeled = new ArrayList<>();
+        int[] y = new int[TEXTS.size()];
+        float[][] p = new float[TEXTS.size()][];
+        for (int i = 0; i < TEXTS.size(); i++) {
+            y[i] = i % labels.size();
+            labeled.add(
+                    new ObjectMapper()
+                            .createObjectNode()
+                            .put("text", TEXTS.get(i))
+                            .put("label", labels.get(y[i]))
+                            .toString());
+            p[i] = new float[labels.size()];
+            for (int j = 0; j < labels.size(); j++) {
+                p[i][j] = job.get(i).getProbabilities().get(j).getProbability();
+            }
+        }
+        Path data = Files.write(dir.resolve("labeled.jsonl"), labeled);
+        Path evaluated = dir.resolve("evaluation");
+        assertThat(
+                        SiftTrainer.run(
+                                "evaluate",
+                                "--registry",
+                                registry.root().toString(),
+                                "--model",
+                                model.name(),
+                                "--data",
+                                data.toString(),
+                                "--out",
+                                evaluated.toString()))
+                .isZero();
+        var written =
+                new ObjectMapper()
+                        .readTree(evaluated.resolve("evaluation.json").toFile())
+                        .path("metrics");
+        Evaluation.of(labels, p, y, null)
+                .asMetrics()
+                .forEach(
+                        (metric, value) ->
+                                assertThat(written.path(metric).asDouble(Double.NaN))
+                                        .as(metric)
+                                        .isCloseTo(
+                                                value, org.assertj.core.data.Offset.offset(1e-6)));
     }
 
     /**
