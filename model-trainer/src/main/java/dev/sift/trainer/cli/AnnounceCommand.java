@@ -22,12 +22,7 @@ import picocli.CommandLine.Option;
                         + " model-announcement topic.")
 final class AnnounceCommand implements Callable<Integer> {
 
-    // Not mixinStandardHelpOptions: its -V/--version would take the name --version needs here.
-    @Option(
-            names = {"-h", "--help"},
-            usageHelp = true,
-            description = "Show this help message.")
-    boolean help;
+    @Mixin HelpOption help;
 
     @Mixin RegistryOption registry;
 

@@ -9,7 +9,6 @@ import dev.sift.schemas.LabelProbability;
 import dev.sift.serving.classify.BatchClassifier;
 import dev.sift.serving.models.LoadedModel;
 import dev.sift.serving.request.ClassifyRequest;
-import dev.sift.trainer.data.Columns;
 import dev.sift.trainer.data.Dataset;
 import dev.sift.trainer.data.DatasetReader;
 import dev.sift.trainer.data.Example;
@@ -46,12 +45,7 @@ final class EvaluateCommand implements Callable<Integer> {
     /** The file {@code --out} gets beside {@code report.html}. */
     static final String EVALUATION_FILE = "evaluation.json";
 
-    // Not mixinStandardHelpOptions: its -V/--version would take the name --version needs here.
-    @Option(
-            names = {"-h", "--help"},
-            usageHelp = true,
-            description = "Show this help message.")
-    boolean help;
+    @Mixin HelpOption help;
 
     @Mixin ServedVersionOptions served;
 
@@ -61,23 +55,7 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "Labeled JSONL, CSV, TSV or Avro file.")
     Path data;
 
-    @Option(
-            names = "--text-column",
-            defaultValue = "text",
-            description = "Text column or field (default ${DEFAULT-VALUE}).")
-    String textColumn;
-
-    @Option(
-            names = "--text-b-column",
-            defaultValue = "text_b",
-            description = "Second text of a pair (default ${DEFAULT-VALUE}).")
-    String textBColumn;
-
-    @Option(
-            names = "--label-column",
-            defaultValue = "label",
-            description = "Label column or field (default ${DEFAULT-VALUE}).")
-    String labelColumn;
+    @Mixin ColumnOptions columns;
 
     @Option(
             names = "--out",
@@ -86,9 +64,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Dataset dataset =
-                new DatasetReader(new Columns(textColumn, textBColumn, labelColumn), 0.5)
-                        .read(data);
+        Dataset dataset = new DatasetReader(columns.columns(), 0.5).read(data);
         if (!dataset.badRows().isEmpty()) {
             System.err.printf(
                     "%s: %d rows skipped, first %s%n",

@@ -44,12 +44,7 @@ final class PredictCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    // Not mixinStandardHelpOptions: its -V/--version would take the name --version needs here.
-    @Option(
-            names = {"-h", "--help"},
-            usageHelp = true,
-            description = "Show this help message.")
-    boolean help;
+    @Mixin HelpOption help;
 
     @Mixin ServedVersionOptions served;
 

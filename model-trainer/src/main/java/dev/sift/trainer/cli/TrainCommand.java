@@ -5,7 +5,6 @@ import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.tokenize.Truncation;
-import dev.sift.trainer.data.Columns;
 import dev.sift.trainer.data.Dataset;
 import dev.sift.trainer.data.DatasetReader;
 import dev.sift.trainer.eval.Evaluation;
@@ -87,23 +86,7 @@ final class TrainCommand implements Callable<Integer> {
                             + " longest-first.")
     Truncation truncation;
 
-    @Option(
-            names = "--text-column",
-            defaultValue = "text",
-            description = "Text column or field (default ${DEFAULT-VALUE}).")
-    String textColumn;
-
-    @Option(
-            names = "--text-b-column",
-            defaultValue = "text_b",
-            description = "Second text of a pair (default ${DEFAULT-VALUE}).")
-    String textBColumn;
-
-    @Option(
-            names = "--label-column",
-            defaultValue = "label",
-            description = "Label column or field (default ${DEFAULT-VALUE}).")
-    String labelColumn;
+    @Mixin ColumnOptions columns;
 
     @Option(
             names = "--test",
@@ -238,8 +221,7 @@ final class TrainCommand implements Callable<Integer> {
         ModelRegistry models = registry.open();
         ModelRegistry.checkName(model);
         EncoderBundle bundle = resolveEncoder(models, encoder);
-        DatasetReader reader =
-                new DatasetReader(new Columns(textColumn, textBColumn, labelColumn), 0.5);
+        DatasetReader reader = new DatasetReader(columns.columns(), 0.5);
         Dataset dataset = reader.read(data);
         report(data, dataset);
         Training.TestSet test = null;

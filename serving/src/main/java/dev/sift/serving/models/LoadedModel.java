@@ -55,8 +55,10 @@ public final class LoadedModel implements AutoCloseable {
         this.ngrams = ngramsLease == null ? null : ngramsLease.value();
     }
 
-    /** The n-gram model of a blended version, shared by every loader of it in this JVM. */
-    /** Whose n-gram model this is, for the test that checks one JVM shares it. */
+    /**
+     * The n-gram model of a blended version, shared by every loader of it in this JVM; only the
+     * test of that sharing reads it, through package access.
+     */
     NgramClassifier ngrams() {
         return ngrams;
     }
