@@ -1,12 +1,12 @@
 package dev.sift.trainer.corpus;
 
+import dev.sift.model.bundle.Directories;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -76,7 +76,7 @@ public final class DebianPackage {
         }
         Path dpkgDeb = tool("dpkg-deb", "unpacking " + deb.getFileName());
         Path partial = target.resolveSibling(target.getFileName() + ".partial");
-        deleteTree(partial);
+        Directories.deleteRecursively(partial);
         Files.createDirectories(partial);
         run(
                 partial,
@@ -86,17 +86,6 @@ public final class DebianPackage {
                 partial.toAbsolutePath().toString());
         Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
         return target;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     private static Optional<Path> findDeb(Path folder, String name) throws IOException {

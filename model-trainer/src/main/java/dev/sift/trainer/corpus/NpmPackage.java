@@ -1,5 +1,6 @@
 package dev.sift.trainer.corpus;
 
+import dev.sift.model.bundle.Directories;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -13,8 +14,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -137,8 +136,8 @@ public final class NpmPackage {
      */
     static void untar(Path tarball, Path target) throws IOException {
         Path partial = target.resolveSibling(target.getFileName() + ".partial");
-        deleteTree(partial);
-        deleteTree(target);
+        Directories.deleteRecursively(partial);
+        Directories.deleteRecursively(target);
         Files.createDirectories(partial);
         Path root = partial.toAbsolutePath().normalize();
         try (TarArchiveInputStream tar =
@@ -162,16 +161,5 @@ public final class NpmPackage {
             }
         }
         Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }
