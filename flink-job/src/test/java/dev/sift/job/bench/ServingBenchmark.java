@@ -7,6 +7,7 @@ import dev.sift.job.infer.InferenceSettings;
 import dev.sift.model.bench.BenchEnvironment;
 import dev.sift.model.bundle.Directories;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.LayerShape;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.SharedEncoders;
@@ -101,7 +102,7 @@ public final class ServingBenchmark {
         TopWeights topB;
         try (SavedModelBundle saved =
                 SavedModelBundle.load(bert.savedModelDir().toString(), "serve")) {
-            TopSpec spec = TopSpec.bertBaseTop(TOP_LAYERS, Pooling.CLS, 2);
+            TopSpec spec = TopSpec.top(LayerShape.BERT_BASE, 12, TOP_LAYERS, Pooling.CLS, 2);
             topA = top(saved, spec, 1);
             topB = top(saved, spec, 2);
         }

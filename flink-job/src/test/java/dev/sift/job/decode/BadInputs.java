@@ -42,12 +42,7 @@ public final class BadInputs {
      * Built for limits of 1,000 bytes of text, 64 id characters, 1,000 bytes of attributes and 4
      * models.
      */
-    public static final RequestLimits LIMITS =
-            RequestLimits.DEFAULTS
-                    .withMaxTextBytes(1_000)
-                    .withMaxIdLength(64)
-                    .withMaxAttributesBytes(1_000)
-                    .withMaxModels(4);
+    public static final RequestLimits LIMITS = new RequestLimits(1_000, 64, 1_000, 4);
 
     public static List<Case> all() {
         List<Case> cases = new ArrayList<>();

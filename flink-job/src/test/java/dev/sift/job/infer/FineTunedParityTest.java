@@ -61,7 +61,13 @@ class FineTunedParityTest {
     void jobProbabilitiesEqualTheTopModelsOnBertBase() throws Exception {
         EncoderBundle encoder = RealBert.bundle();
         ModelRegistry registry = RealBert.registryAt(dir.resolve("registry"));
-        TopSpec spec = TopSpec.encoderTop(encoder.manifest(), 2, Pooling.POOLER, 2);
+        TopSpec spec =
+                TopSpec.top(
+                        encoder.manifest().layerShape(),
+                        encoder.manifest().transformerLayers(),
+                        2,
+                        Pooling.POOLER,
+                        2);
         Random random = new Random(7);
         float[] kernel = new float[768 * 2];
         for (int i = 0; i < kernel.length; i++) {

@@ -1,7 +1,6 @@
 package dev.sift.model.encode;
 
 import ai.djl.tensorflow.engine.javacpp.JavacppUtils;
-import java.util.Arrays;
 import java.util.Locale;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.RewriterConfig;
@@ -10,7 +9,7 @@ import org.tensorflow.proto.RewriterConfig;
  * The arithmetic an encoder's forward pass runs in.
  *
  * <pre>{@code
- * Encoder encoder = TensorFlowEncoder.load(bundle, EncoderPrecision.of("bfloat16").sessionConfig());
+ * Encoder encoder = TensorFlowEncoder.load(bundle, EncoderPrecision.BFLOAT16.sessionConfig());
  * }</pre>
  *
  * <p>{@link #BFLOAT16} turns on Grappler's oneDNN auto mixed precision: TensorFlow rewrites the
@@ -32,20 +31,6 @@ public enum EncoderPrecision {
     @Override
     public String toString() {
         return id();
-    }
-
-    /** The precision named {@code id} ({@code float32} or {@code bfloat16}). */
-    public static EncoderPrecision of(String id) {
-        for (EncoderPrecision precision : values()) {
-            if (precision.id().equals(id)) {
-                return precision;
-            }
-        }
-        throw new IllegalArgumentException(
-                "Unknown encoder precision '"
-                        + id
-                        + "'; expected one of "
-                        + Arrays.stream(values()).map(EncoderPrecision::id).toList());
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.sift.model.finetune;
 
-import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.bundle.LayerShape;
 import dev.sift.model.bundle.Pooling;
 import java.util.Collections;
@@ -44,22 +43,6 @@ public record TopSpec(LayerShape shape, int firstLayer, int layers, Pooling pool
         if (labels < 2) {
             throw new IllegalArgumentException("A head needs at least 2 labels, not " + labels);
         }
-    }
-
-    /** The top {@code layers} of a BERT-base encoder with 12 layers. */
-    public static TopSpec bertBaseTop(int layers, Pooling pooling, int labels) {
-        return new TopSpec(LayerShape.BERT_BASE, 12 - layers, layers, pooling, labels);
-    }
-
-    /**
-     * The top {@code layers} of {@code encoder}, shaped as its manifest says: the trunk is its
-     * bottom {@code transformerLayers - layers} layers.
-     *
-     * @throws IllegalArgumentException when the encoder has no more than {@code layers} layers
-     */
-    public static TopSpec encoderTop(
-            EncoderManifest encoder, int layers, Pooling pooling, int labels) {
-        return top(encoder.layerShape(), encoder.transformerLayers(), layers, pooling, labels);
     }
 
     /**

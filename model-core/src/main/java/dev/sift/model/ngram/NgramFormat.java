@@ -7,7 +7,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -86,10 +85,6 @@ public final class NgramFormat {
         } catch (BundleException e) {
             throw new BundleException(file.getFileName() + ": " + e.getMessage(), e);
         }
-    }
-
-    public static NgramClassifier read(InputStream stream) throws IOException {
-        return fromBytes(stream.readAllBytes());
     }
 
     /**

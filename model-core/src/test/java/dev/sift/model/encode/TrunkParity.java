@@ -31,7 +31,13 @@ final class TrunkParity {
                 encoder.encode(batch, EnumSet.of(Pooling.CLS, Pooling.POOLER), trunk);
         int d = encoder.manifest().hiddenSize();
         int topLayers = encoder.manifest().transformerLayers() - trunk;
-        TopSpec spec = TopSpec.encoderTop(encoder.manifest(), topLayers, Pooling.POOLER, 2);
+        TopSpec spec =
+                TopSpec.top(
+                        encoder.manifest().layerShape(),
+                        encoder.manifest().transformerLayers(),
+                        topLayers,
+                        Pooling.POOLER,
+                        2);
         int[] lengths = new int[batch.size()];
         for (int b = 0; b < lengths.length; b++) {
             lengths[b] = batch.length(b);

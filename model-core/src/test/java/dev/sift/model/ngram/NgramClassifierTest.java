@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.sift.model.bundle.BundleException;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -61,7 +60,7 @@ class NgramClassifierTest {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             NgramFormat.write(model, bytes);
 
-            NgramClassifier read = NgramFormat.read(new ByteArrayInputStream(bytes.toByteArray()));
+            NgramClassifier read = NgramFormat.fromBytes(bytes.toByteArray());
 
             for (String text : TestNgrams.TEXTS) {
                 assertThat(read.probabilities(text)).containsExactly(model.probabilities(text));
@@ -111,7 +110,7 @@ class NgramClassifierTest {
     }
 
     private static void assertRefused(byte[] bytes, String message) {
-        assertThatThrownBy(() -> NgramFormat.read(new ByteArrayInputStream(bytes)))
+        assertThatThrownBy(() -> NgramFormat.fromBytes(bytes))
                 .isInstanceOf(BundleException.class)
                 .hasMessageContaining(message);
     }

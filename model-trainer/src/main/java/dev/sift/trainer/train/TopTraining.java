@@ -72,7 +72,7 @@ public final class TopTraining {
             PrintStream progress)
             throws IOException {
         int k = options.topLayers();
-        TopSpec spec = new TopSpec(shape, encoderLayers - k, k, pooling, labels.size());
+        TopSpec spec = TopSpec.top(shape, encoderLayers, k, pooling, labels.size());
         HeadTrainer.Result startHead =
                 HeadTrainer.trainOnRawVectors(
                         trainVectors,

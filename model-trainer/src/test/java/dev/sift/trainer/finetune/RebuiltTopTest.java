@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.sift.model.bundle.EasyBertNames;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.LayerShape;
 import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.finetune.FloatTensors;
@@ -95,7 +96,7 @@ class RebuiltTopTest {
     @ParameterizedTest(name = "top {0} layer(s)")
     @ValueSource(ints = {1, 2})
     void rebuiltTopReproducesTheEncoder(int layers) {
-        TopSpec spec = TopSpec.bertBaseTop(layers, Pooling.POOLER, 2);
+        TopSpec spec = TopSpec.top(LayerShape.BERT_BASE, 12, layers, Pooling.POOLER, 2);
         int size = ids.length;
         int length = ids[0].length;
         float[] trunk;

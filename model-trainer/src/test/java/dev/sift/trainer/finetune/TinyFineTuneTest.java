@@ -41,7 +41,13 @@ class TinyFineTuneTest {
             names = {"CLS", "POOLER"})
     void trainingTheTopLayerOnTrunkOutputsLowersTheLoss(Pooling pooling) throws Exception {
         EncoderBundle bundle = TinyBertEncoder.bundle();
-        TopSpec spec = TopSpec.encoderTop(bundle.manifest(), 1, pooling, 2);
+        TopSpec spec =
+                TopSpec.top(
+                        bundle.manifest().layerShape(),
+                        bundle.manifest().transformerLayers(),
+                        1,
+                        pooling,
+                        2);
         TopBatch batch;
         try (Encoder encoder = TensorFlowEncoder.load(bundle);
                 BertTokenizer tokenizer =

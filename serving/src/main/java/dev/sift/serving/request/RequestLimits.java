@@ -7,7 +7,7 @@ import java.io.Serializable;
  * echoes is bounded, so no accepted request can make a result too large for Kafka:
  *
  * <pre>{@code
- * RequestLimits limits = RequestLimits.DEFAULTS.withMaxTextBytes(10_000);
+ * RequestLimits limits = new RequestLimits(10_000, 256, 16 * 1024, 16);
  * }</pre>
  *
  * @param maxTextBytes UTF-8 bytes of text (both halves of a pair together)
@@ -34,22 +34,6 @@ public record RequestLimits(
         requireAtLeast(1, maxIdLength, "maxIdLength");
         requireAtLeast(0, maxAttributesBytes, "maxAttributesBytes");
         requireAtLeast(1, maxModels, "maxModels");
-    }
-
-    public RequestLimits withMaxTextBytes(int bytes) {
-        return new RequestLimits(bytes, maxIdLength, maxAttributesBytes, maxModels);
-    }
-
-    public RequestLimits withMaxIdLength(int length) {
-        return new RequestLimits(maxTextBytes, length, maxAttributesBytes, maxModels);
-    }
-
-    public RequestLimits withMaxAttributesBytes(int bytes) {
-        return new RequestLimits(maxTextBytes, maxIdLength, bytes, maxModels);
-    }
-
-    public RequestLimits withMaxModels(int models) {
-        return new RequestLimits(maxTextBytes, maxIdLength, maxAttributesBytes, models);
     }
 
     private static void requireAtLeast(int least, int value, String limit) {

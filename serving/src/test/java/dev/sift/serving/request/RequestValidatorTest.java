@@ -19,12 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class RequestValidatorTest {
 
     private final RequestValidator validator =
-            new RequestValidator(
-                    RequestLimits.DEFAULTS
-                            .withMaxTextBytes(50)
-                            .withMaxIdLength(16)
-                            .withMaxAttributesBytes(20)
-                            .withMaxModels(2));
+            new RequestValidator(new RequestLimits(50, 16, 20, 2));
     private final RequestCodec codec = new RequestCodec();
 
     @Test

@@ -77,7 +77,7 @@ public final class TestModels {
             throws IOException {
         EncoderBundle encoder = registry.encoder(encoderHash);
         EncoderManifest m = encoder.manifest();
-        TopSpec spec = TopSpec.encoderTop(m, topLayers, pooling, 2);
+        TopSpec spec = TopSpec.top(m.layerShape(), m.transformerLayers(), topLayers, pooling, 2);
         Random random = new Random(seed);
         float[] kernel = new float[m.hiddenSize() * 2];
         for (int i = 0; i < kernel.length; i++) {
