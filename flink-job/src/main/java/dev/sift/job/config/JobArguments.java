@@ -181,8 +181,19 @@ public final class JobArguments {
         return previous[b.length()];
     }
 
+    /**
+     * An option's first sentence and its default, a line or two each; the rest of its description
+     * is in {@link SiftOptions}, and docs/job.md explains the options by topic.
+     */
     private static String describe(ConfigOption<?> option) {
         String text = SiftOptions.describe(option);
-        return option.hasDefaultValue() ? text + " Default: " + option.defaultValue() + "." : text;
+        int end = text.indexOf(". ");
+        String first = end < 0 ? text : text.substring(0, end + 1);
+        if (option.hasDefaultValue()) {
+            return first + " Default: " + option.defaultValue() + ".";
+        }
+        return text.contains("Required.") && !first.contains("Required.")
+                ? first + " Required."
+                : first;
     }
 }
