@@ -58,6 +58,14 @@ class SiftJobTest {
     }
 
     @Test
+    void aFlagGivenTwiceKeepsTheLastAsScriptsThatAppendOverridesExpect() throws Exception {
+        Configuration config =
+                SiftJob.parseArgs("--sift.batch.max-size=8", "--sift.batch.max-size", "16");
+
+        assertThat(config.get(SiftOptions.MAX_BATCH_SIZE)).isEqualTo(16);
+    }
+
+    @Test
     void anUnknownKeyInTheConfigFileIsNamedWithTheFile(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("sift.properties"), "sift.batch.size=3\n");
 

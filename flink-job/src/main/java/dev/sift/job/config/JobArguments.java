@@ -89,7 +89,7 @@ public final class JobArguments {
             }
         }
         for (OptionSpec option : parsed.matchedOptions()) {
-            if (!option.longestName().equals(CONFIG)) {
+            if (!option.longestName().equals(CONFIG) && !option.usageHelp()) {
                 values.put(option.longestName().substring(2), option.getValue());
             }
         }
@@ -144,7 +144,10 @@ public final class JobArguments {
                             .description(describe(option))
                             .build());
         }
-        return new CommandLine(spec).setAbbreviatedOptionsAllowed(false);
+        // A flag given twice keeps the last, as before picocli: scripts append their overrides.
+        return new CommandLine(spec)
+                .setAbbreviatedOptionsAllowed(false)
+                .setOverwrittenOptionsAllowed(true);
     }
 
     private static List<String> validKeys() {

@@ -14,6 +14,7 @@ import dev.sift.trainer.data.DatasetReader;
 import dev.sift.trainer.data.Example;
 import dev.sift.trainer.eval.Evaluation;
 import dev.sift.trainer.train.HtmlReport;
+import dev.sift.trainer.train.Training;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,10 +78,7 @@ final class EvaluateCommand implements Callable<Integer> {
             requireKnownLabels(examples, labels, model);
             float[][] answers = answers(model, examples);
             int[] y = examples.stream().mapToInt(e -> labels.indexOf(e.label())).toArray();
-            List<String> groups =
-                    examples.stream()
-                            .map(e -> e.attributes().getOrDefault("group", e.label()))
-                            .toList();
+            List<String> groups = Training.groups(examples);
             Evaluation evaluation = Evaluation.of(labels, answers, y, groups);
             HtmlReport.TfidfColumn ngrams = ngramsAlone(version.bundle(), examples, y, groups);
             print(model, examples.size(), evaluation, ngrams);
@@ -92,7 +90,7 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     /** Each example's label probabilities, as the job answers its request. */
-    static float[][] answers(LoadedModel model, List<Example> examples) {
+    private static float[][] answers(LoadedModel model, List<Example> examples) {
         long now = System.currentTimeMillis();
         List<ClassifyRequest> requests = new ArrayList<>(examples.size());
         for (int i = 0; i < examples.size(); i++) {

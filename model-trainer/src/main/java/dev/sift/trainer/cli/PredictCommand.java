@@ -44,6 +44,9 @@ final class PredictCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Requests read before they are classified and written: a large file streams through. */
+    private static final int CHUNK = 1024;
+
     @Mixin HelpOption help;
 
     @Mixin ServedVersionOptions served;
@@ -65,54 +68,39 @@ final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RequestValidator validator = new RequestValidator(RequestLimits.DEFAULTS);
-        List<ClassifyRequest> requests = new ArrayList<>();
-        int refused = 0;
-        long line = 0;
-        try (BufferedReader reader = open()) {
-            for (String text = reader.readLine(); text != null; text = reader.readLine()) {
-                line++;
-                if (text.isBlank()) {
-                    continue;
-                }
-                byte[] value =
-                        plain ? plainRequest(line, text) : text.getBytes(StandardCharsets.UTF_8);
-                RawRecord raw =
-                        new RawRecord(input, 0, line, System.currentTimeMillis(), null, value);
-                try {
-                    requests.add(validator.validate(raw));
-                } catch (RecordDecodingException e) {
-                    System.err.printf("line %d: %s: %s%n", line, e.code(), e.getMessage());
-                    refused++;
-                }
-            }
-        }
+        BatchClassifier classifier =
+                new BatchClassifier(
+                        BatchClassifier.DEFAULT_MAX_BATCH_SIZE,
+                        BatchClassifier.DEFAULT_MAX_BATCH_TOKENS);
         PrintStream out =
                 output == null
                         ? System.out
                         : new PrintStream(
                                 Files.newOutputStream(output), false, StandardCharsets.UTF_8);
-        try (ServedVersionOptions.Served version = served.load()) {
+        int refused = 0;
+        try (ServedVersionOptions.Served version = served.load();
+                BufferedReader reader = open()) {
             LoadedModel model = version.model();
-            BatchClassifier classifier =
-                    new BatchClassifier(
-                            BatchClassifier.DEFAULT_MAX_BATCH_SIZE,
-                            BatchClassifier.DEFAULT_MAX_BATCH_TOKENS);
-            for (BatchClassifier.Outcome outcome :
-                    classifier.classifyAll(
-                            requests,
-                            Map.of(model.name(), model),
-                            List.of(model.name()),
-                            Clock.systemUTC())) {
-                if (outcome.refused()) {
-                    System.err.printf(
-                            "line %d: %s: %s%n",
-                            outcome.request().offset, outcome.errorCode(), outcome.reason());
-                    refused++;
-                    continue;
+            List<ClassifyRequest> chunk = new ArrayList<>(CHUNK);
+            long line = 0;
+            for (String text = reader.readLine(); ; text = reader.readLine()) {
+                if (text != null && !text.isBlank()) {
+                    line++;
+                    try {
+                        chunk.add(validator.validate(raw(line, text)));
+                    } catch (RecordDecodingException e) {
+                        System.err.printf("line %d: %s: %s%n", line, e.code(), e.getMessage());
+                        refused++;
+                    }
+                } else if (text != null) {
+                    line++;
                 }
-                for (ClassificationResult result : outcome.results()) {
-                    out.write(OutputFormat.JSON.results().encode(result));
-                    out.write('\n');
+                if (chunk.size() == CHUNK || (text == null && !chunk.isEmpty())) {
+                    refused += classify(classifier, model, chunk, out);
+                    chunk.clear();
+                }
+                if (text == null) {
+                    break;
                 }
             }
         } finally {
@@ -122,6 +110,40 @@ final class PredictCommand implements Callable<Integer> {
             }
         }
         return refused == 0 ? 0 : 1;
+    }
+
+    /** Writes the results of {@code chunk}; returns how many requests were refused. */
+    private static int classify(
+            BatchClassifier classifier,
+            LoadedModel model,
+            List<ClassifyRequest> chunk,
+            PrintStream out)
+            throws IOException {
+        int refused = 0;
+        for (BatchClassifier.Outcome outcome :
+                classifier.classifyAll(
+                        chunk,
+                        Map.of(model.name(), model),
+                        List.of(model.name()),
+                        Clock.systemUTC())) {
+            if (outcome.refused()) {
+                System.err.printf(
+                        "line %d: %s: %s%n",
+                        outcome.request().offset, outcome.errorCode(), outcome.reason());
+                refused++;
+                continue;
+            }
+            for (ClassificationResult result : outcome.results()) {
+                out.write(OutputFormat.JSON.results().encode(result));
+                out.write('\n');
+            }
+        }
+        return refused;
+    }
+
+    private RawRecord raw(long line, String text) throws IOException {
+        byte[] value = plain ? plainRequest(line, text) : text.getBytes(StandardCharsets.UTF_8);
+        return new RawRecord(input, 0, line, System.currentTimeMillis(), null, value);
     }
 
     private BufferedReader open() throws IOException {

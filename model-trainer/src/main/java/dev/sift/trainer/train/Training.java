@@ -841,7 +841,8 @@ public final class Training {
         return y;
     }
 
-    static List<String> groups(List<Example> examples) {
+    /** Per example, what errors are broken down by: its {@code group} attribute, else its label. */
+    public static List<String> groups(List<Example> examples) {
         return examples.stream().map(e -> e.attributes().getOrDefault("group", e.label())).toList();
     }
 }
