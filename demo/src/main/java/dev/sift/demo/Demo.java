@@ -328,8 +328,4 @@ public final class Demo {
         }
         throw new IllegalStateException("No free port from " + preferred);
     }
-
-    static String percent(double value) {
-        return String.format(Locale.ROOT, "%.1f%%", 100 * value);
-    }
 }

@@ -62,9 +62,4 @@ record EncodeRequest(PaddedBatch batch, Set<Pooling> poolings, SortedSet<Integer
     boolean needsSequence() {
         return poolings.contains(Pooling.MEAN);
     }
-
-    /** Whether the encoder's last layer must run at all: yes as soon as any pooling is asked. */
-    boolean needsFullPass() {
-        return !poolings.isEmpty();
-    }
 }

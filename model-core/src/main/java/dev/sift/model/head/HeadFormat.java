@@ -54,19 +54,6 @@ public final class HeadFormat {
         }
     }
 
-    /** Reads only the header: {@code {d, k}}. */
-    public static int[] readShape(Path file) throws IOException {
-        byte[] header = new byte[HEADER_BYTES];
-        try (var in = Files.newInputStream(file)) {
-            if (in.readNBytes(header, 0, HEADER_BYTES) < HEADER_BYTES) {
-                throw new InvalidHeadException(
-                        file.getFileName() + ": shorter than the 20-byte header");
-            }
-        }
-        ByteBuffer buffer = checkedHeader(header);
-        return new int[] {buffer.getInt(12), buffer.getInt(16)};
-    }
-
     public static ClassificationHead fromBytes(byte[] bytes, List<String> labels)
             throws InvalidHeadException {
         if (bytes.length < HEADER_BYTES) {

@@ -39,29 +39,6 @@ public final class HtmlReport {
 
     private HtmlReport() {}
 
-    public static String render(
-            String model,
-            Map<String, String> facts,
-            HeadTrainer.Result training,
-            Evaluation evaluation,
-            Baseline baseline) {
-        return render(model, facts, training, evaluation, baseline, null);
-    }
-
-    /**
-     * The report of a run; with {@code fineTuned}, {@code evaluation} is the fine-tuned model's,
-     * and the page adds the fine-tuning curves and the head-only figures beside it.
-     */
-    public static String render(
-            String model,
-            Map<String, String> facts,
-            HeadTrainer.Result training,
-            Evaluation evaluation,
-            Baseline baseline,
-            FineTuned fineTuned) {
-        return render(model, facts, training, evaluation, baseline, fineTuned, null);
-    }
-
     /**
      * The report of a run (or, with {@code training} null, of an evaluation: no curves), with the
      * TF-IDF baseline's figures (when {@code tfidf} is given) in a column of their own beside the

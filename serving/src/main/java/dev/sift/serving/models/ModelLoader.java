@@ -10,7 +10,6 @@ import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.RegistryReader;
 import dev.sift.model.tokenize.BertTokenizer;
-import dev.sift.schemas.ModelAnnouncement;
 import java.io.IOException;
 
 /**
@@ -55,15 +54,6 @@ public final class ModelLoader {
 
     public RegistryReader registry() {
         return registry;
-    }
-
-    /** {@link #verify(String, long, String)} for an announcement, whose bundleUri is checked. */
-    public ModelBundle verify(ModelAnnouncement announcement) throws IOException {
-        Registries.requireInRegistry(registry, announcement);
-        return verify(
-                announcement.getName(),
-                announcement.getVersion(),
-                announcement.getManifestSha256());
     }
 
     /** Fast checks (manifest hash, file hashes, shapes); no encoder is loaded. */
