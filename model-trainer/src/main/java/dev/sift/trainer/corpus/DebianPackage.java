@@ -19,10 +19,13 @@ import org.slf4j.LoggerFactory;
  * (no installation, no root needed) and unpacked with {@code dpkg-deb -x}: how Sift gets data that
  * Debian ships (the Reuters subsets in {@code weka}) without a download client of its own.
  *
- * <p>{@code dpkg-deb} rather than unpacking in Java: a {@code .deb}'s data member may be xz, zstd
- * or gzip compressed, and only gzip is on the trainer's class path; {@code dpkg-deb} reads them all
- * and is present wherever {@code apt-get} is. Both tools are looked up on the {@code PATH} given,
- * so a missing one is named in the error instead of surfacing as "Cannot run program".
+ * <p>{@code dpkg-deb} rather than unpacking in Java (as {@link NpmPackage} does with
+ * commons-compress): a {@code .deb}'s data member may be xz, zstd or gzip compressed, and beyond
+ * gzip commons-compress needs another library for each (xz for xz; zstd-jni, with natives, or
+ * aircompressor for zstd), while {@code dpkg-deb} reads them all and is present wherever {@code
+ * apt-get} is, which also resolves the package's mirror and version. Both tools are looked up on
+ * the {@code PATH} given, so a missing one is named in the error instead of surfacing as "Cannot
+ * run program".
  */
 public final class DebianPackage {
 
