@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  *       BERT-base takes minutes; {@code ParityTest} and the failure matrix use it), so {@code
  *       train} also gets {@code --max-len 32} (the tiny encoder has 64 positions);
  *   <li>{@code corpus spamassassin} downloads 5,916 mails; here 80 generated ones stand in, written
- *       where the README's command writes the corpus;
+ *       where the README's command writes the corpus, and 20 others, from another seed, stand in
+ *       for the labeled file of the reader's own that {@code evaluate} scores;
  *   <li>relative paths ({@code data/}, {@code runs/}, the default {@code registry}) live in a
  *       temporary folder, features are cached there too, and {@code localhost:9092} is the test
  *       broker;
@@ -102,6 +103,11 @@ class ReadmeWalkthroughTest {
                     args.set(i, kafka.bootstrapServers());
                 }
             }
+            if (subcommand.equals("evaluate")) {
+                Path ownMail = Path.of(args.get(args.indexOf("--data") + 1));
+                assertThat(ownMail).as("a file of the reader's own, not the corpus").doesNotExist();
+                JsonLines.write(ownMail, TinyData.spamAndHam(10, 3));
+            }
             args.addAll(List.of("--registry", registry.toString()));
             if (subcommand.equals("train")) {
                 args.addAll(
@@ -127,7 +133,7 @@ class ReadmeWalkthroughTest {
         assertThat(ran)
                 .containsExactly(
                         "corpus", "train", "publish", "announce", "list", "evaluate", "predict");
-        assertThat(local("runs/spam-eval").resolve("evaluation.json")).exists();
+        assertThat(local("runs/eval").resolve("evaluation.json")).exists();
         var sent = kafka.readCommitted(models, 1, Duration.ofSeconds(30)).get(0).value();
         ModelAnnouncement announced = RecordCodec.of(ModelAnnouncement.class).decode(sent);
         assertThat(announced.getName()).isEqualTo("spam");
