@@ -139,7 +139,7 @@ class ReadmeWalkthroughTest {
         assertThat(announced.getName()).isEqualTo("spam");
         assertThat(
                         new ObjectMapper()
-                                .readTree(local("runs/spam-eval/evaluation.json").toFile())
+                                .readTree(local("runs/eval/evaluation.json").toFile())
                                 .path("metrics")
                                 .path("accuracy")
                                 .asDouble())
