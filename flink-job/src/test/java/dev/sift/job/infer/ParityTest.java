@@ -18,7 +18,6 @@ import dev.sift.schemas.RecordCodec;
 import dev.sift.serving.request.ClassifyRequest;
 import dev.sift.serving.testing.TestModels;
 import dev.sift.trainer.baseline.TfidfBaseline;
-import dev.sift.trainer.cli.SiftTrainer;
 import dev.sift.trainer.data.Example;
 import dev.sift.trainer.eval.Evaluation;
 import dev.sift.trainer.features.FeatureExtractor;
@@ -182,11 +181,9 @@ class ParityTest {
         Path out = dir.resolve("results.jsonl");
 
         int exit =
-                SiftTrainer.run(
+                TrainerCommandsTest.trainer(
                         "predict",
-                        "--registry",
-                        registry.root().toString(),
-                        "--model",
+                        registry.root(),
                         model.name(),
                         "--input",
                         in.toString(),
@@ -217,11 +214,9 @@ class ParityTest {
         Path data = Files.write(dir.resolve("labeled.jsonl"), labeled);
         Path evaluated = dir.resolve("evaluation");
         assertThat(
-                        SiftTrainer.run(
+                        TrainerCommandsTest.trainer(
                                 "evaluate",
-                                "--registry",
-                                registry.root().toString(),
-                                "--model",
+                                registry.root(),
                                 model.name(),
                                 "--data",
                                 data.toString(),

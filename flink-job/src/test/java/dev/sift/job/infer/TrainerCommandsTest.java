@@ -100,11 +100,9 @@ class TrainerCommandsTest {
         Path out = dir.resolve("out.jsonl");
 
         int exit =
-                SiftTrainer.run(
+                trainer(
                         "predict",
-                        "--registry",
-                        registry().toString(),
-                        "--model",
+                        registry(),
                         "spam",
                         "--input",
                         in.toString(),
@@ -154,11 +152,9 @@ class TrainerCommandsTest {
         Path out = dir.resolve("evaluation");
 
         int exit =
-                SiftTrainer.run(
+                trainer(
                         "evaluate",
-                        "--registry",
-                        registry().toString(),
-                        "--model",
+                        registry(),
                         "spam",
                         "--data",
                         data.toString(),
@@ -192,15 +188,7 @@ class TrainerCommandsTest {
                         dir.resolve("labeled.jsonl"),
                         List.of("{\"text\":\"hello\",\"label\":\"phishing\"}"));
 
-        int exit =
-                SiftTrainer.run(
-                        "evaluate",
-                        "--registry",
-                        registry().toString(),
-                        "--model",
-                        "spam",
-                        "--data",
-                        data.toString());
+        int exit = trainer("evaluate", registry(), "spam", "--data", data.toString());
 
         assertThat(exit).isEqualTo(1);
     }
@@ -226,6 +214,15 @@ class TrainerCommandsTest {
         args.addAll(List.of(options));
         assertThat(SiftTrainer.run(args.toArray(String[]::new))).isZero();
         return read(out);
+    }
+
+    /** Runs {@code sift-trainer command} on {@code model} in {@code registry}; its exit code. */
+    static int trainer(String command, Path registry, String model, String... options) {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(command, "--registry", registry.toString(), "--model", model));
+        args.addAll(List.of(options));
+        return SiftTrainer.run(args.toArray(String[]::new));
     }
 
     static List<ClassificationResult> read(Path out) throws Exception {
