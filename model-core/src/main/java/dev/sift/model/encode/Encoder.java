@@ -13,6 +13,11 @@ public interface Encoder extends AutoCloseable {
 
     EncoderManifest manifest();
 
+    /** The poolings this encoder can compute ({@link EncoderManifest#availablePoolings()}). */
+    default Set<Pooling> poolings() {
+        return manifest().availablePoolings();
+    }
+
     /**
      * Runs one forward pass over an already padded batch and fetches what {@code poolings} read,
      * nothing more: the caller names every pooling its heads use, e.g. {@code

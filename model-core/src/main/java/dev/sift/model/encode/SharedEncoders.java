@@ -3,6 +3,7 @@ package dev.sift.model.encode;
 import ai.djl.Device;
 import dev.sift.model.SharedByKey;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.EncoderEngine;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,8 +53,14 @@ public final class SharedEncoders {
     }
 
     /** The encoder on {@code device}, its passes in {@code precision}. */
-    public static Lease acquire(EncoderBundle bundle, Device device, EncoderPrecision precision)
+    public static Lease acquire(
+            EncoderBundle bundle, Device requestedDevice, EncoderPrecision requestedPrecision)
             throws IOException {
+        // The device and precision choices are TensorFlow's: an ONNX encoder runs on the CPU in
+        // its graph's own arithmetic, whatever the job chose for BERT-base beside it.
+        boolean onnx = bundle.manifest().runtime() == EncoderEngine.ONNX_RUNTIME;
+        Device device = onnx ? Device.cpu() : requestedDevice;
+        EncoderPrecision precision = onnx ? EncoderPrecision.FLOAT32 : requestedPrecision;
         String key = bundle.contentHash() + "@" + device + "/" + precision.id();
         SharedByKey<String, Loaded>.Lease lease =
                 ENCODERS.acquire(key, () -> load(bundle, device, precision));
@@ -83,7 +90,7 @@ public final class SharedEncoders {
                 bundle.contentHash().substring(0, 12),
                 device,
                 precision.id());
-        Encoder encoder = TensorFlowEncoder.load(bundle, device, precision.sessionConfig());
+        Encoder encoder = Encoders.load(bundle, device, precision);
         try {
             return new Loaded(encoder, PassCost.measure(encoder));
         } catch (RuntimeException e) {

@@ -11,6 +11,7 @@ import dev.sift.model.bundle.LayerShape;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.ModelManifest;
 import dev.sift.model.bundle.NgramBlend;
+import dev.sift.model.bundle.Pooling;
 import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.head.HeadFormat;
@@ -314,6 +315,15 @@ public final class ModelRegistry implements RegistryReader {
                             + encoder.name()
                             + " produces "
                             + encoder.hiddenSize());
+        }
+        if (!encoder.availablePoolings().contains(draft.pooling())) {
+            throw new IllegalArgumentException(
+                    "The model pools by "
+                            + draft.pooling().id()
+                            + " but encoder "
+                            + encoder.name()
+                            + " computes only "
+                            + encoder.availablePoolings().stream().map(Pooling::id).toList());
         }
         if (draft.isFineTuned()) {
             TopSpec spec = draft.top().weights().spec();
