@@ -31,6 +31,12 @@ public final class TokenizerJson {
         Files.write(target, toBytes(vocab, lowerCase));
     }
 
+    /** Writes the tokenizer of {@code vocab}, listed in id order. */
+    public static void write(List<String> vocab, boolean lowerCase, Path target)
+            throws IOException {
+        Files.write(target, toBytes(vocab, lowerCase));
+    }
+
     static byte[] toBytes(List<String> vocab, boolean lowerCase) throws IOException {
         Map<String, Integer> ids = new LinkedHashMap<>();
         for (int id = 0; id < vocab.size(); id++) {

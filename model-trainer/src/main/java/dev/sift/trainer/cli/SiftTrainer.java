@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             CorpusCommand.class,
             ImportBertCommand.class,
+            ImportEncoderCommand.class,
             TrainCommand.class,
             EvaluateCommand.class,
             PredictCommand.class,

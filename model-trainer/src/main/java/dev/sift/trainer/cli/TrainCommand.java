@@ -2,6 +2,7 @@ package dev.sift.trainer.cli;
 
 import dev.sift.model.SiftHome;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.EncoderEngine;
 import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.tokenize.Truncation;
@@ -55,7 +56,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(
             names = "--encoder",
-            description = "Encoder content hash; optional when the registry has one.")
+            description =
+                    "Encoder content hash or name (e.g. all-minilm-l6-v2-int8); optional when the"
+                            + " registry has one.")
     String encoder;
 
     @Option(
@@ -141,12 +144,11 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(
             names = "--fine-tune-layers",
-            defaultValue = "1",
             description =
                     "Train the encoder's top K layers (0-4) with the head; 0 trains the head"
-                            + " alone (default ${DEFAULT-VALUE}, the fewest errors per minute"
-                            + " measured: docs/model-cards/spam.md).")
-    int fineTuneLayers;
+                            + " alone (default 1 on BERT-base, the fewest errors per minute"
+                            + " measured: docs/model-cards/spam.md; 0 on the ONNX encoders).")
+    Integer fineTuneLayersOption;
 
     @Option(
             names = "--fine-tune-epochs",
@@ -216,11 +218,23 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<Pooling> poolings =
-                pooling.equals("auto") ? List.of(Pooling.values()) : List.of(Pooling.of(pooling));
+        List<Pooling> poolings = pooling.equals("auto") ? null : List.of(Pooling.of(pooling));
         ModelRegistry models = registry.open();
         ModelRegistry.checkName(model);
         EncoderBundle bundle = resolveEncoder(models, encoder);
+        if (poolings == null) {
+            poolings = List.copyOf(bundle.manifest().availablePoolings());
+        } else if (!bundle.manifest().availablePoolings().contains(poolings.get(0))) {
+            throw new IllegalArgumentException(
+                    "--pooling "
+                            + pooling
+                            + ": "
+                            + bundle.manifest().name()
+                            + " has no pooler; use one of "
+                            + bundle.manifest().availablePoolings().stream()
+                                    .map(Pooling::id)
+                                    .toList());
+        }
         DatasetReader reader = new DatasetReader(columns.columns(), 0.5);
         Dataset dataset = reader.read(data);
         report(data, dataset);
@@ -242,6 +256,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(
                     "--truncation " + e.getMessage() + " (--max-len " + maxLen + ")", e);
         }
+        int fineTuneLayers = fineTuneLayers(bundle);
         if (fineTuneLayers < 0 || fineTuneLayers > MAX_FINE_TUNE_LAYERS) {
             throw new IllegalArgumentException(
                     "--fine-tune-layers takes 0 to "
@@ -450,11 +465,33 @@ final class TrainCommand implements Callable<Integer> {
                 file, dataset.examples().size(), dataset.labelCounts(), dataset.badRows().size());
     }
 
-    static EncoderBundle resolveEncoder(ModelRegistry models, String hash) throws IOException {
-        if (hash != null) {
-            return models.encoder(hash);
+    /** {@code --fine-tune-layers}, or its default for {@code bundle}'s engine. */
+    private int fineTuneLayers(EncoderBundle bundle) {
+        boolean onnx = bundle.manifest().runtime() == EncoderEngine.ONNX_RUNTIME;
+        if (fineTuneLayersOption == null) {
+            return onnx ? 0 : 1;
         }
+        if (onnx && fineTuneLayersOption > 0) {
+            throw new IllegalArgumentException(
+                    "--fine-tune-layers "
+                            + fineTuneLayersOption
+                            + ": "
+                            + bundle.manifest().name()
+                            + " runs on ONNX Runtime, where only heads train for now; use"
+                            + " --fine-tune-layers 0");
+        }
+        return fineTuneLayersOption;
+    }
+
+    /** The encoder named by content hash or by name, or the registry's only one. */
+    static EncoderBundle resolveEncoder(ModelRegistry models, String hashOrName)
+            throws IOException {
         List<EncoderBundle> encoders = models.encoders();
+        if (hashOrName != null) {
+            List<EncoderBundle> named =
+                    encoders.stream().filter(e -> e.manifest().name().equals(hashOrName)).toList();
+            return named.size() == 1 ? named.get(0) : models.encoder(hashOrName);
+        }
         if (encoders.size() != 1) {
             throw new IllegalArgumentException(
                     "The registry at "
@@ -463,7 +500,8 @@ final class TrainCommand implements Callable<Integer> {
                             + encoders.size()
                             + " encoders; "
                             + (encoders.isEmpty()
-                                    ? "import one with 'sift-trainer import-bert'"
+                                    ? "import one with 'sift-trainer import-bert' or"
+                                            + " 'import-encoder'"
                                     : "choose one with --encoder "
                                             + encoders.stream()
                                                     .map(EncoderBundle::contentHash)

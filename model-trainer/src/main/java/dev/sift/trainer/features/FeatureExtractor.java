@@ -4,8 +4,8 @@ import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.EncodedBatch;
 import dev.sift.model.encode.Encoder;
+import dev.sift.model.encode.Encoders;
 import dev.sift.model.encode.PaddedBatch;
-import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;
 import dev.sift.model.tokenize.Truncation;
@@ -176,7 +176,7 @@ public final class FeatureExtractor implements AutoCloseable {
                         .thenComparingInt(item -> item.input().length()));
 
         if (encoder == null) {
-            encoder = TensorFlowEncoder.load(bundle.verify());
+            encoder = Encoders.load(bundle.verify());
         }
         Progress bar = new Progress(progress, "encoding", items.size());
         bar.update(0);
@@ -196,12 +196,10 @@ public final class FeatureExtractor implements AutoCloseable {
             EncodedBatch encoded =
                     encoder.encode(
                             padded,
-                            first.vectors()
-                                    ? EnumSet.allOf(Pooling.class)
-                                    : EnumSet.noneOf(Pooling.class),
+                            first.vectors() ? encoder.poolings() : EnumSet.noneOf(Pooling.class),
                             first.trunk() ? trunkLayers : 0);
             if (first.vectors()) {
-                for (Pooling pooling : Pooling.values()) {
+                for (Pooling pooling : encoder.poolings()) {
                     Map<String, float[]> entries = new LinkedHashMap<>();
                     for (int b = 0; b < batch.size(); b++) {
                         entries.put(batch.get(b).key(), encoded.vector(b, pooling));

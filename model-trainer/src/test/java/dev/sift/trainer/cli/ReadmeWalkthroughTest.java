@@ -10,10 +10,6 @@ import dev.sift.schemas.RecordCodec;
 import dev.sift.testing.kafka.KafkaTestCluster;
 import dev.sift.trainer.TinyData;
 import dev.sift.trainer.data.JsonLines;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -120,13 +116,13 @@ class ReadmeWalkthroughTest {
             if (subcommand.equals("announce")) {
                 args.addAll(List.of("--topic", models));
             }
-            Run run = run(args, stdin);
-            assertThat(run.exit).as("%s%n%s", command, run.err).isZero();
+            TrainerRun run = TrainerRun.of(args, stdin);
+            assertThat(run.exit()).as("%s%n%s", command, run.err()).isZero();
             if (subcommand.equals("predict")) {
-                assertThat(run.out).contains("\"model\":\"spam\"").contains("\"modelVersion\":1");
+                assertThat(run.out()).contains("\"model\":\"spam\"").contains("\"modelVersion\":1");
             }
             if (subcommand.equals("list")) {
-                assertThat(run.out).contains("spam");
+                assertThat(run.out()).contains("spam");
             }
         }
 
@@ -155,32 +151,5 @@ class ReadmeWalkthroughTest {
         Matcher block = BLOCK.matcher(readme);
         assertThat(block.find()).as("the README's training block").isTrue();
         return List.of(block.group(1).split("\n"));
-    }
-
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(List<String> args, String stdin) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        InputStream in = System.in;
-        ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-            if (stdin != null) {
-                System.setIn(
-                        new ByteArrayInputStream((stdin + "\n").getBytes(StandardCharsets.UTF_8)));
-            }
-            int exit = SiftTrainer.run(args.toArray(String[]::new));
-            return new Run(
-                    exit,
-                    outBytes.toString(StandardCharsets.UTF_8),
-                    errBytes.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-            System.setIn(in);
-        }
     }
 }

@@ -55,6 +55,7 @@ class SiftTrainerTest {
                 "corpus reuters",
                 "corpus subject-body",
                 "import-bert",
+                "import-encoder",
                 "train",
                 "publish",
                 "announce",

@@ -43,13 +43,15 @@ public final class BatchClassifier {
     /**
      * One encoder pass, for metrics.
      *
+     * @param encoder the name of the encoder that ran it
      * @param size inputs in the pass
      * @param paddingEfficiency real tokens over padded slots
      * @param trunkLayers the deepest trunk the pass fetched for fine-tuned models (it fetched the
      *     trunk of every split its models use); 0 when it served head-only models alone
      * @param topRuns fine-tuned tops run on those trunks
      */
-    public record Pass(int size, double paddingEfficiency, int trunkLayers, int topRuns) {}
+    public record Pass(
+            String encoder, int size, double paddingEfficiency, int trunkLayers, int topRuns) {}
 
     /** Outcomes in arrival order, and the passes that produced them. */
     public record Flush(List<Outcome> outcomes, List<Pass> passes) {}

@@ -122,7 +122,11 @@ final class BatchPasses {
         int deepestTrunk = tops.isEmpty() ? 0 : tops.lastKey();
         passes.add(
                 new BatchClassifier.Pass(
-                        rows.size(), padded.paddingEfficiency(), deepestTrunk, topRuns));
+                        encoder.manifest().name(),
+                        rows.size(),
+                        padded.paddingEfficiency(),
+                        deepestTrunk,
+                        topRuns));
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.model.testing.TinyBertEncoder;
+import dev.sift.model.testing.TinyOnnxEncoder;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
@@ -121,22 +122,42 @@ public final class TestModels {
                         .build());
     }
 
+    /**
+     * Publishes and announces, like {@link #publish}, a random head on the tiny ONNX encoder
+     * ({@link TinyOnnxEncoder}), which is installed beside the tiny BERT the first time.
+     */
+    public ModelBundle publishOnOnnx(String name, long seed, Pooling pooling) throws IOException {
+        String onnxHash = TinyOnnxEncoder.buildInto(registry.encodersDir()).contentHash();
+        ModelBundle bundle =
+                registry.publish(
+                        ModelDraft.builder(name, onnxHash)
+                                .pooling(pooling)
+                                .maxSeqLen(TinyOnnxEncoder.MAX_SEQ_LEN)
+                                .head(randomHead(TinyOnnxEncoder.HIDDEN_SIZE, seed))
+                                .build());
+        record(announcement(bundle, ModelAction.ACTIVATE));
+        return bundle;
+    }
+
     /** Publishes like {@link #publish} but announces nothing. */
     public ModelBundle publishUnannounced(String name, long seed, Pooling pooling)
             throws IOException {
-        Random random = new Random(seed);
-        float[] w = new float[TinyBertEncoder.HIDDEN_SIZE * 2];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) random.nextGaussian();
-        }
-        ClassificationHead head =
-                new ClassificationHead(w, new float[] {0.1f, -0.1f}, List.of("ham", "spam"));
         return registry.publish(
                 ModelDraft.builder(name, encoderHash)
                         .pooling(pooling)
                         .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
-                        .head(head)
+                        .head(randomHead(TinyBertEncoder.HIDDEN_SIZE, seed))
                         .build());
+    }
+
+    /** A head of standard normal weights seeded by {@code seed}, over ham and spam. */
+    private static ClassificationHead randomHead(int inputSize, long seed) {
+        Random random = new Random(seed);
+        float[] w = new float[inputSize * 2];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) random.nextGaussian();
+        }
+        return new ClassificationHead(w, new float[] {0.1f, -0.1f}, List.of("ham", "spam"));
     }
 
     public static ModelAnnouncement announcement(ModelBundle bundle, ModelAction action) {
