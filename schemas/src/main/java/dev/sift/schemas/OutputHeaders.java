@@ -13,6 +13,9 @@ public final class OutputHeaders {
     /** That model's registry version, in decimal. */
     public static final String MODEL_VERSION = "sift.model-version";
 
+    /** Which stage produced a result: {@code encoder} or {@code ngram} (a cascade's first). */
+    public static final String STAGE = "sift.stage";
+
     /** The request's id; on a dead letter only when the record decoded far enough to have one. */
     public static final String REQUEST_ID = "sift.request-id";
 

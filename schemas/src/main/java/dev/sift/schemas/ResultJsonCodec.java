@@ -15,12 +15,13 @@ import java.util.Map;
  * <pre>{@code
  * {"id":"m-1","model":"spam","modelVersion":2,"encoderHash":"9f86…","label":"spam","labelIndex":1,
  *  "probability":0.97,"probabilities":{"ham":0.03,"spam":0.97},"latencyMillis":41,
- *  "attributes":{"src":"smtp"},"eventTime":"2026-11-25T10:15:30.123Z"}
+ *  "attributes":{"src":"smtp"},"eventTime":"2026-11-25T10:15:30.123Z","stage":"encoder"}
  * }</pre>
  *
  * {@code probabilities} maps each label to its probability in the model's label order; {@code
- * eventTime} is an ISO-8601 UTC instant or null. Every field is always present. The shape is
- * documented in {@code dev/sift/schemas/json/ClassificationResult.schema.json}. Thread-safe.
+ * eventTime} is an ISO-8601 UTC instant or null; {@code stage} says which stage answered ({@code
+ * encoder} or {@code ngram}). Every field is always present. The shape is documented in {@code
+ * dev/sift/schemas/json/ClassificationResult.schema.json}. Thread-safe.
  */
 public final class ResultJsonCodec implements TopicCodec<ClassificationResult> {
 
@@ -42,6 +43,7 @@ public final class ResultJsonCodec implements TopicCodec<ClassificationResult> {
         ObjectNode attributes = node.putObject("attributes");
         result.getAttributes().forEach(attributes::put);
         node.put("eventTime", JsonFields.timestamp(result.getEventTime()));
+        node.put("stage", result.getStage());
         return JsonFields.write(node);
     }
 
@@ -61,6 +63,8 @@ public final class ResultJsonCodec implements TopicCodec<ClassificationResult> {
                 .setLatencyMillis(json.integer("latencyMillis"))
                 .setAttributes(attributes(json))
                 .setEventTime(json.nullableTimestamp("eventTime"))
+                // Absent from results written before cascades existed.
+                .setStage(json.has("stage") ? json.nullableString("stage") : null)
                 .build();
     }
 

@@ -290,6 +290,8 @@ class JsonShapeTest {
                 .setLatencyMillis(12)
                 .setAttributes(eventTime == null ? Map.of() : Map.of("tenant", "acme"))
                 .setEventTime(eventTime)
+                // One with each kind of value a reader may meet: a stage, and none (older jobs).
+                .setStage(eventTime == null ? null : "ngram")
                 .build();
     }
 

@@ -26,9 +26,12 @@ import org.apache.flink.runtime.metrics.groups.AbstractMetricGroup;
  * queueDepth}, {@code modelsRefused}, {@code encoderPasses}, {@code trunkPasses} (encoder passes
  * that fetched a trunk for fine-tuned models: one per batch however many of them share it), {@code
  * topRuns} (fine-tuned tops run on a trunk), per model {@code activeVersion} and {@code
- * servingBehind} and, per encoder ({@code encoder} = the first 12 characters of its content hash),
- * {@code passOverheadTokens}: a forward pass's fixed cost in padded-token equivalents, as measured
- * when the encoder loaded and used by the batch planner. {@code pendingLoads} counts this subtask's
+ * servingBehind}, per model and {@code version} {@code answeredByEncoder}, {@code answeredByNgram}
+ * and {@code encoderSharePct} (of that version's answers on this subtask, the share the encoder
+ * gave: below 100 only for a cascading version, whose n-gram model answers the records it is sure
+ * of) and, per encoder ({@code encoder} = the first 12 characters of its content hash), {@code
+ * passOverheadTokens}: a forward pass's fixed cost in padded-token equivalents, as measured when
+ * the encoder loaded and used by the batch planner. {@code pendingLoads} counts this subtask's
  * version loads under way; {@code encodersLoaded} and {@code topsLive} count what the TaskManager
  * holds for all its subtasks (encoders and fine-tuned tops are shared per JVM): either one rising
  * with every swap is a leak.
@@ -49,6 +52,7 @@ final class InferenceMetrics {
     final Histogram paddingEfficiencyPct;
     private final Map<ErrorCode, Counter> deadLetters = new EnumMap<>(ErrorCode.class);
     private final Map<String, MetricGroup> modelGroups = new HashMap<>();
+    private final Map<String, StageCounts> stageCounts = new HashMap<>();
     private final Set<String> registeredEncoders = new HashSet<>();
     private final MetricGroup group;
 
@@ -106,12 +110,43 @@ final class InferenceMetrics {
                 });
     }
 
+    /** The model's group: registered when it began to serve, or a new one. */
+    private MetricGroup modelGroup(String model) {
+        MetricGroup modelGroup = modelGroups.get(model);
+        return modelGroup != null ? modelGroup : group.addGroup("model", model);
+    }
+
+    /** Answers of one model version by stage. */
+    private record StageCounts(Counter encoder, Counter ngram) {}
+
+    /** Counts a result of {@code model} v{@code version}, answered by {@code stage}. */
+    void answered(String model, long version, String stage) {
+        StageCounts counts =
+                stageCounts.computeIfAbsent(
+                        model + "/" + version,
+                        key -> {
+                            MetricGroup versionGroup =
+                                    modelGroup(model).addGroup("version", Long.toString(version));
+                            Counter encoder = versionGroup.counter("answeredByEncoder");
+                            Counter ngram = versionGroup.counter("answeredByNgram");
+                            versionGroup.gauge(
+                                    "encoderSharePct",
+                                    () -> {
+                                        long all = encoder.getCount() + ngram.getCount();
+                                        return all == 0 ? 100 : 100 * encoder.getCount() / all;
+                                    });
+                            return new StageCounts(encoder, ngram);
+                        });
+        ("ngram".equals(stage) ? counts.ngram() : counts.encoder()).inc();
+    }
+
     /**
      * Removes a retired model's gauges. Flink's public {@link MetricGroup} cannot unregister a
      * metric, but the groups its runtime hands out can be closed, which unregisters everything in
      * them from every reporter; a later {@code addGroup} with the same name opens a fresh one.
      */
     void modelRetired(String model) {
+        stageCounts.keySet().removeIf(key -> key.startsWith(model + "/"));
         MetricGroup modelGroup = modelGroups.remove(model);
         if (modelGroup instanceof AbstractMetricGroup<?> closable) {
             closable.close();

@@ -331,6 +331,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
             }
             for (ClassificationResult result : outcome.results()) {
                 metrics.resultsOut.inc();
+                metrics.answered(result.getModel(), result.getModelVersion(), result.getStage());
                 metrics.endToEndLatencyMs.update(result.getLatencyMillis());
                 output.collect(
                         new StreamRecord<>(

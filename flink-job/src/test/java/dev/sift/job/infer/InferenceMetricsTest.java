@@ -49,6 +49,39 @@ class InferenceMetricsTest {
     }
 
     @Test
+    void countsEachVersionsAnswersByStageAndTheShareThatReachedTheEncoder() {
+        MetricListener listener = new MetricListener();
+        InferenceMetrics metrics = new InferenceMetrics(listener.getMetricGroup());
+
+        metrics.answered("spam", 3, "ngram");
+        metrics.answered("spam", 3, "ngram");
+        metrics.answered("spam", 3, "ngram");
+        metrics.answered("spam", 3, "encoder");
+        metrics.answered("spam", 4, "encoder");
+
+        assertThat(
+                        listener.getCounter("model", "spam", "version", "3", "answeredByNgram")
+                                .orElseThrow()
+                                .getCount())
+                .isEqualTo(3);
+        assertThat(
+                        listener.getCounter("model", "spam", "version", "3", "answeredByEncoder")
+                                .orElseThrow()
+                                .getCount())
+                .isEqualTo(1);
+        assertThat(
+                        listener.<Long>getGauge("model", "spam", "version", "3", "encoderSharePct")
+                                .orElseThrow()
+                                .getValue())
+                .isEqualTo(25);
+        assertThat(
+                        listener.<Long>getGauge("model", "spam", "version", "4", "encoderSharePct")
+                                .orElseThrow()
+                                .getValue())
+                .isEqualTo(100);
+    }
+
+    @Test
     void countsEncoderPassesTrunkPassesAndTopRunsUnderTheirDashboardNames() {
         MetricListener listener = new MetricListener();
         InferenceMetrics metrics = new InferenceMetrics(listener.getMetricGroup());

@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sift.job.models.ActiveVersion;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.model.bundle.Pooling;
+import dev.sift.model.ngram.NgramClassifier;
+import dev.sift.model.ngram.TestNgrams;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.AnnouncementSignatures;
 import dev.sift.schemas.ClassificationResult;
@@ -15,6 +17,7 @@ import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.OutputFormat;
+import dev.sift.schemas.OutputHeaders;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.serving.request.ClassifyRequest;
 import dev.sift.serving.testing.TestModels;
@@ -296,6 +299,58 @@ class InferenceOperatorTest {
         assertThat(results(harness))
                 .extracting(r -> r.getId() + ":" + r.getModel())
                 .containsExactly("a:spam", "a:topic", "b:spam", "b:topic");
+    }
+
+    @Test
+    void aCascadeAnswersEachRecordOnceByOneStageAcrossACheckpoint() throws Exception {
+        NgramClassifier ngrams = TestNgrams.random(2, 7);
+        List<String> texts = new ArrayList<>(TestNgrams.TEXTS);
+        texts.addAll(List.of("call the team now", "a free lunch", "money for the meeting"));
+        double[] confidence =
+                texts.stream().mapToDouble(t -> top(ngrams.probabilities(t))).sorted().toArray();
+        models.publishCascading("spam", 3, ngrams, confidence[confidence.length / 2]);
+        var harness = open(settings(100, 10_000, 60_000), null);
+        for (int i = 0; i < 4; i++) {
+            harness.processElement1(request("r" + i, texts.get(i)));
+        }
+        harness.prepareSnapshotPreBarrier(1);
+        OperatorSubtaskState snapshot = harness.snapshot(1, 1);
+        List<OutRecord> before = new ArrayList<>(harness.extractOutputValues());
+
+        var restored = restoredFrom(snapshot);
+        for (int i = 4; i < texts.size(); i++) {
+            restored.processElement1(request("r" + i, texts.get(i)));
+        }
+        restored.prepareSnapshotPreBarrier(2);
+        List<OutRecord> all = new ArrayList<>(before);
+        all.addAll(restored.extractOutputValues());
+
+        List<String> ids = new ArrayList<>();
+        List<String> stages = new ArrayList<>();
+        for (OutRecord record : all) {
+            ClassificationResult result = RESULTS.decode(record.value);
+            ids.add(result.getId());
+            stages.add(result.getStage());
+            assertThat(record.headers).containsEntry(OutputHeaders.STAGE, result.getStage());
+            float[] fromNgrams = ngrams.probabilities(texts.get(ids.size() - 1));
+            assertThat(result.getStage())
+                    .as(result.getId())
+                    .isEqualTo(
+                            top(fromNgrams) >= confidence[confidence.length / 2]
+                                    ? "ngram"
+                                    : "encoder");
+        }
+        assertThat(ids)
+                .as("every record answered once, in arrival order")
+                .containsExactlyElementsOf(
+                        java.util.stream.IntStream.range(0, texts.size())
+                                .mapToObj(i -> "r" + i)
+                                .toList());
+        assertThat(stages).contains("ngram", "encoder");
+    }
+
+    private static float top(float[] p) {
+        return p[dev.sift.model.head.ClassificationHead.argMax(p)];
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.sift.model.bundle;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 /**
  * What the manifest of a blended model version records about its n-gram part: a character n-gram
  * TF-IDF logistic regression ({@code NgramClassifier}) whose probabilities are combined with the
@@ -8,12 +10,49 @@ package dev.sift.model.bundle;
  *
  * @param file the {@code ngrams.bin} inside the bundle ({@code NgramFormat}), listed in the
  *     manifest's files like every other file
- * @param encoderWeight w, in (0, 1): the encoder model's share of the blended log-probabilities
+ *     <p>With a {@code cascadeThreshold} the n-gram model is also the version's first stage: where
+ *     its top probability reaches the threshold it answers alone and the encoder never sees the
+ *     record; the others get the encoder's (blended) answer. The trainer chose the threshold on
+ *     validation data ({@code train --cascade}). A cascade may keep {@code w = 1}: the n-gram model
+ *     then only decides which records skip the encoder. A reader that does not know the field
+ *     serves the full model on every record: the same answers where the cascade would defer, at the
+ *     encoder's price.
+ * @param encoderWeight w, in (0, 1): the encoder model's share of the blended log-probabilities; or
+ *     1 in a cascade that does not blend
+ * @param cascadeThreshold the n-gram model's top probability from which it answers alone, in (0,
+ *     1]; null for no cascade (then left out of the JSON, which stays as before)
  */
-public record NgramBlend(String file, double encoderWeight) {
+public record NgramBlend(
+        String file,
+        double encoderWeight,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Double cascadeThreshold) {
+
+    /** A blend without a cascade. */
+    public NgramBlend(String file, double encoderWeight) {
+        this(file, encoderWeight, null);
+    }
 
     /** Whether {@code encoderWeight} leaves both models a share. */
     public static boolean isValidWeight(double encoderWeight) {
         return encoderWeight > 0 && encoderWeight < 1;
+    }
+
+    /** Whether {@code threshold} is a probability the n-gram model's top answer can reach. */
+    public static boolean isValidThreshold(double threshold) {
+        return threshold > 0 && threshold <= 1;
+    }
+
+    /** Whether the weight and threshold fit together: a blend, a cascade, or both. */
+    public boolean isValid() {
+        if (cascadeThreshold == null) {
+            return isValidWeight(encoderWeight);
+        }
+        return isValidThreshold(cascadeThreshold)
+                && (isValidWeight(encoderWeight) || encoderWeight == 1);
+    }
+
+    /** Whether the n-gram model answers confident records alone. */
+    public boolean cascades() {
+        return cascadeThreshold != null;
     }
 }

@@ -160,10 +160,16 @@ public final class ModelBundle {
                 dir,
                 "n-gram file " + blend.file() + " is not listed");
         require(
-                NgramBlend.isValidWeight(blend.encoderWeight()),
+                blend.isValid(),
                 dir,
-                "the encoder's share of the blend must be inside (0, 1), not "
-                        + blend.encoderWeight());
+                blend.cascades()
+                        ? "a cascade needs a threshold in (0, 1] and an encoder share in (0, 1],"
+                                + " not "
+                                + blend.cascadeThreshold()
+                                + " and "
+                                + blend.encoderWeight()
+                        : "the encoder's share of the blend must be inside (0, 1), not "
+                                + blend.encoderWeight());
         NgramClassifier ngrams;
         try {
             ngrams = NgramFormat.fromBytes(files.get(blend.file()));

@@ -48,16 +48,22 @@ public record ModelDraft(
         Blend blend) {
 
     /**
-     * An n-gram model to blend in and the head's or top's share of the blend (see {@link
-     * NgramBlend}).
+     * An n-gram model to blend in, the head's or top's share of the blend, and the cascade
+     * threshold from which the n-gram model answers alone, or null (see {@link NgramBlend}).
      */
-    public record Blend(NgramClassifier model, double encoderWeight) {
+    public record Blend(NgramClassifier model, double encoderWeight, Double cascadeThreshold) {
         public Blend {
             Objects.requireNonNull(model, "model");
-            if (!NgramBlend.isValidWeight(encoderWeight)) {
+            if (!new NgramBlend("", encoderWeight, cascadeThreshold).isValid()) {
                 throw new IllegalArgumentException(
-                        "The encoder's share of a blend must be inside (0, 1), not "
-                                + encoderWeight);
+                        cascadeThreshold == null
+                                ? "The encoder's share of a blend must be inside (0, 1), not "
+                                        + encoderWeight
+                                : "A cascade needs a threshold in (0, 1] and an encoder share in"
+                                        + " (0, 1], not "
+                                        + cascadeThreshold
+                                        + " and "
+                                        + encoderWeight);
             }
         }
     }
@@ -185,7 +191,17 @@ public record ModelDraft(
          * Blends {@code ngrams} into the answer, the head or top weighing {@code encoderWeight}.
          */
         public Builder blend(NgramClassifier ngrams, double encoderWeight) {
-            this.blend = new Blend(ngrams, encoderWeight);
+            this.blend = new Blend(ngrams, encoderWeight, null);
+            return this;
+        }
+
+        /**
+         * Makes {@code ngrams} the version's first stage, answering alone from a top probability of
+         * {@code threshold}, and blends it into the rest with the head or top weighing {@code
+         * encoderWeight} (1: not blended).
+         */
+        public Builder cascade(NgramClassifier ngrams, double encoderWeight, double threshold) {
+            this.blend = new Blend(ngrams, encoderWeight, threshold);
             return this;
         }
 

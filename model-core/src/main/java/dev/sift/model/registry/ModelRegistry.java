@@ -258,7 +258,11 @@ public final class ModelRegistry implements RegistryReader {
             }
             NgramBlend ngrams = null;
             if (draft.blend() != null) {
-                ngrams = new NgramBlend(NgramFormat.FILE_NAME, draft.blend().encoderWeight());
+                ngrams =
+                        new NgramBlend(
+                                NgramFormat.FILE_NAME,
+                                draft.blend().encoderWeight(),
+                                draft.blend().cascadeThreshold());
                 NgramFormat.write(draft.blend().model(), staging.resolve(ngrams.file()));
             }
             for (var attachment : draft.attachments().entrySet()) {

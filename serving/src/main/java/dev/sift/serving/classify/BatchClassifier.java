@@ -11,8 +11,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -23,7 +25,10 @@ import java.util.Map;
  * each padded only to its own longest input. Every model on that encoder reads the same pass (see
  * {@link BatchPasses}): head-only models its pooled vectors, fine-tuned models its trunk, on which
  * each runs its own top layers and head; a blended model then combines that answer with its n-gram
- * model's ({@link LoadedModel#answer}). Outcomes come back in the order the requests arrived.
+ * model's ({@link LoadedModel#answer}). A cascading version answers first from its n-gram model
+ * where that is sure enough ({@link LoadedModel#firstStage}); only the rest reach the encoder, so a
+ * request every model of which answers that way costs no encoder work at all. Outcomes come back in
+ * the order the requests arrived, and each request's results in the order it named its models.
  *
  * <p>Plain Java, no Flink: the operator holds buffers, timers and state and calls this.
  */
@@ -109,6 +114,12 @@ public final class BatchClassifier {
             List<String> defaults,
             Clock clock) {
         Outcome[] outcomes = new Outcome[requests.size()];
+        List<List<ClassificationResult>> results = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            results.add(new ArrayList<>());
+        }
+        // request index -> the models it asks for, in its order: the order of its results
+        Map<Integer, List<String>> order = new HashMap<>();
         // encoder key -> items (request index, its models on that encoder)
         Map<String, List<Item>> groups = new LinkedHashMap<>();
         for (int i = 0; i < requests.size(); i++) {
@@ -136,9 +147,15 @@ public final class BatchClassifier {
                                                 + models.keySet());
                 continue;
             }
+            order.put(i, names);
             Map<String, List<LoadedModel>> byEncoder = new LinkedHashMap<>();
             for (String name : names) {
                 LoadedModel model = models.get(name);
+                float[] sure = model.firstStage(request.text, request.textB);
+                if (sure != null) {
+                    results.get(i).add(result(request, model, sure, clock.instant(), Stage.NGRAM));
+                    continue;
+                }
                 byEncoder.computeIfAbsent(model.encoderKey(), k -> new ArrayList<>()).add(model);
             }
             for (var entry : byEncoder.entrySet()) {
@@ -153,16 +170,15 @@ public final class BatchClassifier {
         }
 
         List<Pass> passes = new ArrayList<>();
-        List<List<ClassificationResult>> results = new ArrayList<>(requests.size());
-        for (int i = 0; i < requests.size(); i++) {
-            results.add(new ArrayList<>());
-        }
         for (List<Item> group : groups.values()) {
             runGroup(group, results, passes, clock);
         }
         for (int i = 0; i < outcomes.length; i++) {
             if (outcomes[i] == null) {
-                outcomes[i] = new Outcome(requests.get(i), results.get(i), null, null);
+                List<String> names = order.get(i);
+                List<ClassificationResult> answers = results.get(i);
+                answers.sort(Comparator.comparingInt(r -> names.indexOf(r.getModel())));
+                outcomes[i] = new Outcome(requests.get(i), answers, null, null);
             }
         }
         return new Flush(List.of(outcomes), passes);
@@ -203,7 +219,7 @@ public final class BatchClassifier {
                 for (LoadedModel model : item.models()) {
                     float[] p =
                             model.answer(done.probabilities(model, b), request.text, request.textB);
-                    results.get(item.index()).add(result(request, model, p, now));
+                    results.get(item.index()).add(result(request, model, p, now, Stage.ENCODER));
                 }
             }
         }
@@ -216,8 +232,20 @@ public final class BatchClassifier {
                 : model.tokenizer().encode(request.text);
     }
 
+    /** Which stage of a version answered; the value of a result's {@code stage}. */
+    public enum Stage {
+        /** The encoder model, blended where the version blends. */
+        ENCODER,
+        /** A cascading version's n-gram model, alone: the encoder was not asked. */
+        NGRAM;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     static ClassificationResult result(
-            ClassifyRequest request, LoadedModel model, float[] p, Instant now) {
+            ClassifyRequest request, LoadedModel model, float[] p, Instant now, Stage stage) {
         List<String> labels = model.labels();
         int best = ClassificationHead.argMax(p);
         List<LabelProbability> probabilities = new ArrayList<>(p.length);
@@ -236,6 +264,7 @@ public final class BatchClassifier {
                 .setLatencyMillis(Math.max(0, now.toEpochMilli() - request.eventTimeMillis))
                 .setAttributes(request.attributes)
                 .setEventTime(Instant.ofEpochMilli(request.eventTimeMillis))
+                .setStage(stage.id())
                 .build();
     }
 }

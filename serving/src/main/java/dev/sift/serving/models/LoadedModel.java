@@ -138,13 +138,34 @@ public final class LoadedModel implements AutoCloseable {
      * ({@link NgramClassifier#blend}), as the trainer evaluated it.
      */
     public float[] answer(float[] encoderProbabilities, String text, String textB) {
-        if (ngrams == null) {
+        if (ngrams == null || manifest.ngrams().encoderWeight() == 1) {
             return encoderProbabilities;
         }
         return NgramClassifier.blend(
                 encoderProbabilities,
                 ngrams.probabilities(NgramClassifier.text(text, textB)),
                 manifest.ngrams().encoderWeight());
+    }
+
+    /**
+     * Whether this version's n-gram model answers confident records alone ({@link #firstStage}).
+     */
+    public boolean cascades() {
+        return manifest.ngrams() != null && manifest.ngrams().cascades();
+    }
+
+    /**
+     * The first stage of a cascading version: the n-gram model's probabilities for a text (or pair)
+     * when its top probability reaches the version's threshold, else null, and null for a version
+     * that does not cascade. A non-null answer is the version's answer; the encoder is not asked.
+     */
+    public float[] firstStage(String text, String textB) {
+        if (!cascades()) {
+            return null;
+        }
+        float[] p = ngrams.probabilities(NgramClassifier.text(text, textB));
+        float top = p[ClassificationHead.argMax(p)];
+        return top >= manifest.ngrams().cascadeThreshold() ? p : null;
     }
 
     /** Models that tokenize alike and share an encoder pass have equal keys. */

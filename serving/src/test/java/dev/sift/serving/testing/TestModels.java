@@ -6,6 +6,7 @@ import dev.sift.model.bundle.Pooling;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
+import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.ngram.TestNgrams;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.ModelDraft;
@@ -134,6 +135,24 @@ public final class TestModels {
                                 .pooling(pooling)
                                 .maxSeqLen(TinyOnnxEncoder.MAX_SEQ_LEN)
                                 .head(randomHead(TinyOnnxEncoder.HIDDEN_SIZE, seed))
+                                .build());
+        record(announcement(bundle, ModelAction.ACTIVATE));
+        return bundle;
+    }
+
+    /**
+     * Publishes and announces a cascading version of {@code name}: {@code ngrams} answers alone
+     * from a top probability of {@code threshold}, the rest get a random head's answer blended with
+     * it half and half.
+     */
+    public ModelBundle publishCascading(
+            String name, long seed, NgramClassifier ngrams, double threshold) throws IOException {
+        ModelBundle bundle =
+                registry.publish(
+                        ModelDraft.builder(name, encoderHash)
+                                .head(randomHead(TinyBertEncoder.HIDDEN_SIZE, seed))
+                                .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
+                                .cascade(ngrams, 0.5, threshold)
                                 .build());
         record(announcement(bundle, ModelAction.ACTIVATE));
         return bundle;
