@@ -208,6 +208,15 @@ final class TrainCommand implements Callable<Integer> {
                             + " (default off; measured: docs/experiments.md).")
     boolean blendTfidf;
 
+    @Option(
+            names = "--cascade",
+            description =
+                    "Let the TF-IDF model answer alone where it is sure: the lowest confidence"
+                            + " that keeps validation accuracy at the full model's, chosen on"
+                            + " validation data. Only the other records reach the encoder"
+                            + " (default off; measured: docs/model-cards/spam.md).")
+    boolean cascade;
+
     @Option(names = "--out", description = "Run folder (default runs/<model>-<time>).")
     Path out;
 
@@ -292,6 +301,7 @@ final class TrainCommand implements Callable<Integer> {
                                 .fineTune(fineTune)
                                 .truncation(truncation)
                                 .blendNgrams(blendTfidf)
+                                .cascade(cascade)
                                 .build());
         Evaluation e = outcome.evaluation();
         System.out.printf(
@@ -311,6 +321,9 @@ final class TrainCommand implements Callable<Integer> {
         printTfidfBaseline(outcome, readsWhat());
         if (outcome.blend() != null) {
             printBlend(outcome);
+        }
+        if (outcome.cascade() != null) {
+            printCascade(outcome);
         }
         if (outcome.fineTuned() != null) {
             printFineTuning(outcome);
@@ -408,6 +421,19 @@ final class TrainCommand implements Callable<Integer> {
                     alone.logLoss(),
                     alone.expectedCalibrationError());
         }
+    }
+
+    /** The cascade's threshold, and on the test set the share it sent to the encoder. */
+    private static void printCascade(Training.Outcome outcome) {
+        System.out.println("cascade: " + outcome.cascade().describe());
+        Evaluation full = outcome.fullEvaluation();
+        System.out.printf(
+                Locale.ROOT,
+                "  on the test set %.1f%% reached the encoder; the full model alone: accuracy %.4f,"
+                        + " macro-F1 %.4f; the figures above are the cascade's%n",
+                100 * outcome.testEncoderShare(),
+                full.accuracy(),
+                full.macroF1());
     }
 
     private static void printFineTuning(Training.Outcome outcome) {

@@ -62,9 +62,12 @@ public final class Publisher {
             draft.head(HeadFormat.read(runDir.resolve(RunManifest.HEAD_FILE), run.labels()));
         }
         if (run.blend() != null) {
-            draft.blend(
-                    NgramFormat.read(runDir.resolve(run.blend().file())),
-                    run.blend().encoderWeight());
+            var ngrams = NgramFormat.read(runDir.resolve(run.blend().file()));
+            if (run.blend().cascadeThreshold() != null) {
+                draft.cascade(ngrams, run.blend().encoderWeight(), run.blend().cascadeThreshold());
+            } else {
+                draft.blend(ngrams, run.blend().encoderWeight());
+            }
         }
         return registry.publish(draft.build());
     }

@@ -56,9 +56,15 @@ public record RunManifest(
     /**
      * The TF-IDF baseline blended into the run's model: its file ({@code ngrams.bin}, model-core's
      * {@code NgramFormat}), the head's or top's share of the blend, and the head's or top's own
-     * figures on the test set, before blending.
+     * figures on the test set, before blending; with {@code train --cascade} also the threshold
+     * from which the n-gram model answers alone (then {@code encoderWeight} is 1 where the run does
+     * not blend), else null and left out of the JSON.
      */
-    public record Blend(String file, double encoderWeight, Map<String, Double> encoderMetrics) {}
+    public record Blend(
+            String file,
+            double encoderWeight,
+            Map<String, Double> encoderMetrics,
+            @JsonInclude(JsonInclude.Include.NON_NULL) Double cascadeThreshold) {}
 
     public static final String FILE_NAME = "run.json";
     public static final String HEAD_FILE = "head.bin";

@@ -51,7 +51,9 @@ public final class Training {
      * {@code fineTune} enabled, the encoder's top layers are then trained with that head ({@link
      * TopTraining}), and the fine-tuned model is what the run yields. With {@code blendNgrams}, the
      * TF-IDF baseline is blended into that model where validation says it helps ({@link
-     * NgramBlending}), and the blend is what the run yields.
+     * NgramBlending}), and the blend is what the run yields. With {@code cascade}, the TF-IDF model
+     * then answers alone where it is sure enough ({@link Cascading}), and the cascade is what the
+     * run yields.
      */
     public record Settings(
             String model,
@@ -68,7 +70,8 @@ public final class Training {
             PrintStream progress,
             FineTuneOptions fineTune,
             Truncation truncation,
-            boolean blendNgrams) {
+            boolean blendNgrams,
+            boolean cascade) {
 
         public Settings {
             truncation = truncation != null ? truncation : Truncation.HEAD;
@@ -109,6 +112,7 @@ public final class Training {
             private FineTuneOptions fineTune;
             private Truncation truncation = Truncation.HEAD;
             private boolean blendNgrams;
+            private boolean cascade;
 
             private Builder(
                     String model, ModelRegistry registry, EncoderBundle encoder, Path runDir) {
@@ -172,6 +176,12 @@ public final class Training {
                 return this;
             }
 
+            /** Let the TF-IDF model answer alone where it is sure enough ({@link Cascading}). */
+            public Builder cascade(boolean cascade) {
+                this.cascade = cascade;
+                return this;
+            }
+
             public Settings build() {
                 return new Settings(
                         model,
@@ -188,7 +198,8 @@ public final class Training {
                         progress,
                         fineTune,
                         truncation,
-                        blendNgrams);
+                        blendNgrams,
+                        cascade);
             }
         }
 
@@ -211,6 +222,10 @@ public final class Training {
      * @param encoderEvaluation the head or fine-tuned top alone on the test set (the same as {@code
      *     evaluation} unless the run blends)
      * @param blend how much of the baseline the run's model blends in, or null when not asked
+     * @param cascade where the TF-IDF model hands over to the full model, or null when not asked
+     * @param testEncoderShare with a cascade, the share of test records that reached the encoder
+     * @param fullEvaluation with a cascade, the full model (every record through the encoder) on
+     *     the test set; null without one
      */
     public record Outcome(
             Path runDir,
@@ -227,7 +242,10 @@ public final class Training {
             int encodedInputs,
             HtmlReport.TfidfColumn tfidfBaseline,
             Evaluation encoderEvaluation,
-            NgramBlending.Choice blend) {}
+            NgramBlending.Choice blend,
+            Cascading.Choice cascade,
+            double testEncoderShare,
+            Evaluation fullEvaluation) {}
 
     /** Texts per batch when a fine-tuned top only predicts. */
     private static final int EVALUATION_BATCH = 32;
@@ -293,6 +311,11 @@ public final class Training {
         private HtmlReport.TfidfColumn tfidf;
         private Evaluation evaluation;
         private NgramBlending.Choice blend;
+        private Cascading.Choice cascade;
+        private double testEncoderShare = 1;
+        private Evaluation fullEvaluation;
+        private float[][] fullValidation;
+        private float[][] fullTest;
         private Path dir;
         private Map<String, String> training;
 
@@ -311,6 +334,7 @@ public final class Training {
             fineTuneTop();
             fitNgramBaseline();
             chooseBlend();
+            chooseCascade();
             writeRun();
             writeReport();
             return new Outcome(
@@ -328,7 +352,10 @@ public final class Training {
                     encodedInputs,
                     tfidf,
                     encoderEvaluation,
-                    blend);
+                    blend,
+                    cascade,
+                    testEncoderShare,
+                    fullEvaluation);
         }
 
         /** Train, validation and test sets: a stratified cut of the data, or the given test set. */
@@ -463,36 +490,71 @@ public final class Training {
 
         /**
          * The blend with the TF-IDF model, where the settings ask for it and validation favours it.
+         * Leaves the run's full model's validation and test probabilities for the cascade.
          */
         private void chooseBlend() {
             evaluation = encoderEvaluation;
             blend = null;
+            fullValidation =
+                    fineTuned == null
+                            ? result.head().probabilities(features.get(chosen)[1])
+                            : fineTuned.training().validationProbabilities();
+            fullTest =
+                    fineTuned == null
+                            ? result.head().probabilities(testVectors)
+                            : fineTuned.testProbabilities();
             if (settings.blendNgrams()) {
-                float[][] validationProbabilities =
-                        fineTuned == null
-                                ? result.head().probabilities(features.get(chosen)[1])
-                                : fineTuned.training().validationProbabilities();
                 blend =
                         NgramBlending.choose(
-                                validationProbabilities,
+                                fullValidation,
                                 fittedTfidf.validationProbabilities(),
                                 indices(splits.validation(), labels));
                 if (blend.blends()) {
-                    float[][] testProbabilities =
-                            fineTuned == null
-                                    ? result.head().probabilities(testVectors)
-                                    : fineTuned.testProbabilities();
-                    evaluation =
-                            Evaluation.of(
-                                    labels,
-                                    NgramBlending.blend(
-                                            testProbabilities,
-                                            fittedTfidf.testProbabilities(),
-                                            blend.encoderWeight()),
-                                    indices(splits.test(), labels),
-                                    groups(splits.test()));
+                    fullValidation =
+                            NgramBlending.blend(
+                                    fullValidation,
+                                    fittedTfidf.validationProbabilities(),
+                                    blend.encoderWeight());
+                    fullTest =
+                            NgramBlending.blend(
+                                    fullTest,
+                                    fittedTfidf.testProbabilities(),
+                                    blend.encoderWeight());
+                    evaluation = testEvaluation(fullTest);
                 }
             }
+        }
+
+        /**
+         * Where the TF-IDF model hands over to the full model, where the settings ask for a
+         * cascade; the run's figures are then the cascade's.
+         */
+        private void chooseCascade() {
+            cascade = null;
+            if (settings.cascade()) {
+                cascade =
+                        Cascading.choose(
+                                fullValidation,
+                                fittedTfidf.validationProbabilities(),
+                                indices(splits.validation(), labels));
+                fullEvaluation = evaluation;
+                if (cascade.cascades()) {
+                    evaluation =
+                            testEvaluation(
+                                    Cascading.cascade(
+                                            fullTest,
+                                            fittedTfidf.testProbabilities(),
+                                            cascade.threshold()));
+                    testEncoderShare =
+                            Cascading.encoderShare(
+                                    fittedTfidf.testProbabilities(), cascade.threshold());
+                }
+            }
+        }
+
+        private Evaluation testEvaluation(float[][] probabilities) {
+            return Evaluation.of(
+                    labels, probabilities, indices(splits.test(), labels), groups(splits.test()));
         }
 
         /** The run folder: the head, the top, the n-gram model and the run manifest. */
@@ -509,13 +571,16 @@ public final class Training {
                                 fineTuned.spec().layers());
             }
             RunManifest.Blend blended = null;
-            if (blend != null && blend.blends()) {
+            boolean blends = blend != null && blend.blends();
+            boolean cascades = cascade != null && cascade.cascades();
+            if (blends || cascades) {
                 NgramFormat.write(fittedTfidf.classifier(), dir.resolve(NgramFormat.FILE_NAME));
                 blended =
                         new RunManifest.Blend(
                                 NgramFormat.FILE_NAME,
-                                blend.encoderWeight(),
-                                encoderEvaluation.asMetrics());
+                                blends ? blend.encoderWeight() : 1,
+                                encoderEvaluation.asMetrics(),
+                                cascades ? cascade.threshold() : null);
             }
             training = new LinkedHashMap<>(settings.options().asMap());
             training.put("validationFraction", Double.toString(settings.validationFraction()));
@@ -554,6 +619,14 @@ public final class Training {
                         "encoderValidationLoss", Double.toString(blend.encoderValidationLoss()));
                 training.put("tfidfValidationLoss", Double.toString(blend.ngramValidationLoss()));
                 training.put("encoderOnlyAccuracy", Double.toString(encoderEvaluation.accuracy()));
+            }
+            if (cascade != null && cascade.cascades()) {
+                training.put("cascadeThreshold", Double.toString(cascade.threshold()));
+                training.put(
+                        "cascadeValidationEncoderShare",
+                        Double.toString(cascade.validationEncoderShare()));
+                training.put("cascadeTestEncoderShare", Double.toString(testEncoderShare));
+                training.put("fullModelAccuracy", Double.toString(fullEvaluation.accuracy()));
             }
             RunManifest manifest =
                     new RunManifest(
@@ -635,6 +708,18 @@ public final class Training {
                                     encoderEvaluation.macroF1(),
                                     encoderEvaluation.logLoss()));
                 }
+            }
+            if (cascade != null) {
+                facts.put("cascade", cascade.describe());
+                facts.put(
+                        "cascade on the test set",
+                        String.format(
+                                Locale.ROOT,
+                                "%.1f%% reached the encoder; the full model alone: accuracy %.4f,"
+                                        + " macro-F1 %.4f",
+                                100 * testEncoderShare,
+                                fullEvaluation.accuracy(),
+                                fullEvaluation.macroF1()));
             }
             training.forEach(
                     (key, value) -> {

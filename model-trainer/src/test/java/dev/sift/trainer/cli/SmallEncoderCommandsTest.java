@@ -13,7 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The small-encoder path end to end through the CLI, on the real all-MiniLM-L6-v2 int8 from its
- * Maven jar: import, train a head, publish, and answer through the job's serving code.
+ * Maven jar: import, train a head behind a cascade, publish, and answer through the job's serving
+ * code.
  */
 class SmallEncoderCommandsTest {
 
@@ -44,6 +45,7 @@ class SmallEncoderCommandsTest {
                         "all-minilm-l6-v2-int8",
                         "--max-len",
                         "64",
+                        "--cascade",
                         "--feature-cache",
                         dir.resolve("features").toString(),
                         "--out",
@@ -53,7 +55,8 @@ class SmallEncoderCommandsTest {
         assertThat(trained.out())
                 .contains("validation loss by pooling")
                 .contains("mean")
-                .doesNotContain("pooler");
+                .doesNotContain("pooler")
+                .contains("cascade: ");
 
         TrainerRun published = run("publish", "--run", dir.resolve("runs/spam").toString());
         assertThat(published.exit()).as(published.err()).isZero();
@@ -63,7 +66,10 @@ class SmallEncoderCommandsTest {
                         withRegistry("predict", "--model", "spam", "--version", "latest"),
                         "{\"id\":\"1\",\"text\":\"WIN a FREE cruise, call now\"}");
         assertThat(predicted.exit()).as(predicted.err()).isZero();
-        assertThat(predicted.out()).contains("\"model\":\"spam\"").contains("\"modelVersion\":1");
+        assertThat(predicted.out())
+                .contains("\"model\":\"spam\"")
+                .contains("\"modelVersion\":1")
+                .containsPattern("\"stage\":\"(ngram|encoder)\"");
     }
 
     @Test
