@@ -288,7 +288,7 @@ public final class PipelineBenchmark {
         }
     }
 
-    private static Measured perRecordPadded(
+    static Measured perRecordPadded(
             List<String> texts, String registry, ModelBundle model, double rate) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
@@ -305,7 +305,7 @@ public final class PipelineBenchmark {
         return Measured.of(out, copy.size());
     }
 
-    private static Measured sift(List<String> texts, InferenceSettings settings, double rate)
+    static Measured sift(List<String> texts, InferenceSettings settings, double rate)
             throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
@@ -357,7 +357,7 @@ public final class PipelineBenchmark {
      * The mixed stream (half whole mails, half subject lines) and the short stream (subject lines
      * only), from mails shuffled with a fixed seed.
      */
-    private static List<Stream> streams(int records) throws Exception {
+    static List<Stream> streams(int records) throws Exception {
         Path data = SpamAssassinCorpus.fetch(SpamAssassinCorpus.defaultCache());
         List<Example> mails =
                 new ArrayList<>(

@@ -302,6 +302,26 @@ class InferenceOperatorTest {
     }
 
     @Test
+    void modelsOnTwoEnginesServeSideBySideInOneJob() throws Exception {
+        ModelBundle topic = models.publishOnOnnx("topic", 9, Pooling.MEAN);
+        var harness = open(settings(4, 10_000, 1_000), null);
+
+        harness.processElement1(request("a", "free cash now", "spam", "topic"));
+        harness.processElement1(request("b", "lunch tomorrow", "topic", "spam"));
+        harness.prepareSnapshotPreBarrier(1);
+
+        assertThat(results(harness))
+                .extracting(r -> r.getId() + ":" + r.getModel() + ":" + r.getEncoderHash())
+                .containsExactly(
+                        "a:spam:" + spamV1.manifest().encoder().contentHash(),
+                        "a:topic:" + topic.manifest().encoder().contentHash(),
+                        "b:topic:" + topic.manifest().encoder().contentHash(),
+                        "b:spam:" + spamV1.manifest().encoder().contentHash());
+        assertThat(topic.manifest().encoder().contentHash())
+                .isNotEqualTo(spamV1.manifest().encoder().contentHash());
+    }
+
+    @Test
     void aCascadeAnswersEachRecordOnceByOneStageAcrossACheckpoint() throws Exception {
         NgramClassifier ngrams = TestNgrams.random(2, 7);
         List<String> texts = new ArrayList<>(TestNgrams.TEXTS);
