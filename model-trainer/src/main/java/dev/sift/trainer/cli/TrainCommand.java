@@ -407,14 +407,14 @@ final class TrainCommand implements Callable<Integer> {
                 bertReads);
     }
 
-    /** The blend chosen on validation data and, when there is one, BERT alone beside it. */
+    /** The blend chosen on validation data and, when there is one, the encoder alone beside it. */
     private static void printBlend(Training.Outcome outcome) {
         System.out.println("TF-IDF blended in: " + outcome.blend().describe());
         if (outcome.blend().blends()) {
             Evaluation alone = outcome.encoderEvaluation();
             System.out.printf(
                     Locale.ROOT,
-                    "  BERT alone: accuracy %.4f, macro-F1 %.4f, log-loss %.4f, ECE %.4f; the"
+                    "  encoder alone: accuracy %.4f, macro-F1 %.4f, log-loss %.4f, ECE %.4f; the"
                             + " figures above are the blend's%n",
                     alone.accuracy(),
                     alone.macroF1(),

@@ -40,8 +40,8 @@ public final class NgramBlending {
             return blends()
                     ? String.format(
                             Locale.ROOT,
-                            "BERT %.2f, TF-IDF %.2f (validation log-loss %.4f; BERT alone %.4f,"
-                                    + " TF-IDF alone %.4f)",
+                            "encoder %.2f, TF-IDF %.2f (validation log-loss %.4f; encoder alone"
+                                    + " %.4f, TF-IDF alone %.4f)",
                             encoderWeight,
                             1 - encoderWeight,
                             validationLoss,
@@ -49,8 +49,8 @@ public final class NgramBlending {
                             ngramValidationLoss)
                     : String.format(
                             Locale.ROOT,
-                            "none: no share of TF-IDF lowers validation log-loss below BERT's"
-                                    + " alone (%.4f; TF-IDF alone %.4f)",
+                            "none: no share of TF-IDF lowers validation log-loss below the"
+                                    + " encoder's alone (%.4f; TF-IDF alone %.4f)",
                             encoderValidationLoss,
                             ngramValidationLoss);
         }

@@ -700,7 +700,7 @@ public final class Training {
                 facts.put("TF-IDF blended in", blend.describe());
                 if (blend.blends()) {
                     facts.put(
-                            "BERT alone on the test set",
+                            "the encoder model alone on the test set",
                             String.format(
                                     Locale.ROOT,
                                     "accuracy %.4f, macro-F1 %.4f, log-loss %.4f",

@@ -305,9 +305,9 @@ class SiftTrainerTest {
         assertThat(trained).as(err.toString()).isZero();
         assertThat(out.toString())
                 .containsPattern(
-                        "TF-IDF blended in: BERT 0\\.\\d\\d, TF-IDF 0\\.\\d\\d \\(validation"
-                                + " log-loss \\d\\.\\d{4}; BERT alone \\d\\.\\d{4}")
-                .contains("  BERT alone: accuracy ")
+                        "TF-IDF blended in: encoder 0\\.\\d\\d, TF-IDF 0\\.\\d\\d \\(validation"
+                                + " log-loss \\d\\.\\d{4}; encoder alone \\d\\.\\d{4}")
+                .contains("  encoder alone: accuracy ")
                 .contains(
                         "run written to "
                                 + run
