@@ -42,8 +42,8 @@ import org.tensorflow.SavedModelBundle;
  *
  * <pre>
  * # a registry with the trained versions, one model name per path (docs/model-cards/spam.md), then:
- * CostBenchmark prepare REGISTRY NGRAMS_BIN   # adds bert-k2-blend and the per-record bert-head
- * CostBenchmark run REGISTRY RECORDS MODEL...  # e.g. 1000 bert-k2-blend spam-bge8 ...
+ * mvn -q -pl flink-job exec:exec@cost -Dcost.args="prepare REGISTRY NGRAMS_BIN"  # bert-k2-blend, bert-head
+ * mvn -q -pl flink-job exec:exec@cost -Dcost.args="run REGISTRY 1000 bert-k2-blend spam-bge8 ..."
  * </pre>
  *
  * {@code bert-k2-blend} is today's best model in cost: BERT-base's own top two layers as a
