@@ -2,6 +2,7 @@ package dev.sift.model.encode;
 
 import ai.djl.Device;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.EncoderManifest;
 import java.io.IOException;
 
 /** Opens an encoder bundle on the engine its manifest names. */
@@ -34,6 +35,19 @@ public final class Encoders {
                 yield OnnxEncoder.load(bundle);
             }
         };
+    }
+
+    /**
+     * Refuses a batch longer than {@code manifest}'s encoder accepts, before any engine sees it.
+     */
+    static void requireFits(PaddedBatch batch, EncoderManifest manifest) {
+        if (batch.length() > manifest.maxSeqLen()) {
+            throw new IllegalArgumentException(
+                    "A sequence of "
+                            + batch.length()
+                            + " tokens exceeds the encoder's maximum of "
+                            + manifest.maxSeqLen());
+        }
     }
 
     /** Loads {@code bundle} on its engine's default device, in float32 where that is a choice. */

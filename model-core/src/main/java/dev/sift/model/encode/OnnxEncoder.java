@@ -117,13 +117,7 @@ public final class OnnxEncoder implements Encoder {
                             + manifest.name()
                             + " has no pooler output; use cls or mean pooling");
         }
-        if (batch.length() > manifest.maxSeqLen()) {
-            throw new IllegalArgumentException(
-                    "A sequence of "
-                            + batch.length()
-                            + " tokens exceeds the encoder's maximum of "
-                            + manifest.maxSeqLen());
-        }
+        Encoders.requireFits(batch, manifest);
         try {
             return predictors.predict(new EncodeRequest(batch, poolings));
         } catch (TranslateException e) {

@@ -150,14 +150,7 @@ public final class TensorFlowEncoder implements Encoder {
     @Override
     public EncodedBatch encode(PaddedBatch batch, Set<Pooling> poolings) {
         EncodeRequest request = new EncodeRequest(batch, poolings);
-        int longest = batch.length();
-        if (longest > manifest.maxSeqLen()) {
-            throw new IllegalArgumentException(
-                    "A sequence of "
-                            + longest
-                            + " tokens exceeds the encoder's maximum of "
-                            + manifest.maxSeqLen());
-        }
+        Encoders.requireFits(batch, manifest);
         try {
             return predictors.predict(request);
         } catch (TranslateException e) {
@@ -171,13 +164,7 @@ public final class TensorFlowEncoder implements Encoder {
             return encode(batch, poolings);
         }
         EncodeRequest request = new EncodeRequest(batch, poolings, new TreeSet<>(trunkDepths));
-        if (batch.length() > manifest.maxSeqLen()) {
-            throw new IllegalArgumentException(
-                    "A sequence of "
-                            + batch.length()
-                            + " tokens exceeds the encoder's maximum of "
-                            + manifest.maxSeqLen());
-        }
+        Encoders.requireFits(batch, manifest);
         return trunk.run(request);
     }
 
