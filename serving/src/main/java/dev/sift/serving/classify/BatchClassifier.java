@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -149,12 +150,24 @@ public final class BatchClassifier {
             }
             order.put(i, names);
             Map<String, List<LoadedModel>> byEncoder = new LinkedHashMap<>();
+            Map<LoadedModel, float[]> scored = new IdentityHashMap<>();
             for (String name : names) {
                 LoadedModel model = models.get(name);
-                float[] sure = model.firstStage(request.text, request.textB);
-                if (sure != null) {
-                    results.get(i).add(result(request, model, sure, clock.instant(), Stage.NGRAM));
+                LoadedModel.FirstStage first = model.firstStage(request.text, request.textB);
+                if (first != null && first.sure()) {
+                    Instant now = clock.instant();
+                    results.get(i)
+                            .add(
+                                    result(
+                                            request,
+                                            model,
+                                            first.ngramProbabilities(),
+                                            now,
+                                            Stage.NGRAM));
                     continue;
+                }
+                if (first != null) {
+                    scored.put(model, first.ngramProbabilities());
                 }
                 byEncoder.computeIfAbsent(model.encoderKey(), k -> new ArrayList<>()).add(model);
             }
@@ -165,7 +178,7 @@ public final class BatchClassifier {
                                 ? known.input()
                                 : null;
                 groups.computeIfAbsent(entry.getKey(), k -> new ArrayList<>())
-                        .add(new Item(i, request, entry.getValue(), tokens));
+                        .add(new Item(i, request, entry.getValue(), tokens, scored));
             }
         }
 
@@ -184,8 +197,16 @@ public final class BatchClassifier {
         return new Flush(List.of(outcomes), passes);
     }
 
+    /**
+     * A request's models on one encoder; {@code ngrams} holds, for its cascading models, the n-gram
+     * probabilities their first stage computed, which the blend reuses.
+     */
     private record Item(
-            int index, ClassifyRequest request, List<LoadedModel> models, TokenizedInput tokens) {}
+            int index,
+            ClassifyRequest request,
+            List<LoadedModel> models,
+            TokenizedInput tokens,
+            Map<LoadedModel, float[]> ngrams) {}
 
     private record Tokenized(Item item, TokenizedInput input) {}
 
@@ -218,7 +239,11 @@ public final class BatchClassifier {
                 ClassifyRequest request = item.request();
                 for (LoadedModel model : item.models()) {
                     float[] p =
-                            model.answer(done.probabilities(model, b), request.text, request.textB);
+                            model.answer(
+                                    done.probabilities(model, b),
+                                    request.text,
+                                    request.textB,
+                                    item.ngrams().get(model));
                     results.get(item.index()).add(result(request, model, p, now, Stage.ENCODER));
                 }
             }

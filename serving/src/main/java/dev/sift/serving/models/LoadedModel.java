@@ -138,12 +138,23 @@ public final class LoadedModel implements AutoCloseable {
      * ({@link NgramClassifier#blend}), as the trainer evaluated it.
      */
     public float[] answer(float[] encoderProbabilities, String text, String textB) {
+        return answer(encoderProbabilities, text, textB, null);
+    }
+
+    /**
+     * As {@link #answer(float[], String, String)}, with the n-gram model's probabilities for the
+     * text when its first stage already computed them, else null.
+     */
+    public float[] answer(
+            float[] encoderProbabilities, String text, String textB, float[] ngramProbabilities) {
         if (ngrams == null || manifest.ngrams().encoderWeight() == 1) {
             return encoderProbabilities;
         }
         return NgramClassifier.blend(
                 encoderProbabilities,
-                ngrams.probabilities(NgramClassifier.text(text, textB)),
+                ngramProbabilities != null
+                        ? ngramProbabilities
+                        : ngrams.probabilities(NgramClassifier.text(text, textB)),
                 manifest.ngrams().encoderWeight());
     }
 
@@ -155,18 +166,23 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /**
-     * The first stage of a cascading version: the n-gram model's probabilities for a text (or pair)
-     * when its top probability reaches the version's threshold, else null, and null for a version
-     * that does not cascade. A non-null answer is the version's answer; the encoder is not asked.
+     * The first stage of a cascading version: the n-gram model's probabilities for a text (or
+     * pair), and whether they reach the version's threshold, in which case they are the version's
+     * answer and the encoder is not asked; null for a version that does not cascade. Where they
+     * fall short, {@link #answer(float[], String, String, float[])} blends them without scoring the
+     * text again.
      */
-    public float[] firstStage(String text, String textB) {
+    public FirstStage firstStage(String text, String textB) {
         if (!cascades()) {
             return null;
         }
         float[] p = ngrams.probabilities(NgramClassifier.text(text, textB));
         float top = p[ClassificationHead.argMax(p)];
-        return top >= manifest.ngrams().cascadeThreshold() ? p : null;
+        return new FirstStage(p, top >= manifest.ngrams().cascadeThreshold());
     }
+
+    /** The n-gram model's answer to one record, and whether it is sure enough to stand alone. */
+    public record FirstStage(float[] ngramProbabilities, boolean sure) {}
 
     /** Models that tokenize alike and share an encoder pass have equal keys. */
     public String encoderKey() {
