@@ -32,23 +32,33 @@ public record NgramBlend(
         this(file, encoderWeight, null);
     }
 
-    /** Whether {@code encoderWeight} leaves both models a share. */
-    public static boolean isValidWeight(double encoderWeight) {
-        return encoderWeight > 0 && encoderWeight < 1;
+    /**
+     * What is wrong with this weight and threshold together; null for a blend, a cascade or both.
+     */
+    public String problem() {
+        return problem(encoderWeight, cascadeThreshold);
     }
 
-    /** Whether {@code threshold} is a probability the n-gram model's top answer can reach. */
-    public static boolean isValidThreshold(double threshold) {
-        return threshold > 0 && threshold <= 1;
-    }
-
-    /** Whether the weight and threshold fit together: a blend, a cascade, or both. */
-    public boolean isValid() {
+    /**
+     * What is wrong with {@code encoderWeight} and {@code cascadeThreshold} together, or null: a
+     * blend leaves both models a share, w in (0, 1); a cascade needs a threshold the n-gram model's
+     * top answer can reach, in (0, 1], and may keep w = 1.
+     */
+    public static String problem(double encoderWeight, Double cascadeThreshold) {
+        boolean blends = encoderWeight > 0 && encoderWeight < 1;
         if (cascadeThreshold == null) {
-            return isValidWeight(encoderWeight);
+            return blends
+                    ? null
+                    : "the encoder's share of the blend must be inside (0, 1), not "
+                            + encoderWeight;
         }
-        return isValidThreshold(cascadeThreshold)
-                && (isValidWeight(encoderWeight) || encoderWeight == 1);
+        boolean reachable = cascadeThreshold > 0 && cascadeThreshold <= 1;
+        return reachable && (blends || encoderWeight == 1)
+                ? null
+                : "a cascade needs a threshold in (0, 1] and an encoder share in (0, 1], not "
+                        + cascadeThreshold
+                        + " and "
+                        + encoderWeight;
     }
 
     /** Whether the n-gram model answers confident records alone. */

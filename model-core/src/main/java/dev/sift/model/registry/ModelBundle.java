@@ -159,17 +159,8 @@ public final class ModelBundle {
                 blend.file() != null && m.files().containsKey(blend.file()),
                 dir,
                 "n-gram file " + blend.file() + " is not listed");
-        require(
-                blend.isValid(),
-                dir,
-                blend.cascades()
-                        ? "a cascade needs a threshold in (0, 1] and an encoder share in (0, 1],"
-                                + " not "
-                                + blend.cascadeThreshold()
-                                + " and "
-                                + blend.encoderWeight()
-                        : "the encoder's share of the blend must be inside (0, 1), not "
-                                + blend.encoderWeight());
+        String problem = blend.problem();
+        require(problem == null, dir, problem);
         NgramClassifier ngrams;
         try {
             ngrams = NgramFormat.fromBytes(files.get(blend.file()));

@@ -54,16 +54,9 @@ public record ModelDraft(
     public record Blend(NgramClassifier model, double encoderWeight, Double cascadeThreshold) {
         public Blend {
             Objects.requireNonNull(model, "model");
-            if (!new NgramBlend("", encoderWeight, cascadeThreshold).isValid()) {
-                throw new IllegalArgumentException(
-                        cascadeThreshold == null
-                                ? "The encoder's share of a blend must be inside (0, 1), not "
-                                        + encoderWeight
-                                : "A cascade needs a threshold in (0, 1] and an encoder share in"
-                                        + " (0, 1], not "
-                                        + cascadeThreshold
-                                        + " and "
-                                        + encoderWeight);
+            String problem = NgramBlend.problem(encoderWeight, cascadeThreshold);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
             }
         }
     }
