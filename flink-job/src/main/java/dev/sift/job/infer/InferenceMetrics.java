@@ -52,7 +52,7 @@ final class InferenceMetrics {
     final Histogram paddingEfficiencyPct;
     private final Map<ErrorCode, Counter> deadLetters = new EnumMap<>(ErrorCode.class);
     private final Map<String, MetricGroup> modelGroups = new HashMap<>();
-    private final Map<String, StageCounts> stageCounts = new HashMap<>();
+    private final Map<String, Map<Long, StageCounts>> stageCounts = new HashMap<>();
     private final Set<String> registeredEncoders = new HashSet<>();
     private final MetricGroup group;
 
@@ -122,22 +122,23 @@ final class InferenceMetrics {
     /** Counts a result of {@code model} v{@code version}, answered by {@code stage}. */
     void answered(String model, long version, String stage) {
         StageCounts counts =
-                stageCounts.computeIfAbsent(
-                        model + "/" + version,
-                        key -> {
-                            MetricGroup versionGroup =
-                                    modelGroup(model).addGroup("version", Long.toString(version));
-                            Counter encoder = versionGroup.counter("answeredByEncoder");
-                            Counter ngram = versionGroup.counter("answeredByNgram");
-                            versionGroup.gauge(
-                                    "encoderSharePct",
-                                    () -> {
-                                        long all = encoder.getCount() + ngram.getCount();
-                                        return all == 0 ? 100 : 100 * encoder.getCount() / all;
-                                    });
-                            return new StageCounts(encoder, ngram);
-                        });
+                stageCounts
+                        .computeIfAbsent(model, name -> new HashMap<>())
+                        .computeIfAbsent(version, v -> stageCounts(model, v));
         ("ngram".equals(stage) ? counts.ngram() : counts.encoder()).inc();
+    }
+
+    private StageCounts stageCounts(String model, long version) {
+        MetricGroup versionGroup = modelGroup(model).addGroup("version", Long.toString(version));
+        Counter encoder = versionGroup.counter("answeredByEncoder");
+        Counter ngram = versionGroup.counter("answeredByNgram");
+        versionGroup.gauge(
+                "encoderSharePct",
+                () -> {
+                    long all = encoder.getCount() + ngram.getCount();
+                    return all == 0 ? 100 : 100 * encoder.getCount() / all;
+                });
+        return new StageCounts(encoder, ngram);
     }
 
     /**
@@ -146,7 +147,7 @@ final class InferenceMetrics {
      * them from every reporter; a later {@code addGroup} with the same name opens a fresh one.
      */
     void modelRetired(String model) {
-        stageCounts.keySet().removeIf(key -> key.startsWith(model + "/"));
+        stageCounts.remove(model);
         MetricGroup modelGroup = modelGroups.remove(model);
         if (modelGroup instanceof AbstractMetricGroup<?> closable) {
             closable.close();
