@@ -11,7 +11,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -119,8 +118,8 @@ public final class BatchClassifier {
         for (int i = 0; i < requests.size(); i++) {
             results.add(new ArrayList<>());
         }
-        // request index -> the models it asks for, in its order: the order of its results
-        Map<Integer, List<String>> order = new HashMap<>();
+        // per request, the models it asks for in its order: the order of its results
+        List<List<String>> named = new ArrayList<>(requests.size());
         // encoder key -> items (request index, its models on that encoder)
         Map<String, List<Item>> groups = new LinkedHashMap<>();
         for (int i = 0; i < requests.size(); i++) {
@@ -131,6 +130,7 @@ public final class BatchClassifier {
                             : !defaults.isEmpty()
                                     ? defaults
                                     : models.keySet().stream().sorted().toList();
+            named.add(names);
             List<String> unknown = names.stream().filter(n -> !models.containsKey(n)).toList();
             if (names.isEmpty() || !unknown.isEmpty()) {
                 outcomes[i] =
@@ -148,7 +148,6 @@ public final class BatchClassifier {
                                                 + models.keySet());
                 continue;
             }
-            order.put(i, names);
             Map<String, List<LoadedModel>> byEncoder = new LinkedHashMap<>();
             Map<LoadedModel, float[]> scored = new IdentityHashMap<>();
             for (String name : names) {
@@ -188,7 +187,7 @@ public final class BatchClassifier {
         }
         for (int i = 0; i < outcomes.length; i++) {
             if (outcomes[i] == null) {
-                List<String> names = order.get(i);
+                List<String> names = named.get(i);
                 List<ClassificationResult> answers = results.get(i);
                 answers.sort(Comparator.comparingInt(r -> names.indexOf(r.getModel())));
                 outcomes[i] = new Outcome(requests.get(i), answers, null, null);

@@ -96,6 +96,28 @@ class TwoEncodersTest {
         }
     }
 
+    @Test
+    void aRefusedRequestLeavesTheOthersResultsInTheirOrder() {
+        List<ClassifyRequest> requests =
+                List.of(
+                        TestModels.text("unknown", "hello", "sentiment"),
+                        TestModels.text("both", "win a free cruise now", "topic", "spam"));
+
+        BatchClassifier.Flush flush =
+                new BatchClassifier(32, 2048)
+                        .classify(
+                                requests,
+                                null,
+                                Map.of("spam", spam, "topic", topic),
+                                List.of(),
+                                Clock.systemUTC());
+
+        assertThat(flush.outcomes().get(0).refused()).isTrue();
+        assertThat(flush.outcomes().get(1).results())
+                .extracting(ClassificationResult::getModel)
+                .containsExactly("topic", "spam");
+    }
+
     private static void assertProbabilities(ClassificationResult result, float[] expected) {
         for (int j = 0; j < expected.length; j++) {
             assertThat(result.getProbabilities().get(j).getProbability())
