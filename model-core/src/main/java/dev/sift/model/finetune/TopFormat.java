@@ -1,5 +1,6 @@
 package dev.sift.model.finetune;
 
+import dev.sift.model.bundle.Activation;
 import dev.sift.model.bundle.BundleException;
 import dev.sift.model.bundle.LayerShape;
 import dev.sift.model.bundle.Pooling;
@@ -21,10 +22,12 @@ import java.util.Map;
  * <pre>
  * size          field
  * 8             magic, ASCII "SIFT_TOP"
- * 4             format version, int32 = 1
+ * 4             format version, int32: 1, or 2 for a top whose activation is not BERT's
+ *               tanh-approximated GELU
  * 4 · 3         layer shape: hiddenSize, heads, intermediateSize (int32)
  * 4 · 2         firstLayer, layers (int32)
  * 4 + n         pooling id (int32 byte length n, then UTF-8, e.g. "cls")
+ * 4 + n         version 2 only: activation id (as above, "gelu"); version 1 is "gelu_tanh"
  * 4             labels (int32)
  * 4             parameter count (int32)
  * per parameter, in {@link TopSpec#parameters()} order:
@@ -41,7 +44,10 @@ import java.util.Map;
  */
 public final class TopFormat {
 
-    public static final int VERSION = 1;
+    /** The newest version; tops with BERT's activation are still written as version 1. */
+    public static final int VERSION = 2;
+
+    private static final int VERSION_TANH_GELU = 1;
     private static final byte[] MAGIC = "SIFT_TOP".getBytes(StandardCharsets.US_ASCII);
 
     /** Far above BERT-large (1024 wide, 16 heads, 4096 feed-forward, 24 layers). */
@@ -67,11 +73,14 @@ public final class TopFormat {
                     "A top of " + size + " bytes does not fit one top.bin (2 GB at most)");
         }
         ByteBuffer buffer = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
-        buffer.put(MAGIC).putInt(VERSION);
+        buffer.put(MAGIC).putInt(version(spec));
         LayerShape shape = spec.shape();
         buffer.putInt(shape.hiddenSize()).putInt(shape.heads()).putInt(shape.intermediateSize());
         buffer.putInt(spec.firstLayer()).putInt(spec.layers());
         putString(buffer, spec.pooling().id());
+        if (version(spec) == VERSION) {
+            putString(buffer, spec.activation().id());
+        }
         buffer.putInt(spec.labels());
         buffer.putInt(parameters.size());
         for (Map.Entry<String, long[]> parameter : parameters.entrySet()) {
@@ -85,6 +94,14 @@ public final class TopFormat {
             buffer.position(buffer.position() + 4 * values.length);
         }
         return buffer.array();
+    }
+
+    /**
+     * Version 1 for BERT's activation, so that a top written before version 2 existed is written
+     * again byte for byte, and its bundle's content hash holds.
+     */
+    private static int version(TopSpec spec) {
+        return spec.activation() == Activation.GELU_TANH ? VERSION_TANH_GELU : VERSION;
     }
 
     public static void write(TopWeights weights, Path file) throws IOException {
@@ -164,11 +181,11 @@ public final class TopFormat {
             throw new BundleException("not a Sift top (magic \"SIFT_TOP\" missing)");
         }
         int version = buffer.getInt();
-        if (version != VERSION) {
+        if (version != VERSION_TANH_GELU && version != VERSION) {
             throw new BundleException(
                     "format version "
                             + version
-                            + " is not supported (this build reads "
+                            + " is not supported (this build reads 1 and "
                             + VERSION
                             + ")");
         }
@@ -178,6 +195,8 @@ public final class TopFormat {
         int firstLayer = bounded(buffer.getInt(), 1, MAX_LAYERS, "first layer");
         int layers = bounded(buffer.getInt(), 1, MAX_LAYERS, "layer count");
         String poolingId = getString(buffer, "pooling");
+        String activationId =
+                version == VERSION ? getString(buffer, "activation") : Activation.GELU_TANH.id();
         int labels = bounded(buffer.getInt(), 2, MAX_LABELS, "label count");
         try {
             return new TopSpec(
@@ -185,7 +204,8 @@ public final class TopFormat {
                     firstLayer,
                     layers,
                     Pooling.of(poolingId),
-                    labels);
+                    labels,
+                    Activation.of(activationId));
         } catch (IllegalArgumentException e) {
             throw new BundleException("bad spec: " + e.getMessage(), e);
         }
@@ -226,6 +246,9 @@ public final class TopFormat {
                 + 2 * 4 // firstLayer, layers
                 + 4
                 + spec.pooling().id().getBytes(StandardCharsets.UTF_8).length
+                + (version(spec) == VERSION
+                        ? 4 + spec.activation().id().getBytes(StandardCharsets.UTF_8).length
+                        : 0)
                 + 4 // labels
                 + 4; // parameter count
     }

@@ -1,5 +1,6 @@
 package dev.sift.model.finetune;
 
+import dev.sift.model.bundle.Activation;
 import dev.sift.model.bundle.Pooling;
 import java.util.List;
 import java.util.function.Function;
@@ -14,7 +15,8 @@ import org.tensorflow.types.family.TType;
 
 /**
  * Builds the forward graph of a fine-tuned top: BERT's transformer layers as Google's {@code
- * modeling.py} defines them (masked multi-head self-attention, tanh-approximated GELU feed-forward,
+ * modeling.py} defines them (masked multi-head self-attention, a GELU feed-forward,
+ * tanh-approximated as Google's BERT has it or exact as Hugging Face's models have it,
  * post-residual layer norms with epsilon 1e-12), the pooling, and the classification head.
  *
  * <p>Training and serving build the very same graph, so they compute the same function; only the
@@ -226,8 +228,12 @@ public final class TopLayers<T extends TFloating> {
         return tf.math.add(tf.math.mul(x, scale), tf.math.sub(beta, tf.math.mul(mean, scale)));
     }
 
-    /** BERT's GELU: {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. */
+    /** The spec's GELU (see {@link Activation}). */
     private Operand<T> gelu(Operand<T> x) {
+        if (spec.activation() == Activation.GELU_ERF) {
+            Operand<T> erf = tf.math.erf(tf.math.mul(x, constant(1 / Math.sqrt(2))));
+            return tf.math.mul(tf.math.mul(constant(0.5), x), tf.math.add(constant(1), erf));
+        }
         Operand<T> cube = tf.math.mul(tf.math.mul(x, x), x);
         Operand<T> inner =
                 tf.math.mul(

@@ -1,5 +1,6 @@
 package dev.sift.model.finetune;
 
+import dev.sift.model.bundle.Activation;
 import dev.sift.model.bundle.LayerShape;
 import dev.sift.model.bundle.Pooling;
 import java.util.Collections;
@@ -21,8 +22,15 @@ import java.util.Map;
  * @param layers how many layers the top owns, at least 1
  * @param pooling how the last layer becomes one vector for the head
  * @param labels the head's number of classes, at least 2
+ * @param activation the feed-forward activation of the encoder's layers
  */
-public record TopSpec(LayerShape shape, int firstLayer, int layers, Pooling pooling, int labels) {
+public record TopSpec(
+        LayerShape shape,
+        int firstLayer,
+        int layers,
+        Pooling pooling,
+        int labels,
+        Activation activation) {
 
     /** BERT's layer norm epsilon. */
     static final double LAYER_NORM_EPSILON = 1e-12;
@@ -33,6 +41,9 @@ public record TopSpec(LayerShape shape, int firstLayer, int layers, Pooling pool
     public static final String HEAD_BIAS = "head/bias";
 
     public TopSpec {
+        if (activation == null) {
+            throw new IllegalArgumentException("Name the layers' activation");
+        }
         if (firstLayer < 1) {
             throw new IllegalArgumentException(
                     "The top must leave at least one layer to the trunk; firstLayer " + firstLayer);
@@ -45,11 +56,31 @@ public record TopSpec(LayerShape shape, int firstLayer, int layers, Pooling pool
         }
     }
 
+    /** A top of BERT-base's kind of layers ({@link Activation#GELU_TANH}). */
+    public TopSpec(LayerShape shape, int firstLayer, int layers, Pooling pooling, int labels) {
+        this(shape, firstLayer, layers, pooling, labels, Activation.GELU_TANH);
+    }
+
     /**
-     * The top {@code layers} of an encoder of {@code encoderLayers} layers shaped {@code shape}.
+     * The top {@code layers} of an encoder of {@code encoderLayers} layers shaped {@code shape},
+     * with BERT-base's activation.
      */
     public static TopSpec top(
             LayerShape shape, int encoderLayers, int layers, Pooling pooling, int labels) {
+        return top(shape, encoderLayers, layers, pooling, labels, Activation.GELU_TANH);
+    }
+
+    /**
+     * The top {@code layers} of an encoder of {@code encoderLayers} layers shaped {@code shape}
+     * whose layers use {@code activation}.
+     */
+    public static TopSpec top(
+            LayerShape shape,
+            int encoderLayers,
+            int layers,
+            Pooling pooling,
+            int labels,
+            Activation activation) {
         if (layers >= encoderLayers) {
             throw new IllegalArgumentException(
                     "An encoder of "
@@ -59,7 +90,7 @@ public record TopSpec(LayerShape shape, int firstLayer, int layers, Pooling pool
                             + ", not "
                             + layers);
         }
-        return new TopSpec(shape, encoderLayers - layers, layers, pooling, labels);
+        return new TopSpec(shape, encoderLayers - layers, layers, pooling, labels, activation);
     }
 
     /** The name of a parameter of layer {@code layer}, e.g. {@code encoder/layer_11/...}. */

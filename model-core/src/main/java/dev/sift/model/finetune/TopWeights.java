@@ -1,9 +1,14 @@
 package dev.sift.model.finetune;
 
+import dev.sift.model.bundle.Activation;
 import dev.sift.model.bundle.EasyBertNames;
+import dev.sift.model.bundle.Pooling;
+import dev.sift.model.encode.OnnxGraph;
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -77,6 +82,87 @@ public final class TopWeights {
         values.put(TopSpec.HEAD_KERNEL, headKernel);
         values.put(TopSpec.HEAD_BIAS, headBias);
         return of(spec, values);
+    }
+
+    /**
+     * Reads the encoder's weights for {@code spec} from the float32 initializers of a Hugging Face
+     * export of a BERT-family encoder (see {@link OnnxGraph}) and starts the head from {@code
+     * headKernel} and {@code headBias}. The export's kernels are already laid out {@code [in,
+     * out]}, as BERT's are.
+     *
+     * @throws IOException when the graph is not named as such exports are, holds 8-bit weights, or
+     *     does not use the spec's activation
+     */
+    public static TopWeights fromOnnx(
+            OnnxGraph graph, TopSpec spec, float[] headKernel, float[] headBias)
+            throws IOException {
+        if (spec.pooling() == Pooling.POOLER) {
+            throw new IOException("An ONNX encoder has no pooler to fine-tune");
+        }
+        if (graph.nodes().stream().anyMatch(node -> node.opType().equals("MatMulInteger"))) {
+            throw new IOException(
+                    "The ONNX graph multiplies 8-bit weights, and fine-tuning starts from float32"
+                            + " ones: train on the float32 import of the encoder");
+        }
+        Map<String, long[]> shapes = spec.parameters();
+        Map<String, float[]> values = new LinkedHashMap<>();
+        for (int layer = spec.firstLayer(); layer < spec.firstLayer() + spec.layers(); layer++) {
+            String prefix = "/encoder/layer." + layer + "/";
+            boolean erf = graph.node(prefix + "intermediate/intermediate_act_fn/Erf") != null;
+            if (erf != (spec.activation() == Activation.GELU_ERF)) {
+                throw new IOException(
+                        "Layer "
+                                + layer
+                                + " of the ONNX graph "
+                                + (erf ? "uses" : "does not use")
+                                + " the exact GELU, but the top is to compute "
+                                + spec.activation().id());
+            }
+            for (String dense : DENSE_LAYERS) {
+                String kernel = TopSpec.layerParameter(layer, dense + "/kernel");
+                OnnxGraph.Node matMul = graph.node(prefix + dense + "/MatMul");
+                if (matMul == null
+                        || matMul.inputs().size() != 2
+                        || !graph.hasInitializer(matMul.inputs().get(1))) {
+                    throw new IOException(
+                            "The ONNX graph has no node "
+                                    + prefix
+                                    + dense
+                                    + "/MatMul multiplying by a weight: it is not named as"
+                                    + " Hugging Face's exports of BERT are");
+                }
+                values.put(kernel, graph.floats(matMul.inputs().get(1), shapes.get(kernel)));
+                String bias = TopSpec.layerParameter(layer, dense + "/bias");
+                values.put(bias, graph.floats(onnxName(layer, dense, "bias"), shapes.get(bias)));
+            }
+            for (String norm : LAYER_NORMS) {
+                String gamma = TopSpec.layerParameter(layer, norm + "/gamma");
+                String beta = TopSpec.layerParameter(layer, norm + "/beta");
+                values.put(gamma, graph.floats(onnxName(layer, norm, "weight"), shapes.get(gamma)));
+                values.put(beta, graph.floats(onnxName(layer, norm, "bias"), shapes.get(beta)));
+            }
+        }
+        values.put(TopSpec.HEAD_KERNEL, headKernel);
+        values.put(TopSpec.HEAD_BIAS, headBias);
+        return of(spec, values);
+    }
+
+    /** The top's dense layers, by their path in both BERT's and Hugging Face's naming. */
+    private static final List<String> DENSE_LAYERS =
+            List.of(
+                    "attention/self/query",
+                    "attention/self/key",
+                    "attention/self/value",
+                    "attention/output/dense",
+                    "intermediate/dense",
+                    "output/dense");
+
+    private static final List<String> LAYER_NORMS =
+            List.of("attention/output/LayerNorm", "output/LayerNorm");
+
+    /** {@code encoder.layer.3.attention.self.query.bias}: a PyTorch parameter's name. */
+    private static String onnxName(int layer, String path, String parameter) {
+        return "encoder.layer." + layer + "." + path.replace('/', '.') + "." + parameter;
     }
 
     public TopSpec spec() {

@@ -276,6 +276,14 @@ public final class ModelBundle {
                         + spec.pooling().id()
                         + " but the manifest says "
                         + m.pooling().id());
+        require(
+                spec.activation() == encoder.activation(),
+                dir,
+                fineTune.file()
+                        + " computes "
+                        + spec.activation().id()
+                        + " but the encoder's layers use "
+                        + encoder.activation().id());
         return top;
     }
 

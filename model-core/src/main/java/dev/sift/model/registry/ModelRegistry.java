@@ -341,6 +341,15 @@ public final class ModelRegistry implements RegistryReader {
                                 + "'s are "
                                 + ModelBundle.describe(shape));
             }
+            if (spec.activation() != encoder.activation()) {
+                throw new IllegalArgumentException(
+                        "The top's layers use "
+                                + spec.activation().id()
+                                + " but encoder "
+                                + encoder.name()
+                                + "'s use "
+                                + encoder.activation().id());
+            }
             int layers = encoder.transformerLayers();
             if (spec.firstLayer() + spec.layers() != layers) {
                 throw new IllegalArgumentException(

@@ -1,15 +1,22 @@
 package dev.sift.model.encode;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.model.bert.ImportEncoders;
 import dev.sift.model.bert.OnnxEncoderImporter;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.bundle.Pooling;
+import dev.sift.model.finetune.TopBatch;
+import dev.sift.model.finetune.TopModel;
+import dev.sift.model.finetune.TopSpec;
+import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,8 +53,13 @@ class SmallEncoderTest {
         EncoderBundle f = importJar("all-minilm-l6-v2.onnx");
         int8 = Encoders.load(q);
         float32 = Encoders.load(f);
+        int8Bundle = q;
+        float32Bundle = f;
         tokenizer = BertTokenizer.load(q.tokenizerFile(), 128);
     }
+
+    private static EncoderBundle float32Bundle;
+    private static EncoderBundle int8Bundle;
 
     private static EncoderBundle importJar(String graph) throws Exception {
         Path jar = ImportEncoders.jarOf(SmallEncoderTest.class.getClassLoader().getResource(graph));
@@ -99,6 +111,87 @@ class SmallEncoderTest {
                             Pooling.MEAN);
             assertThat(cosine(v[0], v[1])).isGreaterThan(cosine(v[0], v[2]) + 0.1);
         }
+    }
+
+    @Test
+    void theTopTwoLayersRebuiltFromTheGraphsWeightsOnItsTrunkGiveTheEncodersOwnVectors()
+            throws Exception {
+        PaddedBatch batch = PaddedBatch.of(tokenizer.encodeAll(TEXTS));
+        EncodedBatch trunk = float32.encode(batch, Set.of(), Set.of(4));
+        float[][] expected = float32.encode(tokenizer.encodeAll(TEXTS), Pooling.MEAN);
+        EncoderManifest m = float32.manifest();
+        TopSpec spec =
+                TopSpec.top(
+                        m.layerShape(), m.transformerLayers(), 2, Pooling.MEAN, 2, m.activation());
+        int d = m.hiddenSize();
+        TopWeights weights =
+                TopWeights.fromOnnx(
+                        OnnxGraph.read(float32Bundle.graphFile()),
+                        spec,
+                        new float[d * 2],
+                        new float[2]);
+        int[] lengths = new int[batch.size()];
+        for (int b = 0; b < lengths.length; b++) {
+            lengths[b] = batch.length(b);
+        }
+        try (TopModel top = TopModel.of(weights)) {
+            TopModel.Outputs out =
+                    top.run(
+                            new TopBatch(
+                                    batch.size(), batch.length(), trunk.trunk(4), lengths, null));
+            for (int b = 0; b < batch.size(); b++) {
+                assertThat(Vectors.maxAbsDiff(out.pooled()[b], expected[b]))
+                        .as(TEXTS.get(b))
+                        .isLessThan(1e-5f);
+            }
+        }
+    }
+
+    @Test
+    void aPassThatPoolsAndCutsATrunkGivesWhatSeparatePassesGive() {
+        PaddedBatch batch = PaddedBatch.of(tokenizer.encodeAll(TEXTS));
+        for (Encoder encoder : List.of(int8, float32)) {
+            EncodedBatch both = encoder.encode(batch, Set.of(Pooling.MEAN), Set.of(2, 5));
+            EncodedBatch pooled = encoder.encode(batch, Set.of(Pooling.MEAN));
+            for (int depth : List.of(2, 5)) {
+                float[] alone = encoder.encode(batch, Set.of(), Set.of(depth)).trunk(depth);
+                assertThat(Vectors.maxAbsDiff(both.trunk(depth), alone)).isLessThan(1e-5f);
+            }
+            for (int b = 0; b < batch.size(); b++) {
+                assertThat(
+                                Vectors.maxAbsDiff(
+                                        both.vector(b, Pooling.MEAN),
+                                        pooled.vector(b, Pooling.MEAN)))
+                        .isLessThan(1e-5f);
+            }
+            assertThat(Vectors.maxAbsDiff(both.trunk(2), both.trunk(5))).isGreaterThan(0.1f);
+        }
+    }
+
+    @Test
+    void fineTuningStartsOnlyFromFloat32WeightsAndTheEncodersActivation() throws Exception {
+        EncoderManifest m = int8.manifest();
+        TopSpec erf =
+                TopSpec.top(
+                        m.layerShape(), m.transformerLayers(), 1, Pooling.MEAN, 2, m.activation());
+        int d = m.hiddenSize();
+        assertThatThrownBy(
+                        () ->
+                                TopWeights.fromOnnx(
+                                        OnnxGraph.read(int8Bundle.graphFile()),
+                                        erf,
+                                        new float[d * 2],
+                                        new float[2]))
+                .hasMessageContaining("float32 import");
+        TopSpec tanh = TopSpec.top(m.layerShape(), m.transformerLayers(), 1, Pooling.MEAN, 2);
+        assertThatThrownBy(
+                        () ->
+                                TopWeights.fromOnnx(
+                                        OnnxGraph.read(float32Bundle.graphFile()),
+                                        tanh,
+                                        new float[d * 2],
+                                        new float[2]))
+                .hasMessageContaining("exact GELU");
     }
 
     private static double cosine(float[] x, float[] y) {

@@ -3,6 +3,7 @@ package dev.sift.model.finetune;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sift.model.bundle.Activation;
 import dev.sift.model.bundle.BundleException;
 import dev.sift.model.bundle.LayerShape;
 import dev.sift.model.bundle.Pooling;
@@ -48,8 +49,20 @@ class TopFormatTest {
         assertRefused(notOurs, "not a Sift top");
 
         byte[] newer = bytes.clone();
-        ByteBuffer.wrap(newer).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
-        assertRefused(newer, "format version 2 is not supported (this build reads 1)");
+        ByteBuffer.wrap(newer).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 3);
+        assertRefused(newer, "format version 3 is not supported (this build reads 1 and 2)");
+    }
+
+    @Test
+    void aTopWithTheExactGeluIsVersionTwoAndBertsStaysVersionOne() throws Exception {
+        TopSpec erf = new TopSpec(SMALL, 2, 2, Pooling.MEAN, 2, Activation.GELU_ERF);
+        byte[] bytes = TopFormat.toBytes(RandomTopWeights.of(erf, 3));
+        assertThat(ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt(8)).isEqualTo(2);
+        assertThat(TopFormat.fromBytes(bytes).spec()).isEqualTo(erf);
+
+        byte[] bert = TopFormat.toBytes(RandomTopWeights.of(SPEC, 3));
+        assertThat(ByteBuffer.wrap(bert).order(ByteOrder.LITTLE_ENDIAN).getInt(8)).isEqualTo(1);
+        assertThat(TopFormat.fromBytes(bert).spec().activation()).isEqualTo(Activation.GELU_TANH);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sift.model.bundle.Activation;
 import dev.sift.model.bundle.BundleException;
 import dev.sift.model.bundle.Digests;
 import dev.sift.model.bundle.EncoderManifest;
@@ -188,6 +189,17 @@ class FineTunedBundleTest {
         publishFineTuned(1);
         editManifest(m -> m.withArray("labels").add("phishing"));
         assertRefused("top.bin has 2 outputs but the manifest lists 3 labels");
+
+        // The tiny encoder is a TensorFlow one: its layers use BERT's tanh-approximated GELU.
+        TopSpec exactGelu =
+                new TopSpec(shape(), encoderLayers - 1, 1, Pooling.CLS, 2, Activation.GELU_ERF);
+        assertThatThrownBy(() -> registry.publish(draft(RandomTopWeights.of(exactGelu, 1))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("The top's layers use gelu but encoder");
+        published = publishFineTuned(1);
+        TopFormat.write(RandomTopWeights.of(exactGelu, 1), published.dir().resolve("top.bin"));
+        rehash(published.dir());
+        assertRefused("top.bin computes gelu but the encoder's layers use gelu_tanh");
     }
 
     @Test
