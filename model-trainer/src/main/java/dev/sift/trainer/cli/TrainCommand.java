@@ -491,19 +491,27 @@ final class TrainCommand implements Callable<Integer> {
                 file, dataset.examples().size(), dataset.labelCounts(), dataset.badRows().size());
     }
 
-    /** {@code --fine-tune-layers}, or its default for {@code bundle}'s engine. */
+    /**
+     * {@code --fine-tune-layers}, or its default for {@code bundle}'s engine: 1 on BERT-base, 0 (a
+     * head on frozen vectors) on the small ONNX encoders, whose heads already come close and train
+     * in seconds. Fine-tuning one starts from float32 weights, so an 8-bit graph is refused here,
+     * before any encoding.
+     */
     private int fineTuneLayers(EncoderBundle bundle) {
         boolean onnx = bundle.manifest().runtime() == EncoderEngine.ONNX_RUNTIME;
         if (fineTuneLayersOption == null) {
             return onnx ? 0 : 1;
         }
-        if (onnx && fineTuneLayersOption > 0) {
+        if (onnx
+                && fineTuneLayersOption > 0
+                && !"float32".equals(bundle.manifest().weightPrecision())) {
             throw new IllegalArgumentException(
                     "--fine-tune-layers "
                             + fineTuneLayersOption
                             + ": "
                             + bundle.manifest().name()
-                            + " runs on ONNX Runtime, where only heads train for now; use"
+                            + " is an 8-bit graph, and fine-tuning starts from float32 weights;"
+                            + " import the encoder's float32 jar and train on it, or use"
                             + " --fine-tune-layers 0");
         }
         return fineTuneLayersOption;

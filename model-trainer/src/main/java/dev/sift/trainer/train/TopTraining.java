@@ -1,8 +1,10 @@
 package dev.sift.trainer.train;
 
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.EncoderEngine;
 import dev.sift.model.bundle.LayerShape;
 import dev.sift.model.bundle.Pooling;
+import dev.sift.model.encode.OnnxGraph;
 import dev.sift.model.encode.TensorFlowEncoder;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.finetune.TopWeights;
@@ -72,7 +74,14 @@ public final class TopTraining {
             PrintStream progress)
             throws IOException {
         int k = options.topLayers();
-        TopSpec spec = TopSpec.top(shape, encoderLayers, k, pooling, labels.size());
+        TopSpec spec =
+                TopSpec.top(
+                        shape,
+                        encoderLayers,
+                        k,
+                        pooling,
+                        labels.size(),
+                        encoder.manifest().activation());
         HeadTrainer.Result startHead =
                 HeadTrainer.trainOnRawVectors(
                         trainVectors,
@@ -111,7 +120,11 @@ public final class TopTraining {
 
     /** The encoder's own weights for the top's layers, and {@code head} as the head. */
     private static TopWeights initialWeights(
-            EncoderBundle encoder, TopSpec spec, ClassificationHead head) {
+            EncoderBundle encoder, TopSpec spec, ClassificationHead head) throws IOException {
+        if (encoder.manifest().runtime() == EncoderEngine.ONNX_RUNTIME) {
+            return TopWeights.fromOnnx(
+                    OnnxGraph.read(encoder.graphFile()), spec, head.weights(), head.bias());
+        }
         TensorFlowEncoder.defaultDevice(); // loads TensorFlow's natives before the graph API
         try (SavedModelBundle saved =
                 SavedModelBundle.load(

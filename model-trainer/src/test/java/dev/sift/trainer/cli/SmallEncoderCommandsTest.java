@@ -88,7 +88,7 @@ class SmallEncoderCommandsTest {
     }
 
     @Test
-    void importEncoderTakesOneJarAndFineTuningItIsRefusedWithWhatToDo() throws Exception {
+    void importEncoderTakesOneJarAndFineTuningItsInt8GraphIsRefusedWithWhatToDo() throws Exception {
         Path jar =
                 ImportEncoders.jarOf(
                         getClass().getClassLoader().getResource("all-minilm-l6-v2-q.onnx"));
@@ -117,7 +117,9 @@ class SmallEncoderCommandsTest {
                                         dir.resolve("features").toString())),
                         null);
         assertThat(trained.exit()).isNotZero();
-        assertThat(trained.err()).contains("use --fine-tune-layers 0");
+        assertThat(trained.err())
+                .contains("is an 8-bit graph")
+                .contains("import the encoder's float32 jar");
     }
 
     private Path registry() {
