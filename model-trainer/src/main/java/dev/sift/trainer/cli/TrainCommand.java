@@ -35,9 +35,6 @@ import picocli.CommandLine.Option;
                         + " version, and writes a run folder for 'publish'.")
 final class TrainCommand implements Callable<Integer> {
 
-    /** The most top layers a run fine-tunes; each costs as much as the head-only run's encoding. */
-    private static final int MAX_FINE_TUNE_LAYERS = 4;
-
     @Mixin RegistryOption registry;
 
     @Option(names = "--data", required = true, description = "JSONL, CSV, TSV or Avro file.")
@@ -266,11 +263,17 @@ final class TrainCommand implements Callable<Integer> {
                     "--truncation " + e.getMessage() + " (--max-len " + maxLen + ")", e);
         }
         int fineTuneLayers = fineTuneLayers(bundle);
-        if (fineTuneLayers < 0 || fineTuneLayers > MAX_FINE_TUNE_LAYERS) {
+        // At least one frozen layer stays below the top: the trunk the job's models share.
+        int mostLayers = bundle.manifest().transformerLayers() - 1;
+        if (fineTuneLayers < 0 || fineTuneLayers > mostLayers) {
             throw new IllegalArgumentException(
                     "--fine-tune-layers takes 0 to "
-                            + MAX_FINE_TUNE_LAYERS
-                            + ", not "
+                            + mostLayers
+                            + " on "
+                            + bundle.manifest().name()
+                            + ", which has "
+                            + bundle.manifest().transformerLayers()
+                            + " layers; not "
                             + fineTuneLayers);
         }
         FineTuneOptions fineTune =
