@@ -102,6 +102,34 @@ class SiftTrainerTest {
     }
 
     @Test
+    void fineTuningEveryLayerIsRefusedWithTheMostTheEncoderAllows(@TempDir Path dir)
+            throws Exception {
+        Path registry = dir.resolve("registry");
+        TinyBertEncoder.buildInto(ModelRegistry.at(registry).encodersDir());
+        Path data = dir.resolve("train.jsonl");
+        JsonLines.write(data, TinyData.spamAndHam(10, 1));
+
+        int code =
+                SiftTrainer.run(
+                        "train",
+                        "--data",
+                        data.toString(),
+                        "--model",
+                        "spam",
+                        "--fine-tune-layers",
+                        String.valueOf(TinyBertEncoder.LAYERS),
+                        "--registry",
+                        registry.toString());
+
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString())
+                .contains(
+                        "--fine-tune-layers takes 0 to "
+                                + (TinyBertEncoder.LAYERS - 1)
+                                + " on tiny-bert");
+    }
+
+    @Test
     void anEmptyRegistrySaysHowToImportAnEncoder(@TempDir Path dir) throws Exception {
         Path data = Files.writeString(dir.resolve("d.jsonl"), "{\"text\":\"a\",\"label\":\"x\"}\n");
 
