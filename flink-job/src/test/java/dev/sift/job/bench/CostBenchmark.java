@@ -7,6 +7,7 @@ import dev.sift.model.bench.BenchEnvironment;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.bundle.Pooling;
+import dev.sift.model.encode.OnnxGraph;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.head.ClassificationHead;
@@ -43,6 +44,7 @@ import org.tensorflow.SavedModelBundle;
  * <pre>
  * # a registry with the trained versions, one model name per path (docs/model-cards/spam.md), then:
  * mvn -q -pl flink-job exec:exec@cost -Dcost.args="prepare REGISTRY NGRAMS_BIN"  # bert-k2-blend, bert-head
+ * mvn -q -pl flink-job exec:exec@cost -Dcost.args="top REGISTRY all-minilm-l6-v2-float32 5 minilm32-k5"
  * mvn -q -pl flink-job exec:exec@cost -Dcost.args="run REGISTRY 1000 bert-k2-blend spam-bge8 ..."
  * </pre>
  *
@@ -62,6 +64,7 @@ public final class CostBenchmark {
     public static void main(String[] args) throws Exception {
         switch (args.length == 0 ? "" : args[0]) {
             case "prepare" -> prepare(Path.of(args[1]), Path.of(args[2]));
+            case "top" -> top(Path.of(args[1]), args[2], Integer.parseInt(args[3]), args[4]);
             case "run" -> run(Path.of(args[1]), Integer.parseInt(args[2]), tail(args, 3));
             case "one" ->
                     one(
@@ -71,8 +74,8 @@ public final class CostBenchmark {
                             args[4]);
             default -> {
                 System.err.println(
-                        "usage: CostBenchmark prepare REGISTRY NGRAMS_BIN | run REGISTRY RECORDS"
-                                + " MODEL...");
+                        "usage: CostBenchmark prepare REGISTRY NGRAMS_BIN | top REGISTRY"
+                                + " ONNX_ENCODER LAYERS NAME | run REGISTRY RECORDS MODEL...");
                 System.exit(2);
             }
         }
@@ -121,6 +124,43 @@ public final class CostBenchmark {
                                 .build()));
     }
 
+    /**
+     * Publishes and announces {@code name} on a float32 ONNX encoder of the registry: the encoder's
+     * own top {@code layers} layers as a fine-tuned top with a random head, so it does exactly the
+     * work of a model fine-tuned that deep (the subject/body pairs on MiniLM's top 5, say).
+     */
+    static void top(Path root, String encoderName, int layers, String name) throws IOException {
+        ModelRegistry registry = ModelRegistry.at(root);
+        EncoderBundle encoder =
+                registry.encoders().stream()
+                        .filter(e -> e.manifest().name().equals(encoderName))
+                        .findFirst()
+                        .orElseThrow(
+                                () -> new IllegalArgumentException("No encoder " + encoderName));
+        EncoderManifest m = encoder.manifest();
+        TopSpec spec =
+                TopSpec.top(
+                        m.layerShape(),
+                        m.transformerLayers(),
+                        layers,
+                        Pooling.CLS,
+                        2,
+                        m.activation());
+        TopWeights top =
+                TopWeights.fromOnnx(
+                        OnnxGraph.read(encoder.graphFile()),
+                        spec,
+                        gaussian(m.hiddenSize() * 2, 7),
+                        new float[2]);
+        announce(
+                registry,
+                registry.publish(
+                        ModelDraft.builder(name, encoder.contentHash())
+                                .fineTuned(top, List.of("ham", "spam"))
+                                .maxSeqLen(128)
+                                .build()));
+    }
+
     private static void announce(ModelRegistry registry, ModelBundle bundle) throws IOException {
         registry.recordAnnouncement(
                 bundle.name(),
@@ -145,8 +185,9 @@ public final class CostBenchmark {
         System.out.printf(
                 Locale.ROOT,
                 "saturated: %d records; latency: %d records paced at 80%% of the path's own"
-                        + " saturated rate, and the first %d at %.0f/s (the first 10 by send time"
-                        + " left out); memory: the JVM's peak resident set (VmHWM), one JVM per"
+                        + " saturated rate, and the first %d at %.0f/s (paced: the first 10 sent at"
+                        + " once and left out, the schedule starting 15 s later, once the model"
+                        + " has loaded); memory: the JVM's peak resident set (VmHWM), one JVM per"
                         + " path%n%n",
                 records,
                 PACED_RECORDS,
