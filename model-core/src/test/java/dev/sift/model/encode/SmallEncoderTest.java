@@ -194,6 +194,20 @@ class SmallEncoderTest {
                 .hasMessageContaining("exact GELU");
     }
 
+    @Test
+    void theGraphReaderRefusesWhatItCannotDoWithTheNameOfIt() throws Exception {
+        OnnxGraph graph = OnnxGraph.read(float32Bundle.graphFile());
+        assertThatThrownBy(() -> graph.cutTo(List.of("/encoder/layer.9/output")))
+                .hasMessageContaining("No node of the ONNX graph outputs /encoder/layer.9/output");
+        assertThatThrownBy(
+                        () ->
+                                graph.floats(
+                                        "encoder.layer.1.output.LayerNorm.bias", new long[] {768}))
+                .hasMessageContaining("has shape [384], not [768]");
+        assertThat(graph.floats("encoder.layer.1.output.LayerNorm.bias", new long[] {384}))
+                .hasSize(384);
+    }
+
     private static double cosine(float[] x, float[] y) {
         double dot = 0;
         double xx = 0;
