@@ -1,6 +1,7 @@
 package dev.sift.model.encode;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnknownFieldSet;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
@@ -157,16 +159,16 @@ public final class OnnxGraph {
             throw new IOException("Initializer " + name + " lives in an external file");
         }
         long[] shape = dims(tensor);
-        if (!java.util.Arrays.equals(shape, expectedShape)) {
+        if (!Arrays.equals(shape, expectedShape)) {
             throw new IOException(
                     "Initializer "
                             + name
                             + " has shape "
-                            + java.util.Arrays.toString(shape)
+                            + Arrays.toString(shape)
                             + ", not "
-                            + java.util.Arrays.toString(expectedShape));
+                            + Arrays.toString(expectedShape));
         }
-        int count = Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b));
+        int count = Math.toIntExact(Arrays.stream(shape).reduce(1, (a, b) -> a * b));
         float[] values = new float[count];
         List<ByteString> raw = lengthDelimited(tensor, TENSOR_RAW_DATA);
         if (!raw.isEmpty()) {
@@ -326,7 +328,7 @@ public final class OnnxGraph {
         UnknownFieldSet.Field field = tensor.getField(TENSOR_DIMS);
         List<Long> dims = new ArrayList<>(field.getVarintList());
         for (ByteString packed : field.getLengthDelimitedList()) {
-            com.google.protobuf.CodedInputStream in = packed.newCodedInput();
+            CodedInputStream in = packed.newCodedInput();
             while (!in.isAtEnd()) {
                 dims.add(in.readInt64());
             }
