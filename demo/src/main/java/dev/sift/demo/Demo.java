@@ -3,6 +3,8 @@ package dev.sift.demo;
 import dev.sift.job.SiftJob;
 import dev.sift.kafka.embedded.EmbeddedKafka;
 import dev.sift.model.bert.BertImporter;
+import dev.sift.model.bert.ImportEncoders;
+import dev.sift.model.bert.OnnxEncoderImporter;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.ModelManifest;
 import dev.sift.model.bundle.Pooling;
@@ -22,6 +24,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,11 +42,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * Sift on one machine, as a new user first meets it: an in-process Kafka broker, a local Flink
- * cluster with its web dashboard, Google's BERT-base imported from Maven Central, a spam head
- * trained on real SpamAssassin mail when none is published, a producer streaming real mail and a
- * consumer printing labeled events. Midway it trains, publishes and announces a new version; the
- * events show the switch and the closing tally shows nothing was lost or duplicated. Then it keeps
- * serving, for a console producer of your own, until Ctrl-C or {@code --duration}.
+ * cluster with its web dashboard, an encoder imported from Maven Central (bge-small-en-v1.5 float32
+ * unless {@code --encoder bert-base-uncased} asks for Google's BERT-base), a spam head trained on
+ * real SpamAssassin mail when none is published, a producer streaming real mail and a consumer
+ * printing labeled events. Midway it trains, publishes and announces a new version; the events show
+ * the switch and the closing tally shows nothing was lost or duplicated. Then it keeps serving, for
+ * a console producer of your own, until Ctrl-C or {@code --duration}.
  *
  * <pre>
  * mvn -q -P demo -pl demo -am verify -DskipTests
@@ -77,8 +81,8 @@ public final class Demo {
     static void run(DemoArgs options, PrintStream out) throws Exception {
         ModelRegistry registry = ModelRegistry.at(options.registry());
 
-        step(out, "BERT-base");
-        EncoderBundle encoder = encoder(registry);
+        step(out, "Encoder");
+        EncoderBundle encoder = encoder(registry, options.encoder());
         out.printf(
                 "  encoder %s (%s) in %s%n",
                 encoder.manifest().name(), encoder.contentHash().substring(0, 12), registry.root());
@@ -169,7 +173,9 @@ public final class Demo {
 
         step(
                 out,
-                "Training (fine-tuning BERT's top "
+                "Training (fine-tuning "
+                        + encoder.manifest().name()
+                        + "'s top "
                         + SECOND_TOP_LAYERS
                         + " layers), publishing and announcing a new version while the job runs");
         long trainingStart = System.nanoTime();
@@ -231,11 +237,23 @@ public final class Demo {
         };
     }
 
-    private static EncoderBundle encoder(ModelRegistry registry) throws IOException {
-        List<EncoderBundle> encoders = registry.encoders();
-        return encoders.isEmpty()
-                ? BertImporter.importUncasedBaseFromClasspath(registry.encodersDir())
-                : encoders.get(0);
+    /** The registry's encoder named {@code name}, imported from the class path if missing. */
+    private static EncoderBundle encoder(ModelRegistry registry, String name) throws IOException {
+        for (EncoderBundle encoder : registry.encoders()) {
+            if (encoder.manifest().name().equals(name)) {
+                return encoder;
+            }
+        }
+        if (name.equals("bert-base-uncased")) {
+            return BertImporter.importUncasedBaseFromClasspath(registry.encodersDir());
+        }
+        URL graph = Demo.class.getClassLoader().getResource("bge-small-en-v1.5.onnx");
+        if (graph == null) {
+            throw new IllegalStateException(
+                    "bge-small-en-v1.5.onnx is not on the class path: run the demo through its"
+                            + " Maven profile, which puts the encoder's jar there");
+        }
+        return OnnxEncoderImporter.importJar(ImportEncoders.jarOf(graph), registry.encodersDir());
     }
 
     /**

@@ -2,12 +2,14 @@ package dev.sift.demo;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The demo's flags: {@code --registry DIR}, {@code --duration 120s} (stop by itself; default: run
  * until Ctrl-C), {@code --rate 4} (mails per second), {@code --swap-after 30s} and {@code
- * --tally-after 30s}, and {@code --train-per-group 120} (mails per corpus group for the version
- * trained midway; fewer train faster, as DemoITCase does).
+ * --tally-after 30s}, {@code --train-per-group 120} (mails per corpus group for the version trained
+ * midway; fewer train faster, as DemoITCase does), and {@code --encoder} (one of {@link #ENCODERS},
+ * bge-small float32 by default).
  */
 record DemoArgs(
         Path registry,
@@ -15,7 +17,11 @@ record DemoArgs(
         double ratePerSecond,
         Duration beforeSwap,
         Duration afterSwap,
-        int trainPerGroup) {
+        int trainPerGroup,
+        String encoder) {
+
+    /** The encoders the demo imports from its class path when the registry lacks them. */
+    static final List<String> ENCODERS = List.of("bge-small-en-v1.5-float32", "bert-base-uncased");
 
     static DemoArgs parse(String... args) {
         Path registry = Path.of("registry");
@@ -24,6 +30,7 @@ record DemoArgs(
         Duration beforeSwap = Duration.ofSeconds(30);
         Duration afterSwap = Duration.ofSeconds(30);
         int trainPerGroup = 120;
+        String encoder = ENCODERS.get(0);
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (i + 1 >= args.length) {
@@ -37,6 +44,7 @@ record DemoArgs(
                 case "--swap-after" -> beforeSwap = duration(flag, value);
                 case "--tally-after" -> afterSwap = duration(flag, value);
                 case "--train-per-group" -> trainPerGroup = Integer.parseInt(value);
+                case "--encoder" -> encoder = value;
                 default -> throw usage("unknown flag " + flag);
             }
         }
@@ -46,7 +54,11 @@ record DemoArgs(
         if (trainPerGroup < 10) {
             throw usage("--train-per-group must be at least 10");
         }
-        return new DemoArgs(registry, duration, rate, beforeSwap, afterSwap, trainPerGroup);
+        if (!ENCODERS.contains(encoder)) {
+            throw usage("--encoder takes one of " + ENCODERS + ", not '" + encoder + "'");
+        }
+        return new DemoArgs(
+                registry, duration, rate, beforeSwap, afterSwap, trainPerGroup, encoder);
     }
 
     private static Duration duration(String flag, String value) {
@@ -71,6 +83,7 @@ record DemoArgs(
         return new IllegalArgumentException(
                 problem
                         + ". Flags: --registry DIR --duration 120s --rate 4 --swap-after 30s"
-                        + " --tally-after 30s --train-per-group 120");
+                        + " --tally-after 30s --train-per-group 120 --encoder "
+                        + ENCODERS.get(0));
     }
 }

@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's Quick start, the demo itself, on the real BERT-base, the real SpamAssassin mails, an
- * in-process broker and a local Flink: shorter than its defaults (30 mails per group for the
- * version trained midway instead of 120, and seconds instead of half-minutes between its steps),
- * but every step of it, the live swap included.
+ * The README's Quick start, the demo itself, on the real bge-small (its default encoder), the real
+ * SpamAssassin mails, an in-process broker and a local Flink: shorter than its defaults (30 mails
+ * per group for the version trained midway instead of 120, and seconds instead of half-minutes
+ * between its steps), but every step of it, the live swap included.
  */
 class DemoITCase {
 
