@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * Runtime's intra-op pool and concurrent callers are served one pass at a time. The session is
  * built here rather than by DJL's options so that both pool sizes are set: DJL applies its intra-op
  * option only when the inter-op one is given too.
+ *
+ * <p>Fine-tuned tops read trunks: the output of a middle layer, which the graph does not return.
+ * They come from a copy of the graph cut at those layers ({@link OnnxGraph}), which works on graphs
+ * named as Hugging Face's exports are, int8 or float32.
  */
 public final class OnnxEncoder implements Encoder {
 
