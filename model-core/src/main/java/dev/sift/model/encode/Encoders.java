@@ -50,6 +50,20 @@ public final class Encoders {
         }
     }
 
+    /** Refuses a trunk depth outside 1 to {@code manifest}'s layer count. */
+    static void requireTrunkDepth(int depth, EncoderManifest manifest) {
+        int layers = manifest.transformerLayers();
+        if (depth < 1 || depth > layers) {
+            throw new IllegalArgumentException(
+                    "A trunk has 1 to "
+                            + layers
+                            + " layers of encoder "
+                            + manifest.name()
+                            + ", not "
+                            + depth);
+        }
+    }
+
     /** Loads {@code bundle} on its engine's default device, in float32 where that is a choice. */
     public static Encoder load(EncoderBundle bundle) throws IOException {
         return switch (bundle.manifest().runtime()) {

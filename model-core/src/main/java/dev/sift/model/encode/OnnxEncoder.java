@@ -184,17 +184,8 @@ public final class OnnxEncoder implements Encoder {
                             + manifest.name()
                             + " has no pooler output; use cls or mean pooling");
         }
-        int layers = manifest.transformerLayers();
         for (int depth : trunkDepths) {
-            if (depth < 1 || depth > layers) {
-                throw new IllegalArgumentException(
-                        "A trunk has 1 to "
-                                + layers
-                                + " layers of encoder "
-                                + manifest.name()
-                                + ", not "
-                                + depth);
-            }
+            Encoders.requireTrunkDepth(depth, manifest);
         }
         Encoders.requireFits(batch, manifest);
         EncodeRequest request = new EncodeRequest(batch, poolings, new TreeSet<>(trunkDepths));

@@ -96,16 +96,7 @@ final class TrunkRunner {
     }
 
     private Pair<TF_Operation, Integer> layerOutput(int trunkLayers) {
-        int layers = manifest.transformerLayers();
-        if (trunkLayers < 1 || trunkLayers > layers) {
-            throw new IllegalArgumentException(
-                    "A trunk has 1 to "
-                            + layers
-                            + " layers of encoder "
-                            + manifest.name()
-                            + ", not "
-                            + trunkLayers);
-        }
+        Encoders.requireTrunkDepth(trunkLayers, manifest);
         return layerOutputs.computeIfAbsent(
                 trunkLayers,
                 n ->
