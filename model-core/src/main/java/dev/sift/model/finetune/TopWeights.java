@@ -22,6 +22,19 @@ import org.tensorflow.types.TFloat32;
  */
 public final class TopWeights {
 
+    /** The top's dense layers, by their path in both BERT's and Hugging Face's naming. */
+    private static final List<String> DENSE_LAYERS =
+            List.of(
+                    "attention/self/query",
+                    "attention/self/key",
+                    "attention/self/value",
+                    "attention/output/dense",
+                    "intermediate/dense",
+                    "output/dense");
+
+    private static final List<String> LAYER_NORMS =
+            List.of("attention/output/LayerNorm", "output/LayerNorm");
+
     private final TopSpec spec;
     private final Map<String, float[]> values;
 
@@ -146,19 +159,6 @@ public final class TopWeights {
         values.put(TopSpec.HEAD_BIAS, headBias);
         return of(spec, values);
     }
-
-    /** The top's dense layers, by their path in both BERT's and Hugging Face's naming. */
-    private static final List<String> DENSE_LAYERS =
-            List.of(
-                    "attention/self/query",
-                    "attention/self/key",
-                    "attention/self/value",
-                    "attention/output/dense",
-                    "intermediate/dense",
-                    "output/dense");
-
-    private static final List<String> LAYER_NORMS =
-            List.of("attention/output/LayerNorm", "output/LayerNorm");
 
     /** {@code encoder.layer.3.attention.self.query.bias}: a PyTorch parameter's name. */
     private static String onnxName(int layer, String path, String parameter) {
