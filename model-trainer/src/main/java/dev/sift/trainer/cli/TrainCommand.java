@@ -142,9 +142,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(
             names = "--fine-tune-layers",
             description =
-                    "Train the encoder's top K layers (0-4) with the head; 0 trains the head"
-                            + " alone (default 1 on BERT-base, the fewest errors per minute"
-                            + " measured: docs/model-cards/spam.md; 0 on the ONNX encoders).")
+                    "Train the encoder's top K layers with the head, K up to its layers less"
+                            + " one; 0 trains the head alone (default 1 on BERT-base, the fewest"
+                            + " errors per minute measured: docs/model-cards/spam.md; 0 on the"
+                            + " ONNX encoders, whose float32 imports fine-tune too).")
     Integer fineTuneLayersOption;
 
     @Option(
