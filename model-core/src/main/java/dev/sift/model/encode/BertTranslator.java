@@ -65,7 +65,8 @@ final class BertTranslator implements NoBatchifyTranslator<EncodeRequest, Encode
         return array;
     }
 
-    private static NDArray require(NDList outputs, String name) {
+    /** The output named {@code name}; its absence is refused with the names there were. */
+    static NDArray require(NDList outputs, String name) {
         NDArray array = outputs.get(name);
         if (array == null) {
             throw new IllegalStateException(

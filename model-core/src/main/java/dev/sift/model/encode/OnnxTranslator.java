@@ -69,12 +69,15 @@ final class OnnxTranslator implements NoBatchifyTranslator<EncodeRequest, Encode
         PaddedBatch batch = request.batch();
         Map<Integer, float[]> trunks = new TreeMap<>();
         for (int depth : request.trunkDepths()) {
-            trunks.put(depth, output(outputs, OnnxGraph.layerOutput(depth - 1)).toFloatArray());
+            trunks.put(
+                    depth,
+                    BertTranslator.require(outputs, OnnxGraph.layerOutput(depth - 1))
+                            .toFloatArray());
         }
         if (request.poolings().isEmpty()) {
             return new EncodedBatch(batch, hiddenSize, Set.of(), null, null, null, trunks);
         }
-        float[] all = output(outputs, names.sequenceOutput()).toFloatArray();
+        float[] all = BertTranslator.require(outputs, names.sequenceOutput()).toFloatArray();
         float[] cls = null;
         if (!request.needsSequence()) {
             // Only h_CLS is read: keep row 0 of each sequence, not the whole (B, T, d) output.
@@ -86,18 +89,6 @@ final class OnnxTranslator implements NoBatchifyTranslator<EncodeRequest, Encode
             all = null;
         }
         return new EncodedBatch(batch, hiddenSize, request.poolings(), cls, null, all, trunks);
-    }
-
-    private static NDArray output(NDList outputs, String name) {
-        NDArray output = outputs.get(name);
-        if (output == null) {
-            throw new IllegalStateException(
-                    "The ONNX graph returned no output named '"
-                            + name
-                            + "'; it returned "
-                            + outputs.stream().map(NDArray::getName).toList());
-        }
-        return output;
     }
 
     private static long[] widen(int[] values) {
