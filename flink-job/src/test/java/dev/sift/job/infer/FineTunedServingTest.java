@@ -12,6 +12,7 @@ import dev.sift.model.encode.EncodedBatch;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PaddedBatch;
 import dev.sift.model.encode.TensorFlowEncoder;
+import dev.sift.model.finetune.Top;
 import dev.sift.model.finetune.TopBatch;
 import dev.sift.model.finetune.TopModel;
 import dev.sift.model.registry.ModelBundle;
@@ -163,7 +164,7 @@ class FineTunedServingTest {
         harness.processElement1(request("a", "free cash"));
         LoadedModel tuned = operator(harness).models().serving().get("spam");
         assertThat(tuned.fineTuned()).isTrue();
-        TopModel top = tuned.top();
+        Top top = tuned.top();
 
         harness.processElement2(announce(v1, ModelAction.ROLL_BACK));
         awaitLoads(harness);

@@ -27,6 +27,10 @@ import java.util.SortedMap;
  * #NGRAM_FORMAT_VERSION}, whatever else it is: a reader that does not know the field would serve
  * the encoder's answer alone, which is not the model that was evaluated.
  *
+ * <p>A fine-tuned model whose top is served in 8-bit integers ({@link FineTunedTop#isInt8()}) is
+ * {@link #INT8_TOP_FORMAT_VERSION}, whatever else it is: a reader that does not know the field
+ * would serve the float32 top, whose answers are not the ones the version was evaluated with.
+ *
  * @param encoder the encoder the head reads, by content hash
  * @param pooling how a sequence becomes the head's input vector
  * @param maxSeqLen truncation length, in tokens with specials
@@ -82,11 +86,20 @@ public record ModelManifest(
      */
     public static final int NGRAM_FORMAT_VERSION = 4;
 
+    /**
+     * The format of a fine-tuned model whose top is served in 8-bit integers; with or without an
+     * n-gram blend, with any truncation.
+     */
+    public static final int INT8_TOP_FORMAT_VERSION = 5;
+
     public static final String HEAD_FILE = "head.bin";
 
     /** The format version a manifest with this top, truncation and n-gram blend is written in. */
     public static int formatVersionFor(
             FineTunedTop fineTune, Truncation truncation, NgramBlend ngrams) {
+        if (fineTune != null && fineTune.isInt8()) {
+            return INT8_TOP_FORMAT_VERSION;
+        }
         if (ngrams != null) {
             return NGRAM_FORMAT_VERSION;
         }

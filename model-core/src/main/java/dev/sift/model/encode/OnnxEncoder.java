@@ -6,7 +6,6 @@ import ai.djl.Model;
 import ai.djl.onnxruntime.engine.OrtSymbolBlock;
 import ai.djl.translate.TranslateException;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.EncoderEngine;
 import dev.sift.model.bundle.EncoderManifest;
@@ -131,13 +130,8 @@ public final class OnnxEncoder implements Encoder {
         }
     }
 
-    /** Every optimization on, a pass spread over {@code intraOpThreads}, one pass at a time. */
     private static Map<String, Object> sessionOptions(int intraOpThreads) throws OrtException {
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-        options.setIntraOpNumThreads(intraOpThreads);
-        options.setInterOpNumThreads(1);
-        return Map.of("sessionOptions", options);
+        return Map.of("sessionOptions", OnnxRuntimeNatives.sessionOptions(intraOpThreads));
     }
 
     private static String fileStem(Path file) {

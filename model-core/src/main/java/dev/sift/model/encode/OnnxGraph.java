@@ -6,6 +6,7 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnknownFieldSet;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -24,9 +25,11 @@ import java.util.Set;
 
 /**
  * Reads an ONNX model at the protobuf wire level, without ONNX's generated classes: the graph's
- * nodes and float initializers, and a copy of the model cut to other outputs. Sift needs two things
+ * nodes and float initializers, and copies of the model cut to other outputs, sliced from a middle
+ * tensor with other weights, or with some matrix multiplies in 8-bit integers. Sift needs things
  * from an encoder's graph that ONNX Runtime does not give: the output of a middle layer (a trunk,
- * for fine-tuned tops) and the float32 weights of its top layers (to start fine-tuning from).
+ * for fine-tuned tops), the float32 weights of its top layers (to start fine-tuning from), and
+ * those layers holding the fine-tuned weights (to serve the top).
  *
  * <p>Both lean on how Hugging Face's PyTorch exports name a BERT encoder's graph: node {@code
  * /encoder/layer.3/attention/self/query/MatMul} multiplies by its kernel, initializer {@code
@@ -36,8 +39,8 @@ import java.util.Set;
  *
  * <p>Field numbers are those of {@code onnx.proto}: ModelProto graph 7; GraphProto node 1,
  * initializer 5, input 11, output 12, value_info 13; NodeProto input 1, output 2, name 3, op_type
- * 4, attribute 5; TensorProto dims 1, data_type 2, float_data 4, name 8, raw_data 9, data_location
- * 14.
+ * 4, attribute 5; AttributeProto name 1, i 3, type 20; ValueInfoProto name 1; TensorProto dims 1,
+ * data_type 2, float_data 4, name 8, raw_data 9, data_location 14.
  */
 public final class OnnxGraph {
 
@@ -47,19 +50,27 @@ public final class OnnxGraph {
     private static final int MODEL_GRAPH = 7;
     private static final int GRAPH_NODE = 1;
     private static final int GRAPH_INITIALIZER = 5;
+    private static final int GRAPH_INPUT = 11;
     private static final int GRAPH_OUTPUT = 12;
     private static final int GRAPH_VALUE_INFO = 13;
     private static final int NODE_INPUT = 1;
     private static final int NODE_OUTPUT = 2;
     private static final int NODE_NAME = 3;
     private static final int NODE_OP_TYPE = 4;
+    private static final int NODE_ATTRIBUTE = 5;
+    private static final int ATTRIBUTE_NAME = 1;
+    private static final int ATTRIBUTE_INT = 3;
+    private static final int ATTRIBUTE_TYPE = 20;
+    private static final int ATTRIBUTE_TYPE_INT = 2;
     private static final int TENSOR_DIMS = 1;
     private static final int TENSOR_DATA_TYPE = 2;
     private static final int TENSOR_FLOAT_DATA = 4;
     private static final int TENSOR_NAME = 8;
     private static final int TENSOR_RAW_DATA = 9;
     private static final int TENSOR_DATA_LOCATION = 14;
+    private static final int VALUE_INFO_NAME = 1;
     private static final int FLOAT = 1;
+    private static final int INT8 = 3;
 
     private final UnknownFieldSet model;
     private final UnknownFieldSet graph;
@@ -99,6 +110,11 @@ public final class OnnxGraph {
         } catch (InvalidProtocolBufferException e) {
             throw new IOException(file + " is not an ONNX model: " + e.getMessage(), e);
         }
+    }
+
+    /** Reads a model held in memory, such as one {@link #between} returned. */
+    public static OnnxGraph parse(byte[] model) throws IOException {
+        return new OnnxGraph(UnknownFieldSet.parseFrom(model));
     }
 
     public List<Node> nodes() {
@@ -214,6 +230,31 @@ public final class OnnxGraph {
      * trunk graph must not hold the layers above the trunk.
      */
     public byte[] cutTo(Collection<String> outputs) throws IOException {
+        return cut(null, outputs, Map.of());
+    }
+
+    /**
+     * The part of the model from tensor {@code input} to {@code outputs}, with new values for some
+     * float initializers: {@code input} becomes a graph input (float, of any shape), the nodes that
+     * compute it and everything only they need are left out, and the graph's own inputs that the
+     * rest still reads (an attention mask) stay. This is how a fine-tuned top runs on ONNX Runtime:
+     * the encoder's own upper layers, fed the trunk, holding the top's weights.
+     *
+     * @param replacements values by initializer name, each of exactly that initializer's size; an
+     *     initializer the slice does not use is refused, as it means the weights would be silently
+     *     left out
+     */
+    public byte[] between(
+            String input, Collection<String> outputs, Map<String, float[]> replacements)
+            throws IOException {
+        if (!producesTensor(input)) {
+            throw new IOException("No node of the ONNX graph outputs " + input);
+        }
+        return cut(input, outputs, replacements);
+    }
+
+    private byte[] cut(String input, Collection<String> outputs, Map<String, float[]> replacements)
+            throws IOException {
         Map<String, Integer> producers = new HashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
             for (String output : nodes.get(i).outputs()) {
@@ -231,16 +272,26 @@ public final class OnnxGraph {
         }
         while (!pending.isEmpty()) {
             String tensor = pending.poll();
-            if (!needed.add(tensor)) {
+            if (!needed.add(tensor) || tensor.equals(input)) {
                 continue;
             }
             Integer producer = producers.get(tensor);
             if (producer != null && kept.add(producer)) {
-                for (String input : nodes.get(producer).inputs()) {
-                    if (!input.isEmpty()) {
-                        pending.add(input);
+                for (String nodeInput : nodes.get(producer).inputs()) {
+                    if (!nodeInput.isEmpty()) {
+                        pending.add(nodeInput);
                     }
                 }
+            }
+        }
+        for (String name : replacements.keySet()) {
+            if (!initializers.containsKey(name) || !needed.contains(name)) {
+                throw new IOException(
+                        "Initializer "
+                                + name
+                                + (initializers.containsKey(name)
+                                        ? " is not used between " + input + " and " + outputs
+                                        : " is not in the ONNX graph"));
             }
         }
         UnknownFieldSet.Builder cut = UnknownFieldSet.newBuilder(graph);
@@ -253,27 +304,237 @@ public final class OnnxGraph {
             }
         }
         UnknownFieldSet.Field.Builder keptInitializers = UnknownFieldSet.Field.newBuilder();
-        initializers.forEach(
-                (name, bytes) -> {
-                    if (needed.contains(name)) {
-                        keptInitializers.addLengthDelimited(bytes);
-                    }
-                });
+        for (Map.Entry<String, ByteString> initializer : initializers.entrySet()) {
+            String name = initializer.getKey();
+            if (needed.contains(name)) {
+                float[] values = replacements.get(name);
+                keptInitializers.addLengthDelimited(
+                        values == null ? initializer.getValue() : replaced(name, values));
+            }
+        }
         UnknownFieldSet.Field.Builder newOutputs = UnknownFieldSet.Field.newBuilder();
         for (String output : outputs) {
             newOutputs.addLengthDelimited(floatValueInfo(output));
         }
+        if (input != null) {
+            UnknownFieldSet.Field.Builder inputs = UnknownFieldSet.Field.newBuilder();
+            for (ByteString original : lengthDelimited(graph, GRAPH_INPUT)) {
+                if (needed.contains(string(UnknownFieldSet.parseFrom(original), VALUE_INFO_NAME))) {
+                    inputs.addLengthDelimited(original);
+                }
+            }
+            inputs.addLengthDelimited(floatValueInfo(input));
+            cut.clearField(GRAPH_INPUT).addField(GRAPH_INPUT, inputs.build());
+        }
         cut.addField(GRAPH_NODE, keptNodes.build());
         cut.addField(GRAPH_INITIALIZER, keptInitializers.build());
         cut.addField(GRAPH_OUTPUT, newOutputs.build());
+        return withGraph(cut.build());
+    }
+
+    /**
+     * This model with the named MatMul nodes, each multiplying by a float32 weight {@code [in,
+     * out]}, done in 8-bit integers the way ONNX Runtime's dynamic quantization and the published
+     * int8 encoders do it: the weight quantized once, symmetrically, with a scale per output
+     * column; the activation quantized per pass ({@code DynamicQuantizeLinear}, once however many
+     * of the nodes read it); {@code MatMulInteger}, then the int32 result scaled back to float32
+     * under the MatMul's own output name, so every node downstream reads it unchanged.
+     */
+    public byte[] withInt8MatMuls(Collection<String> matMulNames) throws IOException {
+        Set<String> wanted = new HashSet<>(matMulNames);
+        Map<String, ByteString> newInitializers = new LinkedHashMap<>(initializers);
+        Set<String> quantizedActivations = new HashSet<>();
+        UnknownFieldSet.Field.Builder newNodes = UnknownFieldSet.Field.newBuilder();
+        for (int i = 0; i < nodes.size(); i++) {
+            Node node = nodes.get(i);
+            if (!wanted.remove(node.name())) {
+                newNodes.addLengthDelimited(nodeBytes.get(i));
+                continue;
+            }
+            if (!node.opType().equals("MatMul")
+                    || node.inputs().size() != 2
+                    || !initializers.containsKey(node.inputs().get(1))) {
+                throw new IOException(
+                        "Node " + node.name() + " is not a MatMul by a weight; it cannot go 8-bit");
+            }
+            String activation = node.inputs().get(0);
+            String weight = node.inputs().get(1);
+            if (quantizedActivations.add(activation)) {
+                newNodes.addLengthDelimited(
+                        node(
+                                activation + "_QuantizeLinear",
+                                "DynamicQuantizeLinear",
+                                List.of(activation),
+                                List.of(
+                                        activation + "_quantized",
+                                        activation + "_scale",
+                                        activation + "_zero_point")));
+            }
+            long[] shape = dims(UnknownFieldSet.parseFrom(initializers.get(weight)));
+            if (shape.length != 2) {
+                throw new IOException(
+                        "Weight " + weight + " of " + node.name() + " is not a matrix");
+            }
+            quantizePerColumn(weight, floats(weight, shape), shape, newInitializers);
+            if (nodes.stream().filter(other -> other.inputs().contains(weight)).count() == 1) {
+                newInitializers.remove(weight);
+            }
+            String name = node.name();
+            newNodes.addLengthDelimited(
+                    node(
+                            name + "_quant_scales_mul",
+                            "Mul",
+                            List.of(activation + "_scale", weight + "_scale"),
+                            List.of(name + "_scales")));
+            newNodes.addLengthDelimited(
+                    node(
+                            name + "_quant",
+                            "MatMulInteger",
+                            List.of(
+                                    activation + "_quantized",
+                                    weight + "_quantized",
+                                    activation + "_zero_point",
+                                    weight + "_zero_point"),
+                            List.of(name + "_int32")));
+            ByteString toFloat =
+                    message(
+                            out -> {
+                                out.writeString(ATTRIBUTE_NAME, "to");
+                                out.writeInt64(ATTRIBUTE_INT, FLOAT);
+                                out.writeInt32(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT);
+                            });
+            newNodes.addLengthDelimited(
+                    node(
+                            name + "_int32_cast",
+                            "Cast",
+                            List.of(name + "_int32"),
+                            List.of(name + "_int32_float"),
+                            toFloat));
+            newNodes.addLengthDelimited(
+                    node(
+                            name + "_quant_output_scale_mul",
+                            "Mul",
+                            List.of(name + "_int32_float", name + "_scales"),
+                            node.outputs()));
+        }
+        if (!wanted.isEmpty()) {
+            throw new IOException("The ONNX graph has no nodes " + wanted);
+        }
+        UnknownFieldSet.Field.Builder allInitializers = UnknownFieldSet.Field.newBuilder();
+        newInitializers.values().forEach(allInitializers::addLengthDelimited);
+        UnknownFieldSet.Builder quantized = UnknownFieldSet.newBuilder(graph);
+        quantized.clearField(GRAPH_NODE).clearField(GRAPH_INITIALIZER).clearField(GRAPH_VALUE_INFO);
+        quantized.addField(GRAPH_NODE, newNodes.build());
+        quantized.addField(GRAPH_INITIALIZER, allInitializers.build());
+        return withGraph(quantized.build());
+    }
+
+    /**
+     * Adds {@code weight}'s int8 values, per-column scales and zero points (all 0: symmetric, as
+     * the published int8 encoders' are) to {@code initializers}.
+     */
+    private static void quantizePerColumn(
+            String weight, float[] values, long[] shape, Map<String, ByteString> initializers)
+            throws IOException {
+        int rows = Math.toIntExact(shape[0]);
+        int columns = Math.toIntExact(shape[1]);
+        float[] scales = new float[columns];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < columns; c++) {
+                scales[c] = Math.max(scales[c], Math.abs(values[r * columns + c]));
+            }
+        }
+        for (int c = 0; c < columns; c++) {
+            scales[c] = scales[c] == 0 ? 1 : scales[c] / 127;
+        }
+        byte[] quantized = new byte[values.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < columns; c++) {
+                int q = Math.round(values[r * columns + c] / scales[c]);
+                quantized[r * columns + c] = (byte) Math.max(-127, Math.min(127, q));
+            }
+        }
+        ByteBuffer scaleBytes =
+                ByteBuffer.allocate(columns * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        scaleBytes.asFloatBuffer().put(scales);
+        initializers.put(
+                weight + "_quantized", tensor(weight + "_quantized", shape, INT8, quantized));
+        initializers.put(
+                weight + "_scale",
+                tensor(weight + "_scale", new long[] {columns}, FLOAT, scaleBytes.array()));
+        initializers.put(
+                weight + "_zero_point",
+                tensor(weight + "_zero_point", new long[] {columns}, INT8, new byte[columns]));
+    }
+
+    private static ByteString tensor(String name, long[] shape, int type, byte[] raw)
+            throws IOException {
+        return message(
+                out -> {
+                    for (long dim : shape) {
+                        out.writeInt64(TENSOR_DIMS, dim);
+                    }
+                    out.writeInt32(TENSOR_DATA_TYPE, type);
+                    out.writeString(TENSOR_NAME, name);
+                    out.writeBytes(TENSOR_RAW_DATA, ByteString.copyFrom(raw));
+                });
+    }
+
+    private static ByteString node(
+            String name,
+            String opType,
+            List<String> inputs,
+            List<String> outputs,
+            ByteString... attributes)
+            throws IOException {
+        return message(
+                out -> {
+                    for (String input : inputs) {
+                        out.writeString(NODE_INPUT, input);
+                    }
+                    for (String output : outputs) {
+                        out.writeString(NODE_OUTPUT, output);
+                    }
+                    out.writeString(NODE_NAME, name);
+                    out.writeString(NODE_OP_TYPE, opType);
+                    for (ByteString attribute : attributes) {
+                        out.writeBytes(NODE_ATTRIBUTE, attribute);
+                    }
+                });
+    }
+
+    /** The model bytes with {@code newGraph} as its graph. */
+    private byte[] withGraph(UnknownFieldSet newGraph) {
         UnknownFieldSet.Builder result = UnknownFieldSet.newBuilder(model);
         result.clearField(MODEL_GRAPH);
         result.addField(
                 MODEL_GRAPH,
                 UnknownFieldSet.Field.newBuilder()
-                        .addLengthDelimited(cut.build().toByteString())
+                        .addLengthDelimited(newGraph.toByteString())
                         .build());
         return result.build().toByteArray();
+    }
+
+    /** Initializer {@code name} with its shape kept and {@code values} as its float32 data. */
+    private ByteString replaced(String name, float[] values) throws IOException {
+        UnknownFieldSet tensor = UnknownFieldSet.parseFrom(initializers.get(name));
+        long[] shape = dims(tensor);
+        floats(name, shape); // refuses 8-bit and external initializers
+        long count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        if (values.length != count) {
+            throw new IOException(
+                    "Initializer "
+                            + name
+                            + " of shape "
+                            + Arrays.toString(shape)
+                            + " cannot take "
+                            + values.length
+                            + " values");
+        }
+        ByteBuffer raw =
+                ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        raw.asFloatBuffer().put(values);
+        return tensor(name, shape, FLOAT, raw.array());
     }
 
     /** A ValueInfoProto: {@code name}, a float tensor of any shape. */

@@ -2,6 +2,8 @@ package dev.sift.model.engine;
 
 import ai.djl.engine.Engine;
 import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 
 /**
  * Starts DJL's ONNX Runtime engine once per JVM, before anything else touches ONNX Runtime. Its
@@ -35,5 +37,23 @@ public final class OnnxRuntimeNatives {
     public static OrtEnvironment environment() {
         prepare();
         return OrtEnvironment.getEnvironment();
+    }
+
+    /**
+     * How Sift opens every ONNX Runtime session: every graph optimization on, one pass spread over
+     * {@code intraOpThreads}, passes not run in parallel with each other inside a session. Both
+     * pool sizes are set: DJL's own options apply the intra-op size only when the inter-op one is
+     * given too.
+     */
+    public static OrtSession.SessionOptions sessionOptions(int intraOpThreads) throws OrtException {
+        if (intraOpThreads < 1) {
+            throw new IllegalArgumentException(
+                    "intraOpThreads must be at least 1, not " + intraOpThreads);
+        }
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        options.setIntraOpNumThreads(intraOpThreads);
+        options.setInterOpNumThreads(1);
+        return options;
     }
 }

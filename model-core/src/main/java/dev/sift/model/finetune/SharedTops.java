@@ -8,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One built {@link TopModel} per JVM per fine-tuned model version, shared by every user and
+ * One built {@link Top} per JVM per fine-tuned model version, shared by every user and
  * reference-counted, as {@code SharedEncoders} shares encoders ({@link SharedByKey}: a top builds
  * outside any lock held for other tops): the first {@link #acquire} builds the top, the last {@link
  * Lease#close()} closes it. A TaskManager running several slots of the streaming job thus holds
@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * try (SharedTops.Lease lease = SharedTops.acquire(identity, bundle::topWeights)) {
- *     TopModel.Outputs out = lease.top().run(batch);
+ *     Top.Outputs out = lease.top().run(batch);
  * }
  * }</pre>
  *
@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class SharedTops {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedTops.class);
-    private static final SharedByKey<Identity, TopModel> TOPS =
+    private static final SharedByKey<Identity, Top> TOPS =
             new SharedByKey<>(
                     (identity, top) -> {
                         LOG.info("Closing the top of {}", identity);
@@ -64,32 +64,46 @@ public final class SharedTops {
 
     /** A handle on a shared top; closing it gives the reference back. */
     public interface Lease extends AutoCloseable {
-        TopModel top();
+        Top top();
 
         @Override
         void close();
     }
 
+    /** Builds a top from its weights: on TensorFlow ({@link TopModel#of}) or another engine. */
+    @FunctionalInterface
+    public interface Builder {
+        Top build(TopWeights weights) throws IOException;
+    }
+
     /**
-     * The top of {@code identity}, built from {@code weights} if no one in this JVM holds it yet;
-     * {@code weights} is not called otherwise.
+     * The TensorFlow top of {@code identity}, built from {@code weights} if no one in this JVM
+     * holds it yet; {@code weights} is not called otherwise.
      */
     public static Lease acquire(Identity identity, Supplier<TopWeights> weights) {
-        SharedByKey<Identity, TopModel>.Lease lease;
         try {
-            lease =
-                    TOPS.acquire(
-                            identity,
-                            () -> {
-                                LOG.info("Building the top of {}", identity);
-                                return TopModel.of(weights.get());
-                            });
+            return acquire(identity, weights, TopModel::of);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // building reads no file: weights are in memory
         }
+    }
+
+    /**
+     * The top of {@code identity}, built by {@code builder} from {@code weights} if no one in this
+     * JVM holds it yet; neither is called otherwise.
+     */
+    public static Lease acquire(Identity identity, Supplier<TopWeights> weights, Builder builder)
+            throws IOException {
+        SharedByKey<Identity, Top>.Lease lease =
+                TOPS.acquire(
+                        identity,
+                        () -> {
+                            LOG.info("Building the top of {}", identity);
+                            return builder.build(weights.get());
+                        });
         return new Lease() {
             @Override
-            public TopModel top() {
+            public Top top() {
                 return lease.value();
             }
 

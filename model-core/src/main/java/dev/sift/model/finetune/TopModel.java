@@ -18,9 +18,10 @@ import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
- * A fine-tuned top for inference: the {@link TopLayers} graph with its weights in variables set
- * once when it is built, no dropout, in float32. It maps trunk outputs to the pooled vectors and
- * the head's probabilities, and on request to the top layer's vector at every position.
+ * A fine-tuned top for inference on TensorFlow, as BERT-base's versions are served: the {@link
+ * TopLayers} graph with its weights in variables set once when it is built, no dropout, in float32.
+ * It maps trunk outputs to the pooled vectors and the head's probabilities, and on request to the
+ * top layer's vector at every position.
  *
  * <p>Thread-safe: {@link #run} keeps nothing between calls (every call makes its own runner and
  * tensors) and a TensorFlow session runs concurrent calls, so threads may share one top; {@link
@@ -32,15 +33,7 @@ import org.tensorflow.types.TFloat32;
  * }
  * }</pre>
  */
-public final class TopModel implements AutoCloseable {
-
-    /**
-     * What the top computes for a batch.
-     *
-     * @param pooled the pooled vectors, {@code [size][hidden]}
-     * @param probabilities the head's probabilities, {@code [size][labels]}
-     */
-    public record Outputs(float[][] pooled, float[][] probabilities) {}
+public final class TopModel implements Top {
 
     private final TopSpec spec;
     private final Graph graph;
@@ -119,11 +112,12 @@ public final class TopModel implements AutoCloseable {
         return new TopModel(weights);
     }
 
+    @Override
     public TopSpec spec() {
         return spec;
     }
 
-    /** Runs the top on {@code batch}; its labels, if any, are ignored. */
+    @Override
     public Outputs run(TopBatch batch) {
         try (Result result = fetch(batch, outputs.pooled(), probabilities)) {
             return new Outputs(

@@ -5,6 +5,7 @@ import dev.sift.model.bundle.EasyBertNames;
 import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.OnnxGraph;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -109,6 +110,26 @@ public final class TopWeights {
     public static TopWeights fromOnnx(
             OnnxGraph graph, TopSpec spec, float[] headKernel, float[] headBias)
             throws IOException {
+        Map<String, long[]> shapes = spec.parameters();
+        Map<String, float[]> values = new LinkedHashMap<>();
+        for (Map.Entry<String, String> parameter : onnxInitializers(graph, spec).entrySet()) {
+            String name = parameter.getKey();
+            values.put(name, graph.floats(parameter.getValue(), shapes.get(name)));
+        }
+        values.put(TopSpec.HEAD_KERNEL, headKernel);
+        values.put(TopSpec.HEAD_BIAS, headBias);
+        return of(spec, values);
+    }
+
+    /**
+     * Where each of the top's encoder parameters lives in a float32 Hugging Face export: the name
+     * of its initializer, by the parameter's name. Reading the weights and serving a fine-tuned top
+     * on the graph itself ({@link OnnxTop}) both go through this one map.
+     *
+     * @throws IOException when the graph is not named as such exports are, holds 8-bit weights, or
+     *     does not use the spec's activation
+     */
+    static Map<String, String> onnxInitializers(OnnxGraph graph, TopSpec spec) throws IOException {
         if (spec.pooling() == Pooling.POOLER) {
             throw new IOException("An ONNX encoder has no pooler to fine-tune");
         }
@@ -117,8 +138,7 @@ public final class TopWeights {
                     "The ONNX graph multiplies 8-bit weights, and fine-tuning starts from float32"
                             + " ones: train on the float32 import of the encoder");
         }
-        Map<String, long[]> shapes = spec.parameters();
-        Map<String, float[]> values = new LinkedHashMap<>();
+        Map<String, String> names = new LinkedHashMap<>();
         for (int layer = spec.firstLayer(); layer < spec.firstLayer() + spec.layers(); layer++) {
             String prefix = "/encoder/layer." + layer + "/";
             boolean erf = graph.node(prefix + "intermediate/intermediate_act_fn/Erf") != null;
@@ -132,7 +152,6 @@ public final class TopWeights {
                                 + spec.activation().id());
             }
             for (String dense : DENSE_LAYERS) {
-                String kernel = TopSpec.layerParameter(layer, dense + "/kernel");
                 OnnxGraph.Node matMul = graph.node(prefix + dense + "/MatMul");
                 if (matMul == null
                         || matMul.inputs().size() != 2
@@ -144,20 +163,32 @@ public final class TopWeights {
                                     + "/MatMul multiplying by a weight: it is not named as"
                                     + " Hugging Face's exports of BERT are");
                 }
-                values.put(kernel, graph.floats(matMul.inputs().get(1), shapes.get(kernel)));
-                String bias = TopSpec.layerParameter(layer, dense + "/bias");
-                values.put(bias, graph.floats(onnxName(layer, dense, "bias"), shapes.get(bias)));
+                names.put(TopSpec.layerParameter(layer, dense + "/kernel"), matMul.inputs().get(1));
+                names.put(
+                        TopSpec.layerParameter(layer, dense + "/bias"),
+                        onnxName(layer, dense, "bias"));
             }
             for (String norm : LAYER_NORMS) {
-                String gamma = TopSpec.layerParameter(layer, norm + "/gamma");
-                String beta = TopSpec.layerParameter(layer, norm + "/beta");
-                values.put(gamma, graph.floats(onnxName(layer, norm, "weight"), shapes.get(gamma)));
-                values.put(beta, graph.floats(onnxName(layer, norm, "bias"), shapes.get(beta)));
+                names.put(
+                        TopSpec.layerParameter(layer, norm + "/gamma"),
+                        onnxName(layer, norm, "weight"));
+                names.put(
+                        TopSpec.layerParameter(layer, norm + "/beta"),
+                        onnxName(layer, norm, "bias"));
             }
         }
-        values.put(TopSpec.HEAD_KERNEL, headKernel);
-        values.put(TopSpec.HEAD_BIAS, headBias);
-        return of(spec, values);
+        return names;
+    }
+
+    /** The names of the top's MatMul nodes in a Hugging Face export, each by a weight. */
+    static List<String> onnxMatMuls(TopSpec spec) {
+        List<String> names = new ArrayList<>();
+        for (int layer = spec.firstLayer(); layer < spec.firstLayer() + spec.layers(); layer++) {
+            for (String dense : DENSE_LAYERS) {
+                names.add("/encoder/layer." + layer + "/" + dense + "/MatMul");
+            }
+        }
+        return names;
     }
 
     /** {@code encoder.layer.3.attention.self.query.bias}: a PyTorch parameter's name. */

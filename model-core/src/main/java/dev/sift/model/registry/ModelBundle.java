@@ -5,6 +5,7 @@ import static dev.sift.model.bundle.BundleFiles.require;
 import dev.sift.model.bundle.BundleException;
 import dev.sift.model.bundle.BundleFiles;
 import dev.sift.model.bundle.Digests;
+import dev.sift.model.bundle.EncoderEngine;
 import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.bundle.FineTunedTop;
 import dev.sift.model.bundle.LayerShape;
@@ -69,30 +70,62 @@ public final class ModelBundle {
                 m.formatVersion() == ModelManifest.FORMAT_VERSION
                         || m.formatVersion() == ModelManifest.FINE_TUNED_FORMAT_VERSION
                         || m.formatVersion() == ModelManifest.TRUNCATION_FORMAT_VERSION
-                        || m.formatVersion() == ModelManifest.NGRAM_FORMAT_VERSION,
+                        || m.formatVersion() == ModelManifest.NGRAM_FORMAT_VERSION
+                        || m.formatVersion() == ModelManifest.INT8_TOP_FORMAT_VERSION,
                 dir,
                 "model format version " + m.formatVersion() + " is not supported");
+        require(
+                m.fineTune() == null || m.fineTune().precision() == null || m.fineTune().isInt8(),
+                dir,
+                "a top's precision is "
+                        + FineTunedTop.INT8
+                        + " or left out, not "
+                        + (m.fineTune() == null ? null : m.fineTune().precision()));
+        boolean int8Top = m.fineTune() != null && m.fineTune().isInt8();
+        require(
+                (m.formatVersion() == ModelManifest.INT8_TOP_FORMAT_VERSION) == int8Top,
+                dir,
+                "an int8 top is named by format version "
+                        + ModelManifest.INT8_TOP_FORMAT_VERSION
+                        + " manifests, and only by them (this one: version "
+                        + m.formatVersion()
+                        + ")");
+        require(
+                !int8Top || encoder.runtime() == EncoderEngine.ONNX_RUNTIME,
+                dir,
+                "an int8 top is served on ONNX Runtime, and encoder "
+                        + encoder.name()
+                        + " runs on "
+                        + encoder.runtime().id());
+        boolean newerThanNgrams = m.formatVersion() == ModelManifest.INT8_TOP_FORMAT_VERSION;
         boolean namesTruncation = m.truncation() != null && !m.truncation().isHead();
         require(
                 m.formatVersion() == ModelManifest.NGRAM_FORMAT_VERSION
+                        || newerThanNgrams
                         || (m.formatVersion() == ModelManifest.TRUNCATION_FORMAT_VERSION)
                                 == namesTruncation,
                 dir,
                 "a truncation other than the head is named by format version "
                         + ModelManifest.TRUNCATION_FORMAT_VERSION
-                        + " manifests, and only by them or by version "
+                        + " manifests, and only by them or by versions "
                         + ModelManifest.NGRAM_FORMAT_VERSION
+                        + " and "
+                        + ModelManifest.INT8_TOP_FORMAT_VERSION
                         + " (this one: version "
                         + m.formatVersion()
                         + ", truncation "
                         + m.truncation()
                         + ")");
         require(
-                (m.formatVersion() == ModelManifest.NGRAM_FORMAT_VERSION) == m.isBlended(),
+                newerThanNgrams
+                        || (m.formatVersion() == ModelManifest.NGRAM_FORMAT_VERSION)
+                                == m.isBlended(),
                 dir,
                 "an n-gram blend is named by format version "
                         + ModelManifest.NGRAM_FORMAT_VERSION
-                        + " manifests, and only by them (this one: version "
+                        + " manifests, and only by them or by version "
+                        + ModelManifest.INT8_TOP_FORMAT_VERSION
+                        + " (this one: version "
                         + m.formatVersion()
                         + ")");
         require(m.name() != null && m.version() > 0, dir, "manifest lacks name or version");

@@ -62,10 +62,16 @@ public record ModelDraft(
     }
 
     /**
-     * A fine-tuned top and the names of its labels, in the head's column order (the weights know
-     * only how many there are).
+     * A fine-tuned top, the names of its labels, in the head's column order (the weights know only
+     * how many there are), and whether it is served with 8-bit matrix multiplies.
      */
-    public record FineTuned(TopWeights weights, List<String> labels) {
+    public record FineTuned(TopWeights weights, List<String> labels, boolean int8) {
+
+        /** A top served in float32. */
+        public FineTuned(TopWeights weights, List<String> labels) {
+            this(weights, labels, false);
+        }
+
         public FineTuned {
             Objects.requireNonNull(weights, "weights");
             labels = List.copyOf(Objects.requireNonNull(labels, "labels"));
@@ -177,6 +183,18 @@ public record ModelDraft(
 
         public Builder fineTuned(TopWeights weights, List<String> labels) {
             this.top = new FineTuned(weights, labels);
+            return this;
+        }
+
+        /**
+         * Serves the fine-tuned top with 8-bit matrix multiplies ({@link FineTunedTop#INT8}); only
+         * a top on an ONNX encoder can be.
+         */
+        public Builder int8Top() {
+            if (top == null) {
+                throw new IllegalStateException("Set the fine-tuned top before making it int8");
+            }
+            this.top = new FineTuned(top.weights(), top.labels(), true);
             return this;
         }
 

@@ -4,6 +4,7 @@ import dev.sift.model.bundle.BundleException;
 import dev.sift.model.bundle.Digests;
 import dev.sift.model.bundle.Directories;
 import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.EncoderEngine;
 import dev.sift.model.bundle.EncoderManifest;
 import dev.sift.model.bundle.EncoderRef;
 import dev.sift.model.bundle.FineTunedTop;
@@ -246,12 +247,22 @@ public final class ModelRegistry implements RegistryReader {
             FineTunedTop fineTune = null;
             if (draft.isFineTuned()) {
                 TopSpec spec = draft.top().weights().spec();
+                if (draft.top().int8()
+                        && encoder.manifest().runtime() != EncoderEngine.ONNX_RUNTIME) {
+                    throw new IllegalArgumentException(
+                            "An int8 top is served on ONNX Runtime; encoder "
+                                    + encoder.manifest().name()
+                                    + " runs on "
+                                    + encoder.manifest().runtime().id()
+                                    + ": publish it in float32");
+                }
                 fineTune =
                         new FineTunedTop(
                                 FineTunedTop.TOP_FILE,
                                 spec.firstLayer(),
                                 spec.layers(),
-                                encoder.contentHash());
+                                encoder.contentHash(),
+                                draft.top().int8() ? FineTunedTop.INT8 : null);
                 TopFormat.write(draft.top().weights(), staging.resolve(fineTune.file()));
             } else {
                 HeadFormat.write(draft.head(), staging.resolve(ModelManifest.HEAD_FILE));

@@ -68,7 +68,7 @@ class SharedTopsTest {
         int before = SharedTops.liveCount();
         SharedTops.Lease first = SharedTops.acquire(V1, weights(1));
         SharedTops.Lease second = SharedTops.acquire(V1, weights(1));
-        TopModel top = first.top();
+        Top top = first.top();
         TopBatch batch = batch(new Random(1), 1);
 
         first.close();
@@ -114,7 +114,7 @@ class SharedTopsTest {
             batches.add(batch(random, 1 + i % 4));
         }
         try (SharedTops.Lease lease = SharedTops.acquire(V1, weights(1))) {
-            TopModel top = lease.top();
+            Top top = lease.top();
             List<float[][]> alone = new ArrayList<>();
             for (TopBatch batch : batches) {
                 alone.add(top.run(batch).probabilities());

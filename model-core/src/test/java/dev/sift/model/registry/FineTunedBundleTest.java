@@ -379,6 +379,30 @@ class FineTunedBundleTest {
                 .hasMessageContaining("trained with pooling cls but the draft says mean");
     }
 
+    @Test
+    void anInt8TopIsRefusedOnTensorFlowAndUnlessItsFormatVersionSaysSo() throws Exception {
+        TopWeights top = RandomTopWeights.of(topSpec(1, Pooling.CLS), 3);
+        ModelDraft int8 =
+                ModelDraft.builder("spam", encoder.contentHash())
+                        .fineTuned(top, LABELS)
+                        .int8Top()
+                        .maxSeqLen(32)
+                        .build();
+        assertThatThrownBy(() -> registry.publish(int8))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("An int8 top is served on ONNX Runtime");
+        assertThat(registry.latestVersion("spam")).isEmpty();
+
+        // An older reader would serve this top in float32: only format version 5 may say int8.
+        publishFineTuned(1);
+        editManifest(m -> ((ObjectNode) m.get("fineTune")).put("precision", "int8"));
+        assertRefused("an int8 top is named by format version 5 manifests, and only by them");
+        editManifest(m -> m.put("formatVersion", ModelManifest.INT8_TOP_FORMAT_VERSION));
+        assertRefused("an int8 top is served on ONNX Runtime, and encoder");
+        editManifest(m -> ((ObjectNode) m.get("fineTune")).put("precision", "int4"));
+        assertRefused("a top's precision is int8 or left out, not int4");
+    }
+
     private ModelBundle publishFineTuned(int layers) throws Exception {
         return registry.publish(draft(RandomTopWeights.of(topSpec(layers, Pooling.CLS), 5)));
     }

@@ -38,10 +38,19 @@ final class PublishCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Publish even when worse.")
     boolean force;
 
+    @Option(
+            names = "--int8-top",
+            description =
+                    "Serve the fine-tuned top's matrix multiplies in 8-bit integers (ONNX"
+                            + " encoders only): faster, with answers that move a little;"
+                            + " measure them with 'evaluate'.")
+    boolean int8Top;
+
     @Override
     public Integer call() throws Exception {
         try {
-            ModelBundle bundle = Publisher.publish(registry.open(), run, metric, margin, force);
+            ModelBundle bundle =
+                    Publisher.publish(registry.open(), run, metric, margin, force, int8Top);
             System.out.printf(
                     "published %s v%d at %s (manifest SHA-256 %s)%n",
                     bundle.name(), bundle.version(), bundle.dir(), bundle.manifestSha256());

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 
 /**
  * Turns a training run into the next version of its model. A run that scores worse than the
@@ -36,6 +37,22 @@ public final class Publisher {
     public static ModelBundle publish(
             ModelRegistry registry, Path runDir, String metric, double margin, boolean force)
             throws IOException, RefusedException {
+        return publish(registry, runDir, metric, margin, force, false);
+    }
+
+    /**
+     * As above; {@code int8Top} serves a fine-tuned top with 8-bit matrix multiplies (only on an
+     * ONNX encoder). The run's metrics are its float32 top's, as trained, and are recorded as such:
+     * {@code sift-trainer evaluate} measures what the int8 top answers.
+     */
+    public static ModelBundle publish(
+            ModelRegistry registry,
+            Path runDir,
+            String metric,
+            double margin,
+            boolean force,
+            boolean int8Top)
+            throws IOException, RefusedException {
         RunManifest run = Manifests.read(runDir, RunManifest.FILE_NAME, RunManifest.class);
         OptionalLong latest = registry.latestVersion(run.model());
         if (!force) {
@@ -58,6 +75,18 @@ public final class Publisher {
             // The fine-tuned top carries its own head; head.bin (the frozen-feature head it
             // started from) stays in the run folder.
             draft.fineTuned(TopFormat.read(runDir.resolve(run.fineTune().file())), run.labels());
+            if (int8Top) {
+                draft.int8Top();
+                Map<String, String> training = new TreeMap<>(run.training());
+                training.put("topPrecision", "int8; the metrics are the float32 top's, as trained");
+                draft.training(training);
+            }
+        } else if (int8Top) {
+            throw new RefusedException(
+                    "run "
+                            + runDir
+                            + " trained a head on frozen features; only a fine-tuned top"
+                            + " (train --fine-tune-layers) can be served int8");
         } else {
             draft.head(HeadFormat.read(runDir.resolve(RunManifest.HEAD_FILE), run.labels()));
         }

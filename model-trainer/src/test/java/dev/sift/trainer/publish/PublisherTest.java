@@ -66,6 +66,14 @@ class PublisherTest {
         ModelBundle v2 = Publisher.publish(registry, worse.runDir(), "macro_f1", 0.005, true);
         assertThat(v2.version()).isEqualTo(2);
         assertThat(v2.manifest().parentVersion()).isEqualTo(1L);
+
+        assertThatThrownBy(
+                        () ->
+                                Publisher.publish(
+                                        registry, first.runDir(), "macro_f1", 0.005, true, true))
+                .isInstanceOf(Publisher.RefusedException.class)
+                .hasMessageContaining("only a fine-tuned top (train --fine-tune-layers) can be");
+        assertThat(registry.versions("spam")).containsExactly(1L, 2L);
     }
 
     @Test

@@ -4,8 +4,8 @@ import dev.sift.model.bundle.Pooling;
 import dev.sift.model.encode.EncodedBatch;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PaddedBatch;
+import dev.sift.model.finetune.Top;
 import dev.sift.model.finetune.TopBatch;
-import dev.sift.model.finetune.TopModel;
 import dev.sift.model.tokenize.TokenizedInput;
 import dev.sift.serving.models.LoadedModel;
 import java.util.ArrayList;
@@ -25,10 +25,10 @@ import java.util.TreeMap;
  *   <li>Head-only models read pooled vectors of the encoder's last layer; the pass fetches every
  *       pooling they use.
  *   <li>Fine-tuned models read the trunk, the encoder's output after their split point, and run
- *       their own top layers and head on it ({@link TopModel}). The same pass fetches the trunk of
- *       every split point the batch's models use, each from the layers it has already run: models
- *       with different splits share the bottom layers up to the lowest split, and every layer runs
- *       once. With only fine-tuned models, the pass stops at the highest split: the encoder's upper
+ *       their own top layers and head on it ({@link Top}). The same pass fetches the trunk of every
+ *       split point the batch's models use, each from the layers it has already run: models with
+ *       different splits share the bottom layers up to the lowest split, and every layer runs once.
+ *       With only fine-tuned models, the pass stops at the highest split: the encoder's upper
  *       layers do not run at all.
  * </ul>
  *
@@ -158,8 +158,7 @@ final class BatchPasses {
             lengths[i] = padded.length(b);
             System.arraycopy(trunk, b * passLength * h, hidden, i * length * h, length * h);
         }
-        TopModel.Outputs out =
-                model.top().run(new TopBatch(mine.size(), length, hidden, lengths, null));
+        Top.Outputs out = model.top().run(new TopBatch(mine.size(), length, hidden, lengths, null));
         for (int i = 0; i < mine.size(); i++) {
             probabilities.get(model)[passRows.get(mine.get(i))] = out.probabilities()[i];
         }

@@ -6,7 +6,7 @@ import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PassCost;
 import dev.sift.model.encode.SharedEncoders;
 import dev.sift.model.finetune.SharedTops;
-import dev.sift.model.finetune.TopModel;
+import dev.sift.model.finetune.Top;
 import dev.sift.model.head.ClassificationHead;
 import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.registry.ModelBundle;
@@ -17,10 +17,10 @@ import java.util.List;
  * A model version ready to serve: its verified manifest and head, a lease on the JVM's shared
  * encoder for its content hash, a tokenizer at its truncation length and, for a fine-tuned version,
  * a lease on the JVM's shared top of that version ({@link SharedTops}: its own layers and head, a
- * {@link TopModel} in native memory, built once however many subtasks load the version). Closing it
- * gives both leases back; the last holder's release closes the top. It keeps no copy of a top's
- * weights on the heap: once the top is built, the bundle's arrays are left to the garbage
- * collector, so a fine-tuned model costs its layers once per JVM.
+ * {@link Top} in native memory, on its encoder's engine, built once however many subtasks load the
+ * version). Closing it gives both leases back; the last holder's release closes the top. It keeps
+ * no copy of a top's weights on the heap: once the top is built, the bundle's arrays are left to
+ * the garbage collector, so a fine-tuned model costs its layers once per JVM.
  *
  * <p>A head-only model reads a pooled vector of the encoder's last layer; a fine-tuned one reads
  * the encoder's output after {@link #trunkLayers()} layers (the trunk every model on that encoder
@@ -125,7 +125,7 @@ public final class LoadedModel implements AutoCloseable {
      *
      * @throws IllegalStateException for a head-only model
      */
-    public TopModel top() {
+    public Top top() {
         if (topLease == null) {
             throw new IllegalStateException(this + " is head-only: it has no top layers");
         }

@@ -2,10 +2,17 @@ package dev.sift.serving.models;
 
 import ai.djl.Device;
 import dev.sift.model.SharedByKey;
+import dev.sift.model.bundle.EncoderBundle;
+import dev.sift.model.bundle.EncoderEngine;
 import dev.sift.model.encode.EncoderPrecision;
+import dev.sift.model.encode.OnnxGraph;
 import dev.sift.model.encode.SharedEncoders;
 import dev.sift.model.encode.TensorFlowEncoder;
+import dev.sift.model.finetune.OnnxTop;
 import dev.sift.model.finetune.SharedTops;
+import dev.sift.model.finetune.Top;
+import dev.sift.model.finetune.TopModel;
+import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.registry.RegistryReader;
@@ -63,9 +70,9 @@ public final class ModelLoader {
 
     /**
      * Slow part: acquires the shared encoder (verifying and loading it the first time) and, for a
-     * fine-tuned version, its shared top (a TensorFlow graph of its own layers and head, built the
-     * first time any subtask of this JVM loads the version; only these layers are added, the trunk
-     * is the shared encoder's).
+     * fine-tuned version, its shared top (its own layers and head on the encoder's engine, built
+     * the first time any subtask of this JVM loads the version; only these layers are added, the
+     * trunk is the shared encoder's).
      */
     public LoadedModel load(ModelBundle bundle) throws IOException {
         var encoder = registry.encoder(bundle.manifest().encoder().contentHash());
@@ -87,7 +94,17 @@ public final class ModelLoader {
             SharedTops.Identity identity =
                     new SharedTops.Identity(
                             bundle.name(), bundle.version(), bundle.manifestSha256());
-            top = bundle.isFineTuned() ? SharedTops.acquire(identity, bundle::topWeights) : null;
+            top =
+                    bundle.isFineTuned()
+                            ? SharedTops.acquire(
+                                    identity,
+                                    bundle::topWeights,
+                                    weights ->
+                                            top(
+                                                    encoder,
+                                                    weights,
+                                                    bundle.manifest().fineTune().isInt8()))
+                            : null;
             SharedByKey<SharedTops.Identity, NgramClassifier>.Lease ngrams =
                     bundle.isBlended() ? NGRAMS.acquire(identity, bundle::ngrams) : null;
             return new LoadedModel(bundle, lease, tokenizer, top, ngrams);
@@ -101,5 +118,24 @@ public final class ModelLoader {
             lease.close();
             throw e;
         }
+    }
+
+    /**
+     * A top runs on its encoder's engine: TensorFlow for BERT-base, ONNX Runtime for the small
+     * encoders, sliced out of the encoder's own graph with the top's weights put in, its matrix
+     * multiplies in 8-bit integers when the version says so (the bundle check allows that only on
+     * ONNX Runtime).
+     */
+    private static Top top(EncoderBundle encoder, TopWeights weights, boolean int8)
+            throws IOException {
+        if (encoder.manifest().runtime() == EncoderEngine.ONNX_RUNTIME) {
+            return OnnxTop.build(
+                    OnnxGraph.read(encoder.graphFile()),
+                    encoder.manifest().tensors(),
+                    weights,
+                    Runtime.getRuntime().availableProcessors(),
+                    int8);
+        }
+        return TopModel.of(weights);
     }
 }

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sift.model.bundle.Pooling;
 import dev.sift.model.finetune.SharedTops;
+import dev.sift.model.finetune.Top;
 import dev.sift.model.finetune.TopBatch;
-import dev.sift.model.finetune.TopModel;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.testing.TinyBertEncoder;
 import dev.sift.serving.testing.TestModels;
@@ -87,7 +87,7 @@ class SharedTopLoadingTest {
         ModelBundle v2 = models.publishFineTuned("spam", 2, 1, Pooling.CLS);
         LoadedModel v1On0 = load(subtask0, v1);
         LoadedModel v1On1 = load(subtask1, v1);
-        TopModel top = v1On0.top();
+        Top top = v1On0.top();
 
         // Subtask 0 swaps to v2 first: subtask 1 still serves v1 on the same top.
         LoadedModel v2On0 = load(subtask0, v2);
