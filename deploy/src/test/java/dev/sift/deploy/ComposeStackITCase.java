@@ -76,6 +76,10 @@ class ComposeStackITCase {
                     "submitter",
                     "prometheus");
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The rule groups of deploy/prometheus/sift-alerts.yml, each rule evaluated without error. */
+    private static final Set<String> LOADED_RULES = Set.of("sift-drift=ok", "sift-serving=ok");
+
     private static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -294,13 +298,15 @@ class ComposeStackITCase {
 
     /**
      * Prometheus, through its published port: both Flink targets are up, every series the Grafana
-     * dashboard queries is known, and the scraped request count covers what was sent.
+     * dashboard and the alert rules query is known (the drift gauges of the version serving among
+     * them), the rules evaluate, and the scraped request count covers what was sent.
      */
     private static void assertPrometheusScrapesSift(int sent) throws Exception {
         Set<String> wanted = dashboardSeries();
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         Set<String> health = new TreeSet<>();
         Set<String> known = new TreeSet<>();
+        Set<String> rules = Set.of();
         double requestsIn = 0;
         while (System.nanoTime() < deadline) {
             health.clear();
@@ -327,34 +333,53 @@ class ComposeStackITCase {
                             .at("/data/result")) {
                 requestsIn = sample.path("value").get(1).asDouble();
             }
+            rules = ruleGroups();
             if (health.equals(Set.of("jobmanager:9249=up", "taskmanager:9249=up"))
                     && known.containsAll(wanted)
-                    && requestsIn >= sent) {
+                    && requestsIn >= sent
+                    && rules.equals(LOADED_RULES)) {
                 break;
             }
             Thread.sleep(2_000);
         }
         System.out.printf(
-                "Prometheus: targets %s; %d of the dashboard's %d series known; requestsIn ="
-                        + " %.0f%n",
+                "Prometheus: targets %s; %d of the %d series the dashboard and alert rules query"
+                        + " known; requestsIn = %.0f%n",
                 health, wanted.stream().filter(known::contains).count(), wanted.size(), requestsIn);
         assertThat(health).containsExactlyInAnyOrder("jobmanager:9249=up", "taskmanager:9249=up");
         assertThat(known).containsAll(wanted);
         assertThat(requestsIn).isGreaterThanOrEqualTo(sent);
+        // deploy/prometheus/sift-alerts.yml, loaded and evaluated without error
+        assertThat(rules).isEqualTo(LOADED_RULES);
     }
 
-    /** The metric names the Grafana dashboard queries. */
+    /** The metric names the Grafana dashboard and the alert rules query. */
     private static Set<String> dashboardSeries() throws IOException {
         Set<String> names = new TreeSet<>();
-        Matcher matcher =
-                Pattern.compile("flink_[A-Za-z0-9_]+")
-                        .matcher(
-                                Files.readString(
-                                        ROOT.resolve("deploy/grafana/dashboards/sift.json")));
-        while (matcher.find()) {
-            names.add(matcher.group());
+        for (String file :
+                List.of(
+                        "deploy/grafana/dashboards/sift.json",
+                        "deploy/prometheus/sift-alerts.yml")) {
+            Matcher matcher =
+                    Pattern.compile("flink_[A-Za-z0-9_]+")
+                            .matcher(Files.readString(ROOT.resolve(file)));
+            while (matcher.find()) {
+                names.add(matcher.group());
+            }
         }
         return names;
+    }
+
+    /** The alert rule groups Prometheus loaded, each with the healths of its rules. */
+    private static Set<String> ruleGroups() throws Exception {
+        Set<String> groups = new TreeSet<>();
+        for (JsonNode group :
+                JSON.readTree(get("http://127.0.0.1:9090/api/v1/rules")).at("/data/groups")) {
+            Set<String> health = new TreeSet<>();
+            group.path("rules").forEach(rule -> health.add(rule.path("health").asText()));
+            groups.add(group.path("name").asText() + "=" + String.join(",", health));
+        }
+        return groups;
     }
 
     private static void printContainerMemory() throws Exception {

@@ -319,7 +319,22 @@ class DeployManifestsITCase {
                 .containsExactlyInAnyOrder(
                         "jobmanager:" + reporterPort, "taskmanager:" + reporterPort);
         assertThat(strings(compose.at("/services/prometheus/volumes")))
-                .contains("./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro");
+                .contains(
+                        "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro",
+                        "./deploy/prometheus/sift-alerts.yml:/etc/prometheus/sift-alerts.yml:ro");
+        assertThat(strings(prometheus.at("/rule_files"))).containsExactly("sift-alerts.yml");
+        JsonNode rules = yaml(DEPLOY.resolve("prometheus/sift-alerts.yml"));
+        assertThat(rules.at("/groups")).isNotEmpty();
+        rules.at("/groups")
+                .forEach(
+                        group ->
+                                group.path("rules")
+                                        .forEach(
+                                                rule ->
+                                                        assertThat(rule.path("expr").asText())
+                                                                .as(rule.path("alert").asText())
+                                                                .contains(
+                                                                        "flink_taskmanager_job_task_operator_")));
         JsonNode podMonitor = manifests.get("PodMonitor/sift-flink");
         assertThat(podMonitor.at("/spec/podMetricsEndpoints/0/port").asText()).isEqualTo("metrics");
         JsonNode container = flinkDeployment().at("/spec/podTemplate/spec/containers/0");

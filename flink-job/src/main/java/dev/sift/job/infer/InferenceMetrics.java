@@ -3,10 +3,15 @@ package dev.sift.job.infer;
 import dev.sift.model.encode.PassCost;
 import dev.sift.model.encode.SharedEncoders;
 import dev.sift.model.finetune.SharedTops;
+import dev.sift.model.tokenize.TokenizedInput;
+import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ErrorCode;
+import dev.sift.serving.models.LoadedModel;
+import dev.sift.serving.monitor.DriftWindow;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -14,6 +19,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
@@ -29,16 +35,25 @@ import org.apache.flink.runtime.metrics.groups.AbstractMetricGroup;
  * servingBehind}, per model and {@code version} {@code answeredByEncoder}, {@code answeredByNgram}
  * and {@code encoderSharePct} (of that version's answers on this subtask, the share the encoder
  * gave: below 100 only for a cascading version, whose n-gram model answers the records it is sure
- * of) and, per encoder ({@code encoder} = the first 12 characters of its content hash), {@code
- * passOverheadTokens}: a forward pass's fixed cost in padded-token equivalents, as measured when
- * the encoder loaded and used by the batch planner. {@code pendingLoads} counts this subtask's
- * version loads under way; {@code encodersLoaded} and {@code topsLive} count what the TaskManager
- * holds for all its subtasks (encoders and fine-tuned tops are shared per JVM): either one rising
- * with every swap is a leak.
+ * of), the drift gauges of each version over its last 1,000 answers on the subtask ({@code
+ * meanTopProbability}, {@code lowConfidencePct} under 0.7, {@code confidencePsi} against the
+ * version's test set, {@code meanTokens}, {@code atLengthLimitPct}, {@code unknownTokenPct}, and
+ * per {@code label} {@code answerPct}) and, per encoder ({@code encoder} = the first 12 characters
+ * of its content hash), {@code passOverheadTokens}: a forward pass's fixed cost in padded-token
+ * equivalents, as measured when the encoder loaded and used by the batch planner. {@code
+ * pendingLoads} counts this subtask's version loads under way; {@code encodersLoaded} and {@code
+ * topsLive} count what the TaskManager holds for all its subtasks (encoders and fine-tuned tops are
+ * shared per JVM): either one rising with every swap is a leak.
  */
 final class InferenceMetrics {
 
     private static final int WINDOW = 1024;
+
+    /** Answers per model version the drift gauges cover, on each subtask. */
+    static final int DRIFT_WINDOW = 1000;
+
+    /** The top probability under which an answer counts as unsure ({@code lowConfidencePct}). */
+    static final double LOW_CONFIDENCE = 0.7;
 
     final Counter requestsIn;
     final Counter resultsOut;
@@ -52,7 +67,7 @@ final class InferenceMetrics {
     final Histogram paddingEfficiencyPct;
     private final Map<ErrorCode, Counter> deadLetters = new EnumMap<>(ErrorCode.class);
     private final Map<String, MetricGroup> modelGroups = new HashMap<>();
-    private final Map<String, Map<Long, StageCounts>> stageCounts = new HashMap<>();
+    private final Map<String, Map<Long, VersionMetrics>> versionMetrics = new HashMap<>();
     private final Set<String> registeredEncoders = new HashSet<>();
     private final MetricGroup group;
 
@@ -116,20 +131,44 @@ final class InferenceMetrics {
         return modelGroup != null ? modelGroup : group.addGroup("model", model);
     }
 
-    /** Answers of one model version by stage. */
-    private record StageCounts(Counter encoder, Counter ngram) {}
+    /** Answers of one model version: by stage, and the window its drift gauges read. */
+    private record VersionMetrics(Counter encoder, Counter ngram, DriftWindow drift) {}
 
-    /** Counts a result of {@code model} v{@code version}, answered by {@code stage}. */
-    void answered(String model, long version, String stage) {
-        StageCounts counts =
-                stageCounts
-                        .computeIfAbsent(model, name -> new HashMap<>())
-                        .computeIfAbsent(version, v -> stageCounts(model, v));
-        ("ngram".equals(stage) ? counts.ngram() : counts.encoder()).inc();
+    /**
+     * Counts {@code result} under its model and version, by the stage that answered it, and adds it
+     * to the version's drift window. {@code servedBy} is the version that answered (its labels,
+     * token limit and test-set profile), {@code tokens} the request's tokens, or null where none
+     * were computed.
+     */
+    void answered(ClassificationResult result, LoadedModel servedBy, TokenizedInput tokens) {
+        VersionMetrics metrics =
+                versionMetrics
+                        .computeIfAbsent(result.getModel(), name -> new HashMap<>())
+                        .computeIfAbsent(
+                                result.getModelVersion(), v -> versionMetrics(result, servedBy));
+        ("ngram".equals(result.getStage()) ? metrics.ngram() : metrics.encoder()).inc();
+        if (tokens == null || servedBy == null) {
+            metrics.drift().add(result.getProbability(), result.getLabelIndex());
+            return;
+        }
+        int unknownId = servedBy.tokenizer().unknownTokenId();
+        int unknown = 0;
+        for (int id : tokens.ids()) {
+            unknown += id == unknownId ? 1 : 0;
+        }
+        metrics.drift()
+                .add(
+                        result.getProbability(),
+                        result.getLabelIndex(),
+                        tokens.length(),
+                        tokens.length() >= servedBy.manifest().maxSeqLen(),
+                        unknown);
     }
 
-    private StageCounts stageCounts(String model, long version) {
-        MetricGroup versionGroup = modelGroup(model).addGroup("version", Long.toString(version));
+    private VersionMetrics versionMetrics(ClassificationResult result, LoadedModel servedBy) {
+        MetricGroup versionGroup =
+                modelGroup(result.getModel())
+                        .addGroup("version", Long.toString(result.getModelVersion()));
         Counter encoder = versionGroup.counter("answeredByEncoder");
         Counter ngram = versionGroup.counter("answeredByNgram");
         versionGroup.gauge(
@@ -138,7 +177,37 @@ final class InferenceMetrics {
                     long all = encoder.getCount() + ngram.getCount();
                     return all == 0 ? 100 : 100 * encoder.getCount() / all;
                 });
-        return new StageCounts(encoder, ngram);
+        List<String> labels =
+                servedBy != null
+                        ? servedBy.labels()
+                        : result.getProbabilities().stream()
+                                .map(p -> p.getLabel().toString())
+                                .toList();
+        DriftWindow drift =
+                new DriftWindow(
+                        DRIFT_WINDOW,
+                        servedBy == null ? null : servedBy.confidenceProfile().orElse(null),
+                        labels.size(),
+                        LOW_CONFIDENCE);
+        versionGroup.gauge("meanTopProbability", (Gauge<Double>) drift::meanTopProbability);
+        versionGroup.gauge("lowConfidencePct", (Gauge<Double>) drift::lowConfidencePct);
+        versionGroup.gauge("confidencePsi", (Gauge<Double>) drift::stabilityIndex);
+        versionGroup.gauge("meanTokens", (Gauge<Double>) drift::meanTokens);
+        versionGroup.gauge("atLengthLimitPct", (Gauge<Double>) drift::atLengthLimitPct);
+        versionGroup.gauge("unknownTokenPct", (Gauge<Double>) drift::unknownTokenPct);
+        for (int i = 0; i < labels.size(); i++) {
+            int index = i;
+            versionGroup
+                    .addGroup("label", labels.get(i))
+                    .gauge("answerPct", (Gauge<Double>) () -> drift.labelPct(index));
+        }
+        return new VersionMetrics(encoder, ngram, drift);
+    }
+
+    /** The drift window of {@code model} v{@code version} on this subtask, if it has answered. */
+    DriftWindow drift(String model, long version) {
+        VersionMetrics metrics = versionMetrics.getOrDefault(model, Map.of()).get(version);
+        return metrics == null ? null : metrics.drift();
     }
 
     /**
@@ -147,7 +216,7 @@ final class InferenceMetrics {
      * them from every reporter; a later {@code addGroup} with the same name opens a fresh one.
      */
     void modelRetired(String model) {
-        stageCounts.remove(model);
+        versionMetrics.remove(model);
         MetricGroup modelGroup = modelGroups.remove(model);
         if (modelGroup instanceof AbstractMetricGroup<?> closable) {
             closable.close();

@@ -14,6 +14,7 @@ import dev.sift.schemas.RecordDecodingException;
 import dev.sift.serving.classify.BatchClassifier;
 import dev.sift.serving.models.AcceptedVersion;
 import dev.sift.serving.models.DeviceChoice;
+import dev.sift.serving.models.LoadedModel;
 import dev.sift.serving.models.ModelLoader;
 import dev.sift.serving.models.ModelManager;
 import dev.sift.serving.models.Registries;
@@ -317,7 +318,8 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                         models.serving(),
                         settings.defaultModels(),
                         Clock.systemUTC());
-        for (BatchClassifier.Outcome outcome : flush.outcomes()) {
+        for (int i = 0; i < flush.outcomes().size(); i++) {
+            BatchClassifier.Outcome outcome = flush.outcomes().get(i);
             if (outcome.refused()) {
                 metrics.deadLetter(outcome.errorCode());
                 output.collect(
@@ -331,7 +333,19 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
             }
             for (ClassificationResult result : outcome.results()) {
                 metrics.resultsOut.inc();
-                metrics.answered(result.getModel(), result.getModelVersion(), result.getStage());
+                LoadedModel servedBy = models.serving().get(result.getModel());
+                if (servedBy != null && servedBy.version() != result.getModelVersion()) {
+                    servedBy = null;
+                }
+                // The tokens counted on arrival were for the request's first model: they are this
+                // model's own only where it tokenizes alike, and the encoder read them.
+                BatchClassifier.Tokens tokens = bufferTokens.get(i);
+                boolean ownTokens =
+                        tokens != null
+                                && servedBy != null
+                                && tokens.encoderKey().equals(servedBy.encoderKey())
+                                && !"ngram".equals(result.getStage());
+                metrics.answered(result, servedBy, ownTokens ? tokens.input() : null);
                 metrics.endToEndLatencyMs.update(result.getLatencyMillis());
                 output.collect(
                         new StreamRecord<>(

@@ -1,9 +1,13 @@
 package dev.sift.job.infer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.sift.model.encode.PassCost;
+import dev.sift.schemas.ClassificationResult;
+import dev.sift.schemas.LabelProbability;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.apache.flink.metrics.Gauge;
@@ -53,11 +57,11 @@ class InferenceMetricsTest {
         MetricListener listener = new MetricListener();
         InferenceMetrics metrics = new InferenceMetrics(listener.getMetricGroup());
 
-        metrics.answered("spam", 3, "ngram");
-        metrics.answered("spam", 3, "ngram");
-        metrics.answered("spam", 3, "ngram");
-        metrics.answered("spam", 3, "encoder");
-        metrics.answered("spam", 4, "encoder");
+        metrics.answered(result(3, "ngram", 0.9f), null, null);
+        metrics.answered(result(3, "ngram", 0.9f), null, null);
+        metrics.answered(result(3, "ngram", 0.9f), null, null);
+        metrics.answered(result(3, "encoder", 0.9f), null, null);
+        metrics.answered(result(4, "encoder", 0.9f), null, null);
 
         assertThat(
                         listener.getCounter("model", "spam", "version", "3", "answeredByNgram")
@@ -79,6 +83,63 @@ class InferenceMetricsTest {
                                 .orElseThrow()
                                 .getValue())
                 .isEqualTo(100);
+    }
+
+    @Test
+    void eachVersionShowsHowSureItWasAndWhichLabelsItGaveOverItsLastAnswers() {
+        MetricListener listener = new MetricListener();
+        InferenceMetrics metrics = new InferenceMetrics(listener.getMetricGroup());
+
+        for (int i = 0; i < 3; i++) {
+            metrics.answered(result(3, "encoder", 0.99f), null, null);
+        }
+        metrics.answered(result(3, "encoder", 0.4f), null, null); // ham at 0.6
+
+        assertThat(versionGauge("meanTopProbability", listener))
+                .isCloseTo((3 * 0.99 + 0.6) / 4, within(1e-6));
+        assertThat(versionGauge("lowConfidencePct", listener)).isCloseTo(25, within(1e-9));
+        assertThat(
+                        listener.<Double>getGauge(
+                                        "model",
+                                        "spam",
+                                        "version",
+                                        "3",
+                                        "label",
+                                        "spam",
+                                        "answerPct")
+                                .orElseThrow()
+                                .getValue())
+                .isCloseTo(75, within(1e-9));
+        // Published without a test-set profile: nothing to hold the answers to.
+        assertThat(versionGauge("confidencePsi", listener)).isNaN();
+        assertThat(metrics.drift("spam", 3).size()).isEqualTo(4);
+    }
+
+    private static double versionGauge(String name, MetricListener listener) {
+        return listener.<Double>getGauge("model", "spam", "version", "3", name)
+                .orElseThrow()
+                .getValue();
+    }
+
+    /** A result of spam v{@code version} giving spam probability {@code spam}. */
+    private static ClassificationResult result(long version, String stage, float spam) {
+        boolean isSpam = spam >= 0.5f;
+        return ClassificationResult.newBuilder()
+                .setId("r")
+                .setModel("spam")
+                .setModelVersion(version)
+                .setEncoderHash("0123456789ab")
+                .setLabel(isSpam ? "spam" : "ham")
+                .setLabelIndex(isSpam ? 1 : 0)
+                .setProbability(isSpam ? spam : 1 - spam)
+                .setProbabilities(
+                        List.of(
+                                new LabelProbability("ham", 1 - spam),
+                                new LabelProbability("spam", spam)))
+                .setLatencyMillis(1)
+                .setAttributes(Map.of())
+                .setStage(stage)
+                .build();
     }
 
     @Test

@@ -3,9 +3,11 @@ package dev.sift.job.infer;
 import static dev.sift.job.infer.OperatorHarnesses.awaitLoads;
 import static dev.sift.job.infer.OperatorHarnesses.operator;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.sift.job.models.ActiveVersion;
 import dev.sift.job.sink.OutRecord;
+import dev.sift.model.bundle.ConfidenceProfile;
 import dev.sift.model.bundle.Pooling;
 import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.ngram.TestNgrams;
@@ -19,6 +21,7 @@ import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.OutputFormat;
 import dev.sift.schemas.OutputHeaders;
 import dev.sift.schemas.RecordCodec;
+import dev.sift.serving.monitor.DriftWindow;
 import dev.sift.serving.request.ClassifyRequest;
 import dev.sift.serving.testing.TestModels;
 import java.nio.charset.StandardCharsets;
@@ -286,6 +289,68 @@ class InferenceOperatorTest {
         assertThat(first.getKey().array()).isEqualTo("key-a".getBytes(StandardCharsets.UTF_8));
         assertThat(first.getValue().array()).isEqualTo("hello".getBytes(StandardCharsets.UTF_8));
         assertThat(deadLetter(out.get(1).value).getErrorCode()).isEqualTo(ErrorCode.UNKNOWN_MODEL);
+    }
+
+    @Test
+    void eachVersionsDriftGaugesHoldItsAnswersToItsTestSetAndCountItsTokens() throws Exception {
+        List<String> texts =
+                List.of("free cash now", "meeting moved to thursday", "win a prize ☃ ☃", "hello");
+        var first = open(settings(1, 10_000, 1_000), null);
+        List<float[]> answers = new ArrayList<>();
+        for (String text : texts) {
+            first.processElement1(request("x", text));
+        }
+        for (ClassificationResult result : results(first)) {
+            answers.add(
+                    new float[] {
+                        result.getProbabilities().get(0).getProbability(),
+                        result.getProbabilities().get(1).getProbability()
+                    });
+        }
+        // v2 answers as v1 (same head) and says its test set looked exactly like these answers;
+        // v3 likewise, but its test set's answers fell only where these do not.
+        models.publishWithProfile(
+                "spam", 1, Pooling.CLS, ConfidenceProfile.of(answers.toArray(float[][]::new)));
+        var alike = open(settings(1, 10_000, 1_000), null);
+        texts.forEach(text -> process(alike, text));
+        long[] answered = ConfidenceProfile.of(answers.toArray(float[][]::new)).counts();
+        long[] elsewhere = new long[ConfidenceProfile.BINS];
+        for (int bin = 0; bin < elsewhere.length; bin++) {
+            elsewhere[bin] = answered[bin] == 0 ? 100 : 0; // only where these answers never fell
+        }
+        models.publishWithProfile("spam", 1, Pooling.CLS, new ConfidenceProfile(2, elsewhere));
+        var unlike = open(settings(1, 10_000, 1_000), null);
+        texts.forEach(text -> process(unlike, text));
+
+        DriftWindow alikeDrift = operator(alike).metrics().drift("spam", 2);
+        DriftWindow unlikeDrift = operator(unlike).metrics().drift("spam", 3);
+        assertThat(alikeDrift.size()).isEqualTo(texts.size());
+        assertThat(alikeDrift.stabilityIndex()).isLessThan(1e-9);
+        assertThat(unlikeDrift.stabilityIndex()).isGreaterThan(1);
+
+        var tokenizer = operator(alike).models().serving().get("spam").tokenizer();
+        double tokens = 0;
+        double unknown = 0;
+        for (String text : texts) {
+            var ids = tokenizer.encode(text).ids();
+            tokens += ids.length;
+            for (int id : ids) {
+                unknown += id == tokenizer.unknownTokenId() ? 1 : 0;
+            }
+        }
+        assertThat(unknown).isPositive(); // the snowmen are outside the vocabulary
+        assertThat(alikeDrift.meanTokens()).isCloseTo(tokens / texts.size(), within(1e-9));
+        assertThat(alikeDrift.unknownTokenPct()).isCloseTo(100 * unknown / tokens, within(1e-9));
+    }
+
+    private static void process(
+            TwoInputStreamOperatorTestHarness<ClassifyRequest, byte[], OutRecord> harness,
+            String text) {
+        try {
+            harness.processElement1(request("x", text));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

@@ -85,7 +85,8 @@ public final class Manifests {
         }
     }
 
-    private static <T> T parse(byte[] bytes, Path dir, String fileName, Class<T> type)
+    /** Parses the JSON file {@code fileName} of {@code dir}, its bytes already read. */
+    public static <T> T parse(byte[] bytes, Path dir, String fileName, Class<T> type)
             throws BundleException {
         try {
             return JSON.readValue(bytes, type);

@@ -4,6 +4,7 @@ import static dev.sift.model.bundle.BundleFiles.require;
 
 import dev.sift.model.bundle.BundleException;
 import dev.sift.model.bundle.BundleFiles;
+import dev.sift.model.bundle.ConfidenceProfile;
 import dev.sift.model.bundle.Digests;
 import dev.sift.model.bundle.EncoderEngine;
 import dev.sift.model.bundle.EncoderManifest;
@@ -22,6 +23,7 @@ import dev.sift.model.ngram.NgramFormat;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One verified model version: its manifest, its head or fine-tuned top, and the hash of its
@@ -35,6 +37,7 @@ public final class ModelBundle {
     private final ClassificationHead head;
     private final TopWeights topWeights;
     private final NgramClassifier ngrams;
+    private final ConfidenceProfile confidence;
     private final String manifestSha256;
 
     private ModelBundle(
@@ -43,12 +46,14 @@ public final class ModelBundle {
             ClassificationHead head,
             TopWeights topWeights,
             NgramClassifier ngrams,
+            ConfidenceProfile confidence,
             String manifestSha256) {
         this.dir = dir;
         this.manifest = manifest;
         this.head = head;
         this.topWeights = topWeights;
         this.ngrams = ngrams;
+        this.confidence = confidence;
         this.manifestSha256 = manifestSha256;
     }
 
@@ -150,7 +155,14 @@ public final class ModelBundle {
         if (fineTuned) {
             Map<String, byte[]> files = checkTopAndRead(dir, m, encoder);
             TopWeights top = openTop(dir, m, encoder, files);
-            return new ModelBundle(dir, m, null, top, openNgrams(dir, m, files), manifestHash);
+            return new ModelBundle(
+                    dir,
+                    m,
+                    null,
+                    top,
+                    openNgrams(dir, m, files),
+                    openConfidence(dir, m, files),
+                    manifestHash);
         }
         require(
                 m.fineTune() == null,
@@ -178,7 +190,14 @@ public final class ModelBundle {
                         + head.inputSize()
                         + " but the encoder produces "
                         + encoder.hiddenSize());
-        return new ModelBundle(dir, m, head, null, openNgrams(dir, m, files), manifestHash);
+        return new ModelBundle(
+                dir,
+                m,
+                head,
+                null,
+                openNgrams(dir, m, files),
+                openConfidence(dir, m, files),
+                manifestHash);
     }
 
     /** The n-gram model of a blended version, from its verified bytes; else null. */
@@ -256,6 +275,26 @@ public final class ModelBundle {
                 dir,
                 "top file " + fineTune.file() + " is not listed");
         return BundleFiles.readVerified(dir, m.files());
+    }
+
+    /** The version's confidence profile, if it lists one, checked against its labels. */
+    private static ConfidenceProfile openConfidence(
+            Path dir, ModelManifest m, Map<String, byte[]> files) throws BundleException {
+        byte[] bytes = files.get(ConfidenceProfile.FILE_NAME);
+        if (bytes == null) {
+            return null;
+        }
+        ConfidenceProfile profile =
+                Manifests.parse(bytes, dir, ConfidenceProfile.FILE_NAME, ConfidenceProfile.class);
+        require(
+                profile.labels() == m.labels().size(),
+                dir,
+                ConfidenceProfile.FILE_NAME
+                        + " profiles "
+                        + profile.labels()
+                        + " labels, the model has "
+                        + m.labels().size());
+        return profile;
     }
 
     private static TopWeights openTop(
@@ -360,6 +399,14 @@ public final class ModelBundle {
 
     public long version() {
         return manifest.version();
+    }
+
+    /**
+     * How sure the version was on its test set ({@link ConfidenceProfile}), which the job's drift
+     * metrics compare live traffic against; empty for a version published without one.
+     */
+    public Optional<ConfidenceProfile> confidenceProfile() {
+        return Optional.ofNullable(confidence);
     }
 
     /** Whether this version carries its own top layers and head ({@link #topWeights}). */

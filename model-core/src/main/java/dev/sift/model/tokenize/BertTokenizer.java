@@ -50,8 +50,10 @@ public final class BertTokenizer implements AutoCloseable {
 
     private final int maxSeqLen;
     private final Truncation truncation;
+    private final int unknownTokenId;
 
     private BertTokenizer(
+            int unknownTokenId,
             HuggingFaceTokenizer tokenizer,
             HuggingFaceTokenizer untruncated,
             int maxSeqLen,
@@ -60,6 +62,7 @@ public final class BertTokenizer implements AutoCloseable {
         this.untruncated = untruncated;
         this.maxSeqLen = maxSeqLen;
         this.truncation = truncation;
+        this.unknownTokenId = unknownTokenId;
     }
 
     /** A tokenizer that keeps the head of long texts. */
@@ -78,6 +81,7 @@ public final class BertTokenizer implements AutoCloseable {
         if (!(json instanceof ObjectNode root)) {
             throw new IOException(tokenizerJson + " is not a tokenizer.json object");
         }
+        int unknownId = root.path("model").path("vocab").path("[UNK]").asInt(-1);
         root.putArray("added_tokens");
         byte[] withoutAddedTokens = JSON.writeValueAsBytes(root);
         HuggingFaceTokenizer tokenizer =
@@ -89,7 +93,7 @@ public final class BertTokenizer implements AutoCloseable {
                                 "maxLength", Integer.toString(maxSeqLen),
                                 "padding", "false"));
         if (truncation.isHead()) {
-            return new BertTokenizer(tokenizer, null, maxSeqLen, truncation);
+            return new BertTokenizer(unknownId, tokenizer, null, maxSeqLen, truncation);
         }
         try {
             HuggingFaceTokenizer untruncated =
@@ -99,11 +103,16 @@ public final class BertTokenizer implements AutoCloseable {
                                     "addSpecialTokens", "true",
                                     "truncation", "false",
                                     "padding", "false"));
-            return new BertTokenizer(tokenizer, untruncated, maxSeqLen, truncation);
+            return new BertTokenizer(unknownId, tokenizer, untruncated, maxSeqLen, truncation);
         } catch (IOException | RuntimeException e) {
             tokenizer.close(); // native memory: not left to a finalizer
             throw e;
         }
+    }
+
+    /** The id of {@code [UNK]}, what a word piece outside the vocabulary becomes; -1 if none. */
+    public int unknownTokenId() {
+        return unknownTokenId;
     }
 
     public int maxSeqLen() {

@@ -374,7 +374,7 @@ final class TrainCommand implements Callable<Integer> {
                         + (outcome.blend() != null && outcome.blend().blends()
                                 ? "ngrams.bin, "
                                 : "")
-                        + "run.json, report.html)");
+                        + "confidence.json, run.json, report.html)");
         List<String> next = new ArrayList<>(List.of("--run", runDir.toString()));
         next.addAll(registry.asArgs());
         System.out.println(NextStep.line("publish", next));

@@ -1,5 +1,6 @@
 package dev.sift.trainer.publish;
 
+import dev.sift.model.bundle.ConfidenceProfile;
 import dev.sift.model.bundle.Manifests;
 import dev.sift.model.finetune.TopFormat;
 import dev.sift.model.head.HeadFormat;
@@ -9,6 +10,7 @@ import dev.sift.model.registry.ModelDraft;
 import dev.sift.model.registry.ModelRegistry;
 import dev.sift.trainer.train.RunManifest;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -67,10 +69,7 @@ public final class Publisher {
                         .parentVersion(latest.isPresent() ? latest.getAsLong() : null)
                         .trainingDataHash(run.trainingDataHash())
                         .training(run.training())
-                        .attachments(
-                                Map.of(
-                                        RunManifest.REPORT_FILE,
-                                        runDir.resolve(RunManifest.REPORT_FILE)));
+                        .attachments(attachments(runDir));
         if (run.fineTune() != null) {
             // The fine-tuned top carries its own head; head.bin (the frozen-feature head it
             // started from) stays in the run folder.
@@ -99,6 +98,20 @@ public final class Publisher {
             }
         }
         return registry.publish(draft.build());
+    }
+
+    /**
+     * The report, and the confidence profile the job's drift metrics compare live traffic with
+     * (runs written before it existed have none).
+     */
+    private static Map<String, Path> attachments(Path runDir) {
+        Map<String, Path> attachments = new TreeMap<>();
+        attachments.put(RunManifest.REPORT_FILE, runDir.resolve(RunManifest.REPORT_FILE));
+        Path confidence = runDir.resolve(ConfidenceProfile.FILE_NAME);
+        if (Files.isRegularFile(confidence)) {
+            attachments.put(ConfidenceProfile.FILE_NAME, confidence);
+        }
+        return attachments;
     }
 
     static void check(RunManifest run, OptionalLong latest, String metric, double margin)

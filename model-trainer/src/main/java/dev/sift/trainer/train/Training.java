@@ -1,6 +1,7 @@
 package dev.sift.trainer.train;
 
 import dev.sift.model.SiftHome;
+import dev.sift.model.bundle.ConfidenceProfile;
 import dev.sift.model.bundle.Digests;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.FineTunedTop;
@@ -316,6 +317,10 @@ public final class Training {
         private Evaluation fullEvaluation;
         private float[][] fullValidation;
         private float[][] fullTest;
+
+        /** The test set's probabilities as the version answers them: blended, cascaded. */
+        private float[][] servedTest;
+
         private Path dir;
         private Map<String, String> training;
 
@@ -523,6 +528,7 @@ public final class Training {
                     evaluation = testEvaluation(fullTest);
                 }
             }
+            servedTest = fullTest;
         }
 
         /**
@@ -539,12 +545,10 @@ public final class Training {
                                 indices(splits.validation(), labels));
                 fullEvaluation = evaluation;
                 if (cascade.cascades()) {
-                    evaluation =
-                            testEvaluation(
-                                    Cascading.cascade(
-                                            fullTest,
-                                            fittedTfidf.testProbabilities(),
-                                            cascade.threshold()));
+                    servedTest =
+                            Cascading.cascade(
+                                    fullTest, fittedTfidf.testProbabilities(), cascade.threshold());
+                    evaluation = testEvaluation(servedTest);
                     testEncoderShare =
                             Cascading.encoderShare(
                                     fittedTfidf.testProbabilities(), cascade.threshold());
@@ -561,6 +565,10 @@ public final class Training {
         private void writeRun() throws IOException {
             dir = Files.createDirectories(settings.runDir());
             HeadFormat.write(result.head(), dir.resolve(RunManifest.HEAD_FILE));
+            // What the job's drift metrics hold live traffic to: how sure the version was here.
+            Files.write(
+                    dir.resolve(ConfidenceProfile.FILE_NAME),
+                    Manifests.toBytes(ConfidenceProfile.of(servedTest)));
             RunManifest.FineTune fineTune = null;
             if (fineTuned != null) {
                 TopFormat.write(fineTuned.training().weights(), dir.resolve(FineTunedTop.TOP_FILE));

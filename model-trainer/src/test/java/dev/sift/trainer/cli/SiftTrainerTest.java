@@ -246,7 +246,10 @@ class SiftTrainerTest {
                             + " \\d+\\.\\d{4}, ECE [01]\\.\\d{4} on the same 14 test examples; fit"
                             + " \\d+\\.\\d s \\(TF-IDF char 2-5-grams \\+ logistic regression .*,"
                             + " whole text; the model reads the first 32 tokens\\)")
-                .contains("run written to " + run + " (top.bin, head.bin, run.json, report.html)")
+                .contains(
+                        "run written to "
+                                + run
+                                + " (top.bin, head.bin, confidence.json, run.json, report.html)")
                 .contains(
                         "next: sift-trainer publish --run "
                                 + run
@@ -339,7 +342,8 @@ class SiftTrainerTest {
                 .contains(
                         "run written to "
                                 + run
-                                + " (top.bin, head.bin, ngrams.bin, run.json, report.html)");
+                                + " (top.bin, head.bin, ngrams.bin, confidence.json, run.json,"
+                                + " report.html)");
         assertThat(Files.readString(run.resolve("report.html"))).contains("TF-IDF blended in");
 
         int published =

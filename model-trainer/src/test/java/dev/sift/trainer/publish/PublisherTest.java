@@ -19,6 +19,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +50,9 @@ class PublisherTest {
         assertThat(v1.dir().resolve("report.html")).isRegularFile();
         assertThat(v1.manifest().metrics()).containsKey("accuracy");
         assertThat(v1.manifest().trainingDataHash()).isEqualTo("data-hash");
+        // How sure it was on each of its test records, for the job's drift metrics.
+        assertThat(Arrays.stream(v1.confidenceProfile().orElseThrow().counts()).sum())
+                .isEqualTo(first.evaluation().size());
 
         // Same data, but one epoch at a tiny learning rate: a head barely off its random start.
         Training.Outcome worse =

@@ -1,6 +1,7 @@
 package dev.sift.serving.models;
 
 import dev.sift.model.SharedByKey;
+import dev.sift.model.bundle.ConfidenceProfile;
 import dev.sift.model.bundle.ModelManifest;
 import dev.sift.model.encode.Encoder;
 import dev.sift.model.encode.PassCost;
@@ -12,6 +13,7 @@ import dev.sift.model.ngram.NgramClassifier;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.model.tokenize.BertTokenizer;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A model version ready to serve: its verified manifest and head, a lease on the JVM's shared
@@ -38,6 +40,7 @@ public final class LoadedModel implements AutoCloseable {
     private final SharedTops.Lease topLease;
     private final SharedByKey<SharedTops.Identity, NgramClassifier>.Lease ngramsLease;
     private final NgramClassifier ngrams;
+    private final ConfidenceProfile confidence;
 
     LoadedModel(
             ModelBundle bundle,
@@ -53,6 +56,15 @@ public final class LoadedModel implements AutoCloseable {
         this.topLease = topLease;
         this.ngramsLease = ngramsLease;
         this.ngrams = ngramsLease == null ? null : ngramsLease.value();
+        this.confidence = bundle.confidenceProfile().orElse(null);
+    }
+
+    /**
+     * How sure the version was on its test set, which drift metrics compare live answers with;
+     * empty for a version published without one.
+     */
+    public Optional<ConfidenceProfile> confidenceProfile() {
+        return Optional.ofNullable(confidence);
     }
 
     /**

@@ -1,7 +1,9 @@
 package dev.sift.serving.testing;
 
+import dev.sift.model.bundle.ConfidenceProfile;
 import dev.sift.model.bundle.EncoderBundle;
 import dev.sift.model.bundle.EncoderManifest;
+import dev.sift.model.bundle.Manifests;
 import dev.sift.model.bundle.Pooling;
 import dev.sift.model.finetune.TopSpec;
 import dev.sift.model.finetune.TopWeights;
@@ -18,6 +20,7 @@ import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.serving.request.ClassifyRequest;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -156,6 +159,30 @@ public final class TestModels {
                                 .build());
         record(announcement(bundle, ModelAction.ACTIVATE));
         return bundle;
+    }
+
+    /**
+     * Publishes and announces like {@link #publish}, the version carrying {@code profile} as its
+     * test-set confidence profile, as the trainer attaches one.
+     */
+    public ModelBundle publishWithProfile(
+            String name, long seed, Pooling pooling, ConfidenceProfile profile) throws IOException {
+        Path file = Files.createTempFile("confidence", ".json");
+        try {
+            Files.write(file, Manifests.toBytes(profile));
+            ModelBundle bundle =
+                    registry.publish(
+                            ModelDraft.builder(name, encoderHash)
+                                    .pooling(pooling)
+                                    .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
+                                    .head(randomHead(TinyBertEncoder.HIDDEN_SIZE, seed))
+                                    .attachments(Map.of(ConfidenceProfile.FILE_NAME, file))
+                                    .build());
+            record(announcement(bundle, ModelAction.ACTIVATE));
+            return bundle;
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     /** Publishes like {@link #publish} but announces nothing. */
