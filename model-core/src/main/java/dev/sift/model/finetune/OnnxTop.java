@@ -26,8 +26,10 @@ import java.util.Map;
  *
  * <p>This is the function the trainer trained ({@link TopLayers} builds the same layers on
  * TensorFlow, with the exact GELU these encoders use), computed by the engine that already runs the
- * trunk: a version on a small encoder needs no TensorFlow session at all, and ONNX Runtime fuses
- * the layers' attention and layer norms as it does for the whole encoder.
+ * trunk, and in a graph that can take the published int8 encoders' arithmetic ({@link
+ * OnnxGraph#withInt8MatMuls}): that is what the job serves it for. In float32 the TensorFlow top is
+ * faster for [CLS] pooling, which runs its last layer on the [CLS] position alone where this slice
+ * runs it on every position.
  *
  * <pre>{@code
  * try (OnnxTop top = OnnxTop.build(OnnxGraph.read(encoder.graphFile()),

@@ -2,8 +2,9 @@ package dev.sift.model.finetune;
 
 /**
  * A fine-tuned top ready to serve: it maps trunk outputs to pooled vectors and the head's
- * probabilities. BERT-base's tops run on TensorFlow ({@link TopModel}), the small ONNX encoders' on
- * ONNX Runtime ({@link OnnxTop}); both compute the function the trainer trained.
+ * probabilities. A float32 top runs on TensorFlow ({@link TopModel}), the graph it was trained as;
+ * on the small ONNX encoders a top can also run on ONNX Runtime ({@link OnnxTop}), which is how an
+ * int8 top is served. Both compute the function the trainer trained.
  *
  * <p>Implementations are thread-safe: {@link SharedTops} shares one per model version in a JVM.
  */

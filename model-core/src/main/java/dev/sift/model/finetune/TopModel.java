@@ -18,7 +18,7 @@ import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
- * A fine-tuned top for inference on TensorFlow, as BERT-base's versions are served: the {@link
+ * A fine-tuned top for inference on TensorFlow, as every float32 top is served: the {@link
  * TopLayers} graph with its weights in variables set once when it is built, no dropout, in float32.
  * It maps trunk outputs to the pooled vectors and the head's probabilities, and on request to the
  * top layer's vector at every position.

@@ -180,8 +180,11 @@ public final class TopWeights {
         return names;
     }
 
-    /** The names of the top's MatMul nodes in a Hugging Face export, each by a weight. */
-    static List<String> onnxMatMuls(TopSpec spec) {
+    /**
+     * The names of the top's MatMul nodes in a Hugging Face export, each multiplying by one of its
+     * kernels: the nodes an int8 top quantizes.
+     */
+    public static List<String> onnxMatMuls(TopSpec spec) {
         List<String> names = new ArrayList<>();
         for (int layer = spec.firstLayer(); layer < spec.firstLayer() + spec.layers(); layer++) {
             for (String dense : DENSE_LAYERS) {

@@ -17,7 +17,6 @@ import dev.sift.model.finetune.TopWeights;
 import dev.sift.model.tokenize.BertTokenizer;
 import dev.sift.model.tokenize.TokenizedInput;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -126,8 +125,7 @@ class SmallEncoderTest {
     @Test
     void theTopTwoLayersRebuiltFromTheGraphsWeightsOnItsTrunkGiveTheEncodersOwnVectors()
             throws Exception {
-        PaddedBatch batch = PaddedBatch.of(tokenizer.encodeAll(TEXTS));
-        EncodedBatch trunk = float32.encode(batch, Set.of(), Set.of(4));
+        TopBatch input = trunkOfFourLayers();
         float[][] expected = float32.encode(tokenizer.encodeAll(TEXTS), Pooling.MEAN);
         EncoderManifest m = float32.manifest();
         TopSpec spec =
@@ -140,16 +138,9 @@ class SmallEncoderTest {
                         spec,
                         new float[d * 2],
                         new float[2]);
-        int[] lengths = new int[batch.size()];
-        for (int b = 0; b < lengths.length; b++) {
-            lengths[b] = batch.length(b);
-        }
         try (TopModel top = TopModel.of(weights)) {
-            TopModel.Outputs out =
-                    top.run(
-                            new TopBatch(
-                                    batch.size(), batch.length(), trunk.trunk(4), lengths, null));
-            for (int b = 0; b < batch.size(); b++) {
+            Top.Outputs out = top.run(input);
+            for (int b = 0; b < input.size(); b++) {
                 assertThat(Vectors.maxAbsDiff(out.pooled()[b], expected[b]))
                         .as(TEXTS.get(b))
                         .isLessThan(1e-5f);
@@ -159,16 +150,10 @@ class SmallEncoderTest {
 
     @Test
     void aFineTunedTopOnOnnxRuntimeComputesWhatTheTrainersTensorFlowTopComputes() throws Exception {
-        PaddedBatch batch = PaddedBatch.of(tokenizer.encodeAll(TEXTS));
-        EncodedBatch trunk = float32.encode(batch, Set.of(), Set.of(4));
+        TopBatch input = trunkOfFourLayers();
         float[][] encoders = float32.encode(tokenizer.encodeAll(TEXTS), Pooling.MEAN);
         EncoderManifest m = float32.manifest();
         OnnxGraph graph = OnnxGraph.read(float32Bundle.graphFile());
-        int[] lengths = new int[batch.size()];
-        for (int b = 0; b < lengths.length; b++) {
-            lengths[b] = batch.length(b);
-        }
-        TopBatch input = new TopBatch(batch.size(), batch.length(), trunk.trunk(4), lengths, null);
         for (Pooling pooling : List.of(Pooling.MEAN, Pooling.CLS)) {
             TopSpec spec =
                     TopSpec.top(
@@ -181,7 +166,7 @@ class SmallEncoderTest {
                     OnnxTop onnx = OnnxTop.build(graph, m.tensors(), trained, 2)) {
                 Top.Outputs expected = tensorFlow.run(input);
                 Top.Outputs actual = onnx.run(input);
-                for (int b = 0; b < batch.size(); b++) {
+                for (int b = 0; b < input.size(); b++) {
                     assertThat(Vectors.maxAbsDiff(actual.pooled()[b], expected.pooled()[b]))
                             .as(pooling + " " + TEXTS.get(b))
                             .isLessThan(1e-5f);
@@ -201,29 +186,14 @@ class SmallEncoderTest {
 
     @Test
     void anInt8TopMultipliesIn8BitsAndStaysCloseToTheFloat32Top() throws Exception {
-        PaddedBatch batch = PaddedBatch.of(tokenizer.encodeAll(TEXTS));
-        EncodedBatch trunk = float32.encode(batch, Set.of(), Set.of(4));
+        TopBatch input = trunkOfFourLayers();
         EncoderManifest m = float32.manifest();
         OnnxGraph graph = OnnxGraph.read(float32Bundle.graphFile());
-        int[] lengths = new int[batch.size()];
-        for (int b = 0; b < lengths.length; b++) {
-            lengths[b] = batch.length(b);
-        }
-        TopBatch input = new TopBatch(batch.size(), batch.length(), trunk.trunk(4), lengths, null);
+        TopSpec spec =
+                TopSpec.top(
+                        m.layerShape(), m.transformerLayers(), 2, Pooling.MEAN, 3, m.activation());
 
-        List<String> matMuls = new ArrayList<>();
-        for (int layer : List.of(4, 5)) {
-            for (String dense :
-                    List.of(
-                            "attention/self/query",
-                            "attention/self/key",
-                            "attention/self/value",
-                            "attention/output/dense",
-                            "intermediate/dense",
-                            "output/dense")) {
-                matMuls.add("/encoder/layer." + layer + "/" + dense + "/MatMul");
-            }
-        }
+        List<String> matMuls = TopWeights.onnxMatMuls(spec);
         OnnxGraph top =
                 OnnxGraph.parse(
                         graph.between(
@@ -239,9 +209,6 @@ class SmallEncoderTest {
         assertThat(int8.hasInitializer(queryKernel)).isFalse();
         assertThat(int8.hasInitializer(queryKernel + "_quantized")).isTrue();
 
-        TopSpec spec =
-                TopSpec.top(
-                        m.layerShape(), m.transformerLayers(), 2, Pooling.MEAN, 3, m.activation());
         TopWeights trained =
                 trainedLike(
                         TopWeights.fromOnnx(
@@ -251,7 +218,7 @@ class SmallEncoderTest {
             Top.Outputs expected = float32Top.run(input);
             Top.Outputs actual = int8Top.run(input);
             double largest = 0;
-            for (int b = 0; b < batch.size(); b++) {
+            for (int b = 0; b < input.size(); b++) {
                 largest =
                         Math.max(
                                 largest,
@@ -264,6 +231,21 @@ class SmallEncoderTest {
             // 0 would mean the float32 top ran.
             assertThat(largest).isGreaterThan(1e-4).isLessThan(MAX_PROBABILITY_CHANGE);
         }
+    }
+
+    /** MiniLM float32's trunk of four layers for {@link #TEXTS}, as a top reads it. */
+    private static TopBatch trunkOfFourLayers() {
+        PaddedBatch batch = PaddedBatch.of(tokenizer.encodeAll(TEXTS));
+        int[] lengths = new int[batch.size()];
+        for (int b = 0; b < lengths.length; b++) {
+            lengths[b] = batch.length(b);
+        }
+        return new TopBatch(
+                batch.size(),
+                batch.length(),
+                float32.encode(batch, Set.of(), Set.of(4)).trunk(4),
+                lengths,
+                null);
     }
 
     /**

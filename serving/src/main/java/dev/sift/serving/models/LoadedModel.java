@@ -19,10 +19,10 @@ import java.util.Optional;
  * A model version ready to serve: its verified manifest and head, a lease on the JVM's shared
  * encoder for its content hash, a tokenizer at its truncation length and, for a fine-tuned version,
  * a lease on the JVM's shared top of that version ({@link SharedTops}: its own layers and head, a
- * {@link Top} in native memory, on its encoder's engine, built once however many subtasks load the
- * version). Closing it gives both leases back; the last holder's release closes the top. It keeps
- * no copy of a top's weights on the heap: once the top is built, the bundle's arrays are left to
- * the garbage collector, so a fine-tuned model costs its layers once per JVM.
+ * {@link Top} in native memory, built once however many subtasks load the version). Closing it
+ * gives both leases back; the last holder's release closes the top. It keeps no copy of a top's
+ * weights on the heap: once the top is built, the bundle's arrays are left to the garbage
+ * collector, so a fine-tuned model costs its layers once per JVM.
  *
  * <p>A head-only model reads a pooled vector of the encoder's last layer; a fine-tuned one reads
  * the encoder's output after {@link #trunkLayers()} layers (the trunk every model on that encoder

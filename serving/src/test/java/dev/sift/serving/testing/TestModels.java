@@ -172,10 +172,7 @@ public final class TestModels {
             Files.write(file, Manifests.toBytes(profile));
             ModelBundle bundle =
                     registry.publish(
-                            ModelDraft.builder(name, encoderHash)
-                                    .pooling(pooling)
-                                    .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
-                                    .head(randomHead(TinyBertEncoder.HIDDEN_SIZE, seed))
+                            headDraft(name, seed, pooling)
                                     .attachments(Map.of(ConfidenceProfile.FILE_NAME, file))
                                     .build());
             record(announcement(bundle, ModelAction.ACTIVATE));
@@ -188,12 +185,15 @@ public final class TestModels {
     /** Publishes like {@link #publish} but announces nothing. */
     public ModelBundle publishUnannounced(String name, long seed, Pooling pooling)
             throws IOException {
-        return registry.publish(
-                ModelDraft.builder(name, encoderHash)
-                        .pooling(pooling)
-                        .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
-                        .head(randomHead(TinyBertEncoder.HIDDEN_SIZE, seed))
-                        .build());
+        return registry.publish(headDraft(name, seed, pooling).build());
+    }
+
+    /** A head-only version on the tiny encoder, its head seeded by {@code seed}. */
+    private ModelDraft.Builder headDraft(String name, long seed, Pooling pooling) {
+        return ModelDraft.builder(name, encoderHash)
+                .pooling(pooling)
+                .maxSeqLen(TinyBertEncoder.MAX_SEQ_LEN)
+                .head(randomHead(TinyBertEncoder.HIDDEN_SIZE, seed));
     }
 
     /** A head of standard normal weights seeded by {@code seed}, over ham and spam. */
