@@ -161,19 +161,7 @@ public final class OnnxGraph {
             throw new IOException("The ONNX graph has no initializer " + name);
         }
         UnknownFieldSet tensor = UnknownFieldSet.parseFrom(bytes);
-        long type = varint(tensor, TENSOR_DATA_TYPE);
-        if (type != FLOAT) {
-            throw new IOException(
-                    "Initializer "
-                            + name
-                            + " holds ONNX data type "
-                            + type
-                            + ", not float32 (1): an 8-bit graph has no float weights to"
-                            + " start from; use the float32 import of the encoder");
-        }
-        if (tensor.hasField(TENSOR_DATA_LOCATION) && varint(tensor, TENSOR_DATA_LOCATION) != 0) {
-            throw new IOException("Initializer " + name + " lives in an external file");
-        }
+        requireFloat32InFile(name, tensor);
         long[] shape = dims(tensor);
         if (!Arrays.equals(shape, expectedShape)) {
             throw new IOException(
@@ -515,11 +503,29 @@ public final class OnnxGraph {
         return result.build().toByteArray();
     }
 
+    /** Refuses an initializer that is not float32 or whose data lives outside the model file. */
+    private static void requireFloat32InFile(String name, UnknownFieldSet tensor)
+            throws IOException {
+        long type = varint(tensor, TENSOR_DATA_TYPE);
+        if (type != FLOAT) {
+            throw new IOException(
+                    "Initializer "
+                            + name
+                            + " holds ONNX data type "
+                            + type
+                            + ", not float32 (1): an 8-bit graph has no float weights to"
+                            + " start from; use the float32 import of the encoder");
+        }
+        if (tensor.hasField(TENSOR_DATA_LOCATION) && varint(tensor, TENSOR_DATA_LOCATION) != 0) {
+            throw new IOException("Initializer " + name + " lives in an external file");
+        }
+    }
+
     /** Initializer {@code name} with its shape kept and {@code values} as its float32 data. */
     private ByteString replaced(String name, float[] values) throws IOException {
         UnknownFieldSet tensor = UnknownFieldSet.parseFrom(initializers.get(name));
+        requireFloat32InFile(name, tensor);
         long[] shape = dims(tensor);
-        floats(name, shape); // refuses 8-bit and external initializers
         long count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         if (values.length != count) {
             throw new IOException(
