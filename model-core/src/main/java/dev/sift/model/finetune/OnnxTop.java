@@ -44,6 +44,7 @@ import java.util.Map;
 public final class OnnxTop implements Top {
 
     private final TopSpec spec;
+    private final OrtEnvironment environment;
     private final OrtSession session;
     private final String trunkInput;
     private final String maskInput;
@@ -52,12 +53,14 @@ public final class OnnxTop implements Top {
 
     private OnnxTop(
             TopSpec spec,
+            OrtEnvironment environment,
             OrtSession session,
             String trunkInput,
             String maskInput,
             float[] headKernel,
             float[] headBias) {
         this.spec = spec;
+        this.environment = environment;
         this.session = session;
         this.trunkInput = trunkInput;
         this.maskInput = maskInput;
@@ -130,6 +133,7 @@ public final class OnnxTop implements Top {
             }
             return new OnnxTop(
                     spec,
+                    environment,
                     session,
                     trunk,
                     session.getInputNames().contains(tensors.inputMask())
@@ -166,7 +170,6 @@ public final class OnnxTop implements Top {
         }
         int size = batch.size();
         int length = batch.length();
-        OrtEnvironment environment = OnnxRuntimeNatives.environment();
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
             inputs.put(
