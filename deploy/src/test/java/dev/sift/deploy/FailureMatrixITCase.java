@@ -463,6 +463,8 @@ class FailureMatrixITCase {
                             "--sift.topics.requests=" + requests,
                             "--sift.topics.results=" + results,
                             "--sift.topics.dead-letters=" + deadLetters,
+                            "--sift.topics.shadow=" + brokers.newTopic("shadow", 1),
+                            "--sift.topics.feedback=" + brokers.newTopic("feedback", 1),
                             "--sift.topics.models=" + models,
                             "--sift.kafka.group-id=" + requests,
                             "--sift.registry=" + registryDir,

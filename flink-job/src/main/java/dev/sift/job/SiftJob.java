@@ -196,6 +196,7 @@ public final class SiftJob {
                 .servedModels(Set.copyOf(config.get(SiftOptions.SERVED_MODELS)))
                 .resultsTopic(config.get(SiftOptions.RESULTS_TOPIC))
                 .deadLetterTopic(config.get(SiftOptions.DEAD_LETTER_TOPIC))
+                .shadowTopic(config.get(SiftOptions.SHADOW_TOPIC))
                 .encoderPrecision(config.get(SiftOptions.ENCODER_PRECISION))
                 .build();
     }

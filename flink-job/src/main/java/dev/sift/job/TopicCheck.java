@@ -23,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks, before the job is submitted, that its four topics exist; creates the missing ones when
+ * Checks, before the job is submitted, that its six topics exist; creates the missing ones when
  * {@link SiftOptions#CREATE_MISSING_TOPICS} is on, and otherwise fails once with a message naming
  * each missing topic and the command that creates it. Without this check a missing topic shows up
  * as a Kafka source or sink that fails on every restart, forever.
@@ -58,6 +58,8 @@ public final class TopicCheck {
         topics.put(config.get(SiftOptions.REQUESTS_TOPIC), "requests");
         topics.put(config.get(SiftOptions.RESULTS_TOPIC), "results");
         topics.put(config.get(SiftOptions.DEAD_LETTER_TOPIC), "dead letters");
+        topics.put(config.get(SiftOptions.SHADOW_TOPIC), "shadow answers");
+        topics.put(config.get(SiftOptions.FEEDBACK_TOPIC), "feedback");
         topics.put(config.get(SiftOptions.MODELS_TOPIC), "model announcements");
         this.modelsTopic = config.get(SiftOptions.MODELS_TOPIC);
         this.createMissing = config.get(SiftOptions.CREATE_MISSING_TOPICS);

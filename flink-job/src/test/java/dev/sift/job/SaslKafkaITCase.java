@@ -94,6 +94,8 @@ class SaslKafkaITCase {
                         "--sift.topics.requests=" + requests,
                         "--sift.topics.results=" + results,
                         "--sift.topics.dead-letters=" + kafka.newTopic("dead-letters", 1),
+                        "--sift.topics.shadow=" + kafka.newTopic("shadow", 1),
+                        "--sift.topics.feedback=" + kafka.newTopic("feedback", 1),
                         "--sift.topics.models=" + models,
                         "--sift.kafka.group-id=" + requests,
                         "--sift.registry=" + registry,

@@ -347,6 +347,8 @@ class SiftJobITCase {
                         "--sift.topics.requests=" + topics.requests,
                         "--sift.topics.results=" + topics.results,
                         "--sift.topics.dead-letters=" + topics.deadLetters,
+                        "--sift.topics.shadow=" + kafka.newTopic("shadow", 1),
+                        "--sift.topics.feedback=" + kafka.newTopic("feedback", 1),
                         "--sift.topics.models=" + topics.models,
                         "--sift.kafka.group-id=" + topics.requests,
                         "--sift.registry=" + registryDir,

@@ -35,6 +35,8 @@ class TopicCheckITCase {
                         "--sift.topics.requests=" + requests,
                         "--sift.topics.results=" + results,
                         "--sift.topics.dead-letters=" + kafka.newTopic("dead-letters", 1),
+                        "--sift.topics.shadow=" + kafka.newTopic("shadow", 1),
+                        "--sift.topics.feedback=" + kafka.newTopic("feedback", 1),
                         "--sift.topics.models=" + models,
                         "--sift.topics.partitions=3");
 
@@ -62,6 +64,8 @@ class TopicCheckITCase {
         String requests = unique("requests");
         String results = unique("results");
         String deadLetters = unique("dead-letters");
+        String shadow = unique("shadow");
+        String feedback = unique("feedback");
         String models = unique("models");
         Configuration config =
                 SiftJob.parseArgs(
@@ -69,6 +73,8 @@ class TopicCheckITCase {
                         "--sift.topics.requests=" + requests,
                         "--sift.topics.results=" + results,
                         "--sift.topics.dead-letters=" + deadLetters,
+                        "--sift.topics.shadow=" + shadow,
+                        "--sift.topics.feedback=" + feedback,
                         "--sift.topics.models=" + models,
                         "--sift.topics.create-missing=true",
                         "--sift.topics.partitions=3",
@@ -76,9 +82,21 @@ class TopicCheckITCase {
 
         SiftJob.wire(StreamExecutionEnvironment.getExecutionEnvironment(), config);
 
-        assertThat(existing(requests, results, deadLetters, models))
+        assertThat(existing(requests, results, deadLetters, shadow, feedback, models))
                 .containsExactlyInAnyOrderEntriesOf(
-                        Map.of(requests, 3, results, 3, deadLetters, 3, models, 1));
+                        Map.of(
+                                requests,
+                                3,
+                                results,
+                                3,
+                                deadLetters,
+                                3,
+                                shadow,
+                                3,
+                                feedback,
+                                3,
+                                models,
+                                1));
         TopicCheck.of(config).run(); // all there now: nothing to do, nothing fails
     }
 

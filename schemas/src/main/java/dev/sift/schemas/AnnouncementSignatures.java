@@ -20,10 +20,11 @@ import java.util.Base64;
  * Ed25519 signatures over model announcements, so a job configured with the trainer's public key
  * loads only versions the trainer announced. The signed message is the UTF-8 of {@code
  * sift-announcement/2 \n name \n version \n action \n bundleUri \n manifestSha256 \n announcedAt}
- * (epoch milliseconds). The time is signed so that it can order announcements: a job refuses any
- * announcement not newer than the last one it accepted for that model, which makes a captured
- * signed announcement useless to replay. The first line keeps signatures of the first message
- * format (which had no time) from verifying.
+ * (epoch milliseconds), followed by {@code \n canaryPercent} for a canary (the field is signed only
+ * where set, so signatures made before it existed still verify). The time is signed so that it can
+ * order announcements: a job refuses any announcement not newer than the last one it accepted for
+ * that model, which makes a captured signed announcement useless to replay. The first line keeps
+ * signatures of the first message format (which had no time) from verifying.
  *
  * <p>Keys are PEM files: PKCS#8 {@code PRIVATE KEY} and X.509 {@code PUBLIC KEY}, as {@code openssl
  * genpkey -algorithm ed25519} and {@code openssl pkey -pubout} write them.
@@ -46,6 +47,9 @@ public final class AnnouncementSignatures {
                         announcement.getBundleUri(),
                         announcement.getManifestSha256(),
                         Long.toString(announcement.getAnnouncedAt().toEpochMilli()));
+        if (announcement.getCanaryPercent() != null) {
+            canonical += "\n" + Double.toString(announcement.getCanaryPercent());
+        }
         return canonical.getBytes(StandardCharsets.UTF_8);
     }
 

@@ -1,5 +1,6 @@
 package dev.sift.schemas;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -64,5 +65,30 @@ class AnnouncementSignaturesTest {
         assertThat(AnnouncementSignatures.verify(announcement, keys.getPublic()))
                 .as("unsigned")
                 .isFalse();
+    }
+
+    @Test
+    void aCanarysShareIsSignedAndAnUnsetShareLeavesTheMessageAsBefore() throws Exception {
+        var keys = AnnouncementSignatures.generateKeyPair();
+        ModelAnnouncement canary =
+                AnnouncementSignatures.sign(
+                        ModelAnnouncement.newBuilder(announcement)
+                                .setAction(ModelAction.CANARY)
+                                .setCanaryPercent(5.0)
+                                .build(),
+                        keys.getPrivate());
+
+        assertThat(AnnouncementSignatures.verify(canary, keys.getPublic())).isTrue();
+        assertThat(
+                        AnnouncementSignatures.verify(
+                                ModelAnnouncement.newBuilder(canary)
+                                        .setCanaryPercent(100.0)
+                                        .build(),
+                                keys.getPublic()))
+                .as("a captured 5%% canary must not be replayed as a 100%% one")
+                .isFalse();
+        assertThat(new String(AnnouncementSignatures.message(announcement), UTF_8))
+                .as("messages without a share are the ones signed before the field existed")
+                .endsWith("\n" + announcement.getAnnouncedAt().toEpochMilli());
     }
 }

@@ -57,6 +57,33 @@ public final class SiftOptions {
                     .withDescription(
                             "Topic refused requests are written to, with code and reason.");
 
+    public static final ConfigOption<String> SHADOW_TOPIC =
+            ConfigOptions.key("sift.topics.shadow")
+                    .stringType()
+                    .defaultValue("sift.shadow")
+                    .withDescription(
+                            "Topic the answers of shadow versions are written to (announce"
+                                    + " --shadow), in the results' format; they never reach the"
+                                    + " results topic.");
+
+    public static final ConfigOption<String> FEEDBACK_TOPIC =
+            ConfigOptions.key("sift.topics.feedback")
+                    .stringType()
+                    .defaultValue("sift.feedback")
+                    .withDescription(
+                            "Topic of feedback on answers, JSON {\"id\", \"model\", \"label\"}:"
+                                    + " joined to the answers the job gave, for live accuracy per"
+                                    + " model version.");
+
+    public static final ConfigOption<Duration> FEEDBACK_TTL =
+            ConfigOptions.key("sift.feedback.ttl")
+                    .durationType()
+                    .defaultValue(Duration.ofDays(7))
+                    .withDescription(
+                            "How long an answer waits for its feedback, and feedback for its"
+                                    + " answer; after that the state is dropped and later feedback"
+                                    + " is counted as unmatched.");
+
     public static final ConfigOption<String> MODELS_TOPIC =
             ConfigOptions.key("sift.topics.models")
                     .stringType()
@@ -68,12 +95,13 @@ public final class SiftOptions {
                     .booleanType()
                     .defaultValue(false)
                     .withDescription(
-                            "At start the job checks that its four topics (requests, results,"
-                                    + " dead letters, models) exist. Off: a missing topic stops the"
-                                    + " job once, with the kafka-topics.sh command that creates it."
-                                    + " On: the job creates the missing ones, the models topic with"
-                                    + " one partition so announcements keep their order. Off by"
-                                    + " default since topics are usually an operator's decision.");
+                            "At start the job checks that its six topics (requests, results, dead"
+                                + " letters, shadow answers, feedback, models) exist. Off: a"
+                                + " missing topic stops the job once, with the kafka-topics.sh"
+                                + " command that creates it. On: the job creates the missing ones,"
+                                + " the models topic with one partition so announcements keep their"
+                                + " order. Off by default since topics are usually an operator's"
+                                + " decision.");
 
     public static final ConfigOption<Integer> TOPIC_PARTITIONS =
             ConfigOptions.key("sift.topics.partitions")

@@ -7,6 +7,7 @@ import dev.sift.model.tokenize.TokenizedInput;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ErrorCode;
 import dev.sift.serving.models.LoadedModel;
+import dev.sift.serving.monitor.AgreementWindow;
 import dev.sift.serving.monitor.DriftWindow;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -44,6 +45,15 @@ import org.apache.flink.runtime.metrics.groups.AbstractMetricGroup;
  * pendingLoads} counts this subtask's version loads under way; {@code encodersLoaded} and {@code
  * topsLive} count what the TaskManager holds for all its subtasks (encoders and fine-tuned tops are
  * shared per JVM): either one rising with every swap is a leak.
+ *
+ * <p>A shadow version's answers feed its own drift gauges but not {@code answeredByEncoder} or
+ * {@code answeredByNgram}, which count the traffic a version serves; they are counted in its {@code
+ * shadowAnswers}, compared with the serving version's answer to the same request in {@code
+ * shadowCompared} and {@code shadowAgreed} (counters: sum them over subtasks), {@code
+ * shadowAgreementPct} (the last 1,000 comparisons on the subtask) and, per {@code servingLabel} and
+ * {@code shadowLabel}, {@code shadowPairs}: the confusion between the two. {@code shadowOnlyPasses}
+ * counts the encoder passes run for shadow versions alone, the cost a shadow on an encoder of its
+ * own adds; one on the serving version's encoder adds its head or top only.
  */
 final class InferenceMetrics {
 
@@ -61,6 +71,7 @@ final class InferenceMetrics {
     final Counter encoderPasses;
     final Counter trunkPasses;
     final Counter topRuns;
+    final Counter shadowOnlyPasses;
     final Histogram batchSize;
     final Histogram batchLatencyMs;
     final Histogram endToEndLatencyMs;
@@ -82,6 +93,7 @@ final class InferenceMetrics {
         encoderPasses = group.counter("encoderPasses");
         trunkPasses = group.counter("trunkPasses");
         topRuns = group.counter("topRuns");
+        shadowOnlyPasses = group.counter("shadowOnlyPasses");
         batchSize = group.histogram("batchSize", new DescriptiveStatisticsHistogram(WINDOW));
         batchLatencyMs =
                 group.histogram("batchLatencyMs", new DescriptiveStatisticsHistogram(WINDOW));
@@ -112,15 +124,23 @@ final class InferenceMetrics {
     /**
      * Registers a model's gauges when it is first recorded or serves: {@code activeVersion}, the
      * version serving on this subtask (0 while none does), and {@code servingBehind}, 1 while that
-     * is not the version broadcast state records (it has not loaded here, and is being retried).
+     * is not the version broadcast state records (it has not loaded here, and is being retried);
+     * {@code shadowVersion} and {@code canaryVersion}, the versions on trial here (0 for none).
      */
-    void modelServing(String model, Supplier<OptionalLong> version, BooleanSupplier behind) {
+    void modelServing(
+            String model,
+            Supplier<OptionalLong> version,
+            BooleanSupplier behind,
+            Supplier<OptionalLong> shadowVersion,
+            Supplier<OptionalLong> canaryVersion) {
         modelGroups.computeIfAbsent(
                 model,
                 name -> {
                     MetricGroup modelGroup = group.addGroup("model", name);
                     modelGroup.gauge("activeVersion", () -> version.get().orElse(0));
                     modelGroup.gauge("servingBehind", () -> behind.getAsBoolean() ? 1 : 0);
+                    modelGroup.gauge("shadowVersion", () -> shadowVersion.get().orElse(0));
+                    modelGroup.gauge("canaryVersion", () -> canaryVersion.get().orElse(0));
                     return modelGroup;
                 });
     }
@@ -132,7 +152,63 @@ final class InferenceMetrics {
     }
 
     /** Answers of one model version: by stage, and the window its drift gauges read. */
-    private record VersionMetrics(Counter encoder, Counter ngram, DriftWindow drift) {}
+    private static final class VersionMetrics {
+        final MetricGroup group;
+        final Counter encoder;
+        final Counter ngram;
+        final DriftWindow drift;
+
+        /** Registered when the version first answers as a shadow. */
+        ShadowMetrics shadow;
+
+        VersionMetrics(MetricGroup group, Counter encoder, Counter ngram, DriftWindow drift) {
+            this.group = group;
+            this.encoder = encoder;
+            this.ngram = ngram;
+            this.drift = drift;
+        }
+
+        ShadowMetrics shadow() {
+            if (shadow == null) {
+                shadow = new ShadowMetrics(group);
+            }
+            return shadow;
+        }
+    }
+
+    /** A shadow version's answers, and how they compare with the serving version's. */
+    private static final class ShadowMetrics {
+        final MetricGroup group;
+        final Counter answers;
+        final Counter compared;
+        final Counter agreed;
+        final AgreementWindow window = new AgreementWindow(DRIFT_WINDOW);
+        final Map<String, Counter> pairs = new HashMap<>();
+
+        ShadowMetrics(MetricGroup group) {
+            this.group = group;
+            answers = group.counter("shadowAnswers");
+            compared = group.counter("shadowCompared");
+            agreed = group.counter("shadowAgreed");
+            group.gauge("shadowAgreementPct", (Gauge<Double>) window::agreementPct);
+        }
+
+        void compare(String servingLabel, String shadowLabel) {
+            boolean same = servingLabel.equals(shadowLabel);
+            compared.inc();
+            if (same) {
+                agreed.inc();
+            }
+            window.add(same);
+            pairs.computeIfAbsent(
+                            servingLabel + "\u0000" + shadowLabel,
+                            k ->
+                                    group.addGroup("servingLabel", servingLabel)
+                                            .addGroup("shadowLabel", shadowLabel)
+                                            .counter("shadowPairs"))
+                    .inc();
+        }
+    }
 
     /**
      * Counts {@code result} under its model and version, by the stage that answered it, and adds it
@@ -141,14 +217,43 @@ final class InferenceMetrics {
      * were computed.
      */
     void answered(ClassificationResult result, LoadedModel servedBy, TokenizedInput tokens) {
-        VersionMetrics metrics =
-                versionMetrics
-                        .computeIfAbsent(result.getModel(), name -> new HashMap<>())
-                        .computeIfAbsent(
-                                result.getModelVersion(), v -> versionMetrics(result, servedBy));
-        ("ngram".equals(result.getStage()) ? metrics.ngram() : metrics.encoder()).inc();
+        VersionMetrics metrics = versionMetrics(result, servedBy);
+        ("ngram".equals(result.getStage()) ? metrics.ngram : metrics.encoder).inc();
+        addToDrift(metrics, result, servedBy, tokens);
+    }
+
+    /**
+     * Counts a shadow version's answer, adds it to the version's drift window, and compares it with
+     * {@code serving}, the serving version's answer to the same request (null where that request
+     * got none from the model, which cannot happen while the shadow runs beside it).
+     */
+    void shadowAnswered(
+            ClassificationResult shadow,
+            ClassificationResult serving,
+            LoadedModel servedBy,
+            TokenizedInput tokens) {
+        VersionMetrics metrics = versionMetrics(shadow, servedBy);
+        ShadowMetrics compared = metrics.shadow();
+        compared.answers.inc();
+        if (serving != null) {
+            compared.compare(serving.getLabel().toString(), shadow.getLabel().toString());
+        }
+        addToDrift(metrics, shadow, servedBy, tokens);
+    }
+
+    private VersionMetrics versionMetrics(ClassificationResult result, LoadedModel servedBy) {
+        return versionMetrics
+                .computeIfAbsent(result.getModel(), name -> new HashMap<>())
+                .computeIfAbsent(result.getModelVersion(), v -> register(result, servedBy));
+    }
+
+    private static void addToDrift(
+            VersionMetrics metrics,
+            ClassificationResult result,
+            LoadedModel servedBy,
+            TokenizedInput tokens) {
         if (tokens == null || servedBy == null) {
-            metrics.drift().add(result.getProbability(), result.getLabelIndex());
+            metrics.drift.add(result.getProbability(), result.getLabelIndex());
             return;
         }
         int unknownId = servedBy.tokenizer().unknownTokenId();
@@ -156,16 +261,15 @@ final class InferenceMetrics {
         for (int id : tokens.ids()) {
             unknown += id == unknownId ? 1 : 0;
         }
-        metrics.drift()
-                .add(
-                        result.getProbability(),
-                        result.getLabelIndex(),
-                        tokens.length(),
-                        tokens.length() >= servedBy.manifest().maxSeqLen(),
-                        unknown);
+        metrics.drift.add(
+                result.getProbability(),
+                result.getLabelIndex(),
+                tokens.length(),
+                tokens.length() >= servedBy.manifest().maxSeqLen(),
+                unknown);
     }
 
-    private VersionMetrics versionMetrics(ClassificationResult result, LoadedModel servedBy) {
+    private VersionMetrics register(ClassificationResult result, LoadedModel servedBy) {
         MetricGroup versionGroup =
                 modelGroup(result.getModel())
                         .addGroup("version", Long.toString(result.getModelVersion()));
@@ -201,13 +305,30 @@ final class InferenceMetrics {
                     .addGroup("label", labels.get(i))
                     .gauge("answerPct", (Gauge<Double>) () -> drift.labelPct(index));
         }
-        return new VersionMetrics(encoder, ngram, drift);
+        return new VersionMetrics(versionGroup, encoder, ngram, drift);
     }
 
     /** The drift window of {@code model} v{@code version} on this subtask, if it has answered. */
     DriftWindow drift(String model, long version) {
         VersionMetrics metrics = versionMetrics.getOrDefault(model, Map.of()).get(version);
-        return metrics == null ? null : metrics.drift();
+        return metrics == null ? null : metrics.drift;
+    }
+
+    /** What a shadow version's metrics on this subtask read. */
+    record ShadowFigures(long answers, long compared, long agreed, double agreementPct) {}
+
+    /** The shadow figures of {@code model} v{@code version}; null if it never answered as one. */
+    ShadowFigures shadow(String model, long version) {
+        VersionMetrics metrics = versionMetrics.getOrDefault(model, Map.of()).get(version);
+        if (metrics == null || metrics.shadow == null) {
+            return null;
+        }
+        ShadowMetrics shadow = metrics.shadow;
+        return new ShadowFigures(
+                shadow.answers.getCount(),
+                shadow.compared.getCount(),
+                shadow.agreed.getCount(),
+                shadow.window.agreementPct());
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.job.sink.OutRecords;
 import dev.sift.model.encode.TensorFlowEncoder;
+import dev.sift.model.tokenize.TokenizedInput;
 import dev.sift.schemas.AnnouncementSignatures;
 import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ModelAction;
@@ -13,8 +14,10 @@ import dev.sift.schemas.RecordCodec;
 import dev.sift.schemas.RecordDecodingException;
 import dev.sift.serving.classify.BatchClassifier;
 import dev.sift.serving.models.AcceptedVersion;
+import dev.sift.serving.models.AcceptedVersion.TrialKind;
 import dev.sift.serving.models.DeviceChoice;
 import dev.sift.serving.models.LoadedModel;
+import dev.sift.serving.models.LoadedTrials;
 import dev.sift.serving.models.ModelLoader;
 import dev.sift.serving.models.ModelManager;
 import dev.sift.serving.models.Registries;
@@ -251,10 +254,17 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         }
     }
 
-    /** The model's gauges: the version serving here, and whether it is behind the record. */
+    /**
+     * The model's gauges: the version serving here, whether it is behind the record, and the
+     * versions on trial.
+     */
     private void watch(String model) {
         metrics.modelServing(
-                model, () -> models.servingVersion(model), () -> models.servingBehind(model));
+                model,
+                () -> models.servingVersion(model),
+                () -> models.servingBehind(model),
+                () -> models.trialVersion(model, TrialKind.SHADOW),
+                () -> models.trialVersion(model, TrialKind.CANARY));
     }
 
     @Override
@@ -316,6 +326,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                         buffer,
                         bufferTokens,
                         models.serving(),
+                        models.trials(),
                         settings.defaultModels(),
                         Clock.systemUTC());
         for (int i = 0; i < flush.outcomes().size(); i++) {
@@ -331,29 +342,36 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                                         settings.deadLetterTopic())));
                 continue;
             }
+            BatchClassifier.Tokens tokens = bufferTokens.get(i);
             for (ClassificationResult result : outcome.results()) {
                 metrics.resultsOut.inc();
-                LoadedModel servedBy = models.serving().get(result.getModel());
-                if (servedBy != null && servedBy.version() != result.getModelVersion()) {
-                    servedBy = null;
-                }
-                // The tokens counted on arrival were for the request's first model: they are this
-                // model's own only where it tokenizes alike, and the encoder read them.
-                BatchClassifier.Tokens tokens = bufferTokens.get(i);
-                boolean ownTokens =
-                        tokens != null
-                                && servedBy != null
-                                && tokens.encoderKey().equals(servedBy.encoderKey())
-                                && !"ngram".equals(result.getStage());
-                metrics.answered(result, servedBy, ownTokens ? tokens.input() : null);
+                LoadedModel servedBy = versionThatGave(result);
+                metrics.answered(result, servedBy, ownTokens(tokens, result, servedBy));
                 metrics.endToEndLatencyMs.update(result.getLatencyMillis());
                 output.collect(
                         new StreamRecord<>(
                                 OutRecords.result(
                                         result, outcome.request(), settings.resultsTopic())));
             }
+            for (ClassificationResult shadow : outcome.shadowResults()) {
+                LoadedModel servedBy = versionThatGave(shadow);
+                ClassificationResult serving =
+                        outcome.results().stream()
+                                .filter(r -> r.getModel().toString().equals(shadow.getModel()))
+                                .findFirst()
+                                .orElse(null);
+                metrics.shadowAnswered(
+                        shadow, serving, servedBy, ownTokens(tokens, shadow, servedBy));
+                output.collect(
+                        new StreamRecord<>(
+                                OutRecords.result(
+                                        shadow, outcome.request(), settings.shadowTopic())));
+            }
         }
         for (BatchClassifier.Pass pass : flush.passes()) {
+            if (pass.forShadowsOnly()) {
+                metrics.shadowOnlyPasses.inc();
+            }
             metrics.batchSize.update(pass.size());
             metrics.paddingEfficiencyPct.update(Math.round(100 * pass.paddingEfficiency()));
             metrics.encoderPasses.inc();
@@ -368,6 +386,43 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         metrics.queueDepth(0);
         bufferedTokens = 0;
         flushDeadline = Long.MAX_VALUE;
+    }
+
+    /**
+     * The loaded version that gave {@code result}: the serving one or a trial's; null where it is
+     * gone (a result carries what its metrics need without it).
+     */
+    private LoadedModel versionThatGave(ClassificationResult result) {
+        String model = result.getModel().toString();
+        long version = result.getModelVersion();
+        LoadedModel serving = models.serving().get(model);
+        if (serving != null && serving.version() == version) {
+            return serving;
+        }
+        LoadedTrials trials = models.trials().get(model);
+        if (trials == null) {
+            return null;
+        }
+        for (LoadedModel trial : new LoadedModel[] {trials.shadow(), trials.canary()}) {
+            if (trial != null && trial.version() == version) {
+                return trial;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The tokens counted on arrival were for the request's first model: they are {@code result}'s
+     * model's own only where it tokenizes alike, and the encoder read them.
+     */
+    private static TokenizedInput ownTokens(
+            BatchClassifier.Tokens tokens, ClassificationResult result, LoadedModel servedBy) {
+        boolean own =
+                tokens != null
+                        && servedBy != null
+                        && tokens.encoderKey().equals(servedBy.encoderKey())
+                        && !"ngram".equals(result.getStage());
+        return own ? tokens.input() : null;
     }
 
     /**

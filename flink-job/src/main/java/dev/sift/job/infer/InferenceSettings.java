@@ -30,6 +30,7 @@ import java.util.Set;
  * @param servedModels the only models this job serves; empty means every model in the registry
  * @param resultsTopic topic of classification results
  * @param deadLetterTopic topic of refused requests
+ * @param shadowTopic topic of shadow versions' answers
  * @param encoderPrecision the arithmetic of encoder passes (float32, or oneDNN bfloat16)
  */
 public record InferenceSettings(
@@ -43,6 +44,7 @@ public record InferenceSettings(
         Set<String> servedModels,
         String resultsTopic,
         String deadLetterTopic,
+        String shadowTopic,
         EncoderPrecision encoderPrecision)
         implements Serializable {
 
@@ -50,6 +52,7 @@ public record InferenceSettings(
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(resultsTopic, "resultsTopic");
         Objects.requireNonNull(deadLetterTopic, "deadLetterTopic");
+        Objects.requireNonNull(shadowTopic, "shadowTopic");
         Objects.requireNonNull(encoderPrecision, "encoderPrecision");
         if (maxBatchSize < 1 || maxBatchTokens < 1 || maxWaitMillis < 0) {
             throw new IllegalArgumentException(
@@ -113,6 +116,7 @@ public record InferenceSettings(
                 .servedModels(servedModels)
                 .resultsTopic(resultsTopic)
                 .deadLetterTopic(deadLetterTopic)
+                .shadowTopic(shadowTopic)
                 .encoderPrecision(encoderPrecision);
     }
 
@@ -128,6 +132,7 @@ public record InferenceSettings(
         private Set<String> servedModels = Set.copyOf(SiftOptions.SERVED_MODELS.defaultValue());
         private String resultsTopic = SiftOptions.RESULTS_TOPIC.defaultValue();
         private String deadLetterTopic = SiftOptions.DEAD_LETTER_TOPIC.defaultValue();
+        private String shadowTopic = SiftOptions.SHADOW_TOPIC.defaultValue();
         private EncoderPrecision encoderPrecision = SiftOptions.ENCODER_PRECISION.defaultValue();
 
         private Builder() {}
@@ -182,6 +187,11 @@ public record InferenceSettings(
             return this;
         }
 
+        public Builder shadowTopic(String shadowTopic) {
+            this.shadowTopic = shadowTopic;
+            return this;
+        }
+
         public Builder encoderPrecision(EncoderPrecision encoderPrecision) {
             this.encoderPrecision = encoderPrecision;
             return this;
@@ -199,6 +209,7 @@ public record InferenceSettings(
                     servedModels,
                     resultsTopic,
                     deadLetterTopic,
+                    shadowTopic,
                     encoderPrecision);
         }
     }

@@ -26,6 +26,18 @@ public final class ActiveVersion {
     /** The manifest hashes of {@link #earlierVersions}, index for index. */
     public String[] earlierManifestSha256s;
 
+    /** The manifest hash of the shadow version; null for no shadow (and in older records). */
+    public String shadowManifestSha256;
+
+    public long shadowVersion;
+
+    /** The manifest hash of the canary version; null for no canary (and in older records). */
+    public String canaryManifestSha256;
+
+    public long canaryVersion;
+
+    public double canaryPercent;
+
     public ActiveVersion() {}
 
     public static ActiveVersion of(AcceptedVersion accepted) {
@@ -41,6 +53,15 @@ public final class ActiveVersion {
             stored.earlierVersions[i] = earlier.get(i).version();
             stored.earlierManifestSha256s[i] = earlier.get(i).manifestSha256();
         }
+        if (accepted.shadow() != null) {
+            stored.shadowVersion = accepted.shadow().version();
+            stored.shadowManifestSha256 = accepted.shadow().manifestSha256();
+        }
+        if (accepted.canary() != null) {
+            stored.canaryVersion = accepted.canary().version();
+            stored.canaryManifestSha256 = accepted.canary().manifestSha256();
+            stored.canaryPercent = accepted.canary().percent();
+        }
         return stored;
     }
 
@@ -49,7 +70,19 @@ public final class ActiveVersion {
         for (int i = 0; earlierVersions != null && i < earlierVersions.length; i++) {
             earlier.add(new AcceptedVersion.Earlier(earlierVersions[i], earlierManifestSha256s[i]));
         }
-        return new AcceptedVersion(version, manifestSha256, announcedAtMillis, retired, earlier);
+        return new AcceptedVersion(
+                version,
+                manifestSha256,
+                announcedAtMillis,
+                retired,
+                earlier,
+                shadowManifestSha256 == null
+                        ? null
+                        : new AcceptedVersion.Trial(shadowVersion, shadowManifestSha256, 0),
+                canaryManifestSha256 == null
+                        ? null
+                        : new AcceptedVersion.Trial(
+                                canaryVersion, canaryManifestSha256, canaryPercent));
     }
 
     @Override

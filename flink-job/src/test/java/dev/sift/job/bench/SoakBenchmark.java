@@ -100,6 +100,8 @@ public final class SoakBenchmark {
                             "--sift.topics.requests=" + requests,
                             "--sift.topics.results=" + results,
                             "--sift.topics.dead-letters=" + deadLetters,
+                            "--sift.topics.shadow=" + kafka.newTopic("shadow", 1),
+                            "--sift.topics.feedback=" + kafka.newTopic("feedback", 1),
                             "--sift.topics.models=" + models,
                             "--sift.registry=" + registryDir,
                             "--sift.checkpoint.interval=5 s");

@@ -172,7 +172,12 @@ class InferenceMetricsTest {
                 new InferenceMetrics(new GenericMetricGroup(registry, null, "infer"));
         String gauge = "infer.model.spam.activeVersion";
 
-        metrics.modelServing("spam", () -> OptionalLong.of(3), () -> true);
+        metrics.modelServing(
+                "spam",
+                () -> OptionalLong.of(3),
+                () -> true,
+                OptionalLong::empty,
+                OptionalLong::empty);
         assertThat(((Gauge<?>) registered.get(gauge)).getValue()).isEqualTo(3L);
         assertThat(((Gauge<?>) registered.get("infer.model.spam.servingBehind")).getValue())
                 .isEqualTo(1);
@@ -180,7 +185,12 @@ class InferenceMetricsTest {
         metrics.modelRetired("spam");
         assertThat(registered).doesNotContainKey(gauge);
 
-        metrics.modelServing("spam", () -> OptionalLong.of(4), () -> false);
+        metrics.modelServing(
+                "spam",
+                () -> OptionalLong.of(4),
+                () -> false,
+                OptionalLong::empty,
+                OptionalLong::empty);
         assertThat(((Gauge<?>) registered.get(gauge)).getValue()).isEqualTo(4L);
     }
 }

@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
 @Command(
         name = "announce",
         description =
-                "Tells running jobs to activate, roll back to, or retire a model version, on the"
+                "Tells running jobs to activate, roll back to, or retire a model version, or to"
+                        + " try one beside the serving version (--shadow, --canary), on the"
                         + " model-announcement topic.")
 final class AnnounceCommand implements Callable<Integer> {
 
@@ -37,8 +38,25 @@ final class AnnounceCommand implements Callable<Integer> {
     @Option(
             names = "--action",
             defaultValue = "activate",
-            description = "activate, roll-back or retire (default ${DEFAULT-VALUE}).")
+            description =
+                    "activate, roll-back, retire, stop-shadow or stop-canary (default"
+                            + " ${DEFAULT-VALUE}). Activating the version on trial promotes it.")
     String action;
+
+    @Option(
+            names = "--shadow",
+            description =
+                    "Run the version as a shadow: beside the serving one on every request, its"
+                            + " answers on the shadow topic and in metrics, never in results.")
+    boolean shadow;
+
+    @Option(
+            names = "--canary",
+            paramLabel = "PERCENT",
+            description =
+                    "Answer PERCENT of the model's requests (above 0, at most 100) with the"
+                            + " version, picked by a stable hash of each record's key or id.")
+    Double canary;
 
     @Option(
             names = "--topic",
@@ -82,8 +100,15 @@ final class AnnounceCommand implements Callable<Integer> {
         ModelBundle bundle = models.open(model, chosen);
         PrivateKey key =
                 signingKey == null ? null : AnnouncementSignatures.readPrivateKey(signingKey);
+        ModelAction chosenAction = parseAction();
+        if (registryOnly && Announcer.isTrial(chosenAction)) {
+            throw new IllegalArgumentException(
+                    "--registry-only records what serves; a trial ("
+                            + chosenAction
+                            + ") is for running jobs: leave out --registry-only");
+        }
         ModelAnnouncement announcement =
-                Announcer.announcement(models, bundle, parseAction(), key, registryUri);
+                Announcer.announcement(models, bundle, chosenAction, canary, key, registryUri);
         if (registryOnly) {
             Announcer.record(models, announcement);
             System.out.printf(
@@ -97,10 +122,11 @@ final class AnnounceCommand implements Callable<Integer> {
         }
         var sent = Announcer.announce(models, announcement, topic, kafka.properties());
         System.out.printf(
-                "announced %s %s v%d%s on %s-%d@%d%n",
+                "announced %s %s v%d%s%s on %s-%d@%d%n",
                 announcement.getAction(),
                 model,
                 chosen,
+                canary == null ? "" : " for " + canary + "% of requests",
                 key == null ? "" : " (signed)",
                 sent.topic(),
                 sent.partition(),
@@ -109,13 +135,37 @@ final class AnnounceCommand implements Callable<Integer> {
     }
 
     private ModelAction parseAction() {
-        return switch (action.toLowerCase(Locale.ROOT).replace('_', '-')) {
-            case "activate" -> ModelAction.ACTIVATE;
-            case "roll-back", "rollback" -> ModelAction.ROLL_BACK;
-            case "retire" -> ModelAction.RETIRE;
-            default ->
-                    throw new IllegalArgumentException(
-                            "Unknown --action '" + action + "'; use activate, roll-back or retire");
-        };
+        ModelAction parsed =
+                switch (action.toLowerCase(Locale.ROOT).replace('_', '-')) {
+                    case "activate" -> ModelAction.ACTIVATE;
+                    case "roll-back", "rollback" -> ModelAction.ROLL_BACK;
+                    case "retire" -> ModelAction.RETIRE;
+                    case "stop-shadow" -> ModelAction.STOP_SHADOW;
+                    case "stop-canary" -> ModelAction.STOP_CANARY;
+                    default ->
+                            throw new IllegalArgumentException(
+                                    "Unknown --action '"
+                                            + action
+                                            + "'; use activate, roll-back, retire, stop-shadow or"
+                                            + " stop-canary");
+                };
+        if (shadow && canary != null) {
+            throw new IllegalArgumentException(
+                    "--shadow and --canary are two trials: announce them one at a time");
+        }
+        if (shadow || canary != null) {
+            if (parsed != ModelAction.ACTIVATE) {
+                throw new IllegalArgumentException(
+                        (shadow ? "--shadow" : "--canary")
+                                + " is an action of its own: leave out --action "
+                                + action);
+            }
+            if (canary != null && !(canary > 0 && canary <= 100)) {
+                throw new IllegalArgumentException(
+                        "--canary takes a percent above 0 and at most 100, not " + canary);
+            }
+            return shadow ? ModelAction.SHADOW : ModelAction.CANARY;
+        }
+        return parsed;
     }
 }

@@ -27,8 +27,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Sends model announcements to the Kafka topic the streaming job reads, Avro single-object encoded
  * and keyed by model name (so one model's announcements stay in order on one partition), optionally
- * signed with Ed25519, and records each one in the registry, where a job started without state
- * reads what to serve.
+ * signed with Ed25519, and records each one that changes the serving version in the registry, where
+ * a job started without state reads what to serve. Trials (a shadow, a canary, and their ends) are
+ * sent only: the registry keeps one announcement per model, the serving version's, so a job started
+ * afresh serves it without trials, while a running or restored job keeps its trials in state.
  *
  * <p>A job refuses an announcement that is not newer than the last one it accepted for the model,
  * so announcement times of one model must grow: each is made at least a millisecond after the one
@@ -61,6 +63,32 @@ public final class Announcer {
             PrivateKey signingKey,
             URI jobsRegistry)
             throws GeneralSecurityException, IOException {
+        return announcement(registry, bundle, action, null, signingKey, jobsRegistry);
+    }
+
+    /**
+     * As above, with the share of requests a {@link ModelAction#CANARY} answers, in percent; null
+     * for any other action.
+     */
+    public static ModelAnnouncement announcement(
+            ModelRegistry registry,
+            ModelBundle bundle,
+            ModelAction action,
+            Double canaryPercent,
+            PrivateKey signingKey,
+            URI jobsRegistry)
+            throws GeneralSecurityException, IOException {
+        if ((action == ModelAction.CANARY) != (canaryPercent != null)) {
+            throw new IllegalArgumentException(
+                    action == ModelAction.CANARY
+                            ? "A canary needs the share of requests it answers"
+                            : action + " takes no canary share");
+        }
+        if (canaryPercent != null && !(canaryPercent > 0 && canaryPercent <= 100)) {
+            throw new IllegalArgumentException(
+                    "A canary's share must be above 0 and at most 100 percent, not "
+                            + canaryPercent);
+        }
         Instant at = Instant.now();
         Optional<byte[]> recorded = registry.recordedAnnouncement(bundle.name());
         if (recorded.isPresent()) {
@@ -88,6 +116,7 @@ public final class Announcer {
                         .setAction(action)
                         .setBundleUri(bundleUri(bundle, jobsRegistry))
                         .setManifestSha256(bundle.manifestSha256())
+                        .setCanaryPercent(canaryPercent)
                         .setAnnouncedAt(at)
                         .build();
         return signingKey == null
@@ -112,15 +141,22 @@ public final class Announcer {
      */
     public static void record(ModelRegistry registry, ModelAnnouncement announcement)
             throws IOException {
+        if (isTrial(announcement.getAction())) {
+            throw new IllegalArgumentException(
+                    announcement.getAction()
+                            + " is a trial's announcement: the registry records only what"
+                            + " serves, so a trial is sent to running jobs, never recorded");
+        }
         registry.recordAnnouncement(announcement.getName(), CODEC.encode(announcement));
     }
 
     /**
-     * Records {@code announcement} in the registry for jobs that start later, then sends it to
-     * running jobs and waits for the broker's acknowledgement. In this order a job that starts in
-     * between cannot miss it: it either reads the record, or (reading its models topic from before
-     * it was built) the message. Should the send fail, the registry already names the version: a
-     * job started later serves it, and announcing again tells the running ones.
+     * Records {@code announcement} in the registry for jobs that start later (unless it is a
+     * trial's, see the class comment), then sends it to running jobs and waits for the broker's
+     * acknowledgement. In this order a job that starts in between cannot miss it: it either reads
+     * the record, or (reading its models topic from before it was built) the message. Should the
+     * send fail, the registry already names the version: a job started later serves it, and
+     * announcing again tells the running ones.
      */
     public static RecordMetadata announce(
             ModelRegistry registry,
@@ -128,8 +164,18 @@ public final class Announcer {
             String topic,
             Properties kafkaConfig)
             throws InterruptedException, ExecutionException, TimeoutException, IOException {
-        record(registry, announcement);
+        if (!isTrial(announcement.getAction())) {
+            record(registry, announcement);
+        }
         return send(announcement, topic, kafkaConfig);
+    }
+
+    /** Whether {@code action} begins or ends a trial rather than changing the serving version. */
+    public static boolean isTrial(ModelAction action) {
+        return switch (action) {
+            case SHADOW, CANARY, STOP_SHADOW, STOP_CANARY -> true;
+            default -> false;
+        };
     }
 
     /** Sends and waits for the broker's acknowledgement. */

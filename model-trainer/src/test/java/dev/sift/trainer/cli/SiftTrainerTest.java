@@ -304,6 +304,17 @@ class SiftTrainerTest {
         assertThat(recorded).as(err.toString()).isZero();
         assertThat(out.toString()).contains("recorded ACTIVATE spam v1");
         assertThat(ModelRegistry.at(registry).recordedAnnouncement("spam")).isPresent();
+
+        String[] base = {"announce", "--model", "spam", "--registry", registry.toString()};
+        assertThat(run(base, "--shadow", "--registry-only")).isEqualTo(1);
+        assertThat(err.toString()).contains("a trial (SHADOW) is for running jobs");
+        assertThat(run(base, "--canary", "0", "--bootstrap-servers", "localhost:1")).isEqualTo(1);
+        assertThat(err.toString()).contains("--canary takes a percent above 0 and at most 100");
+        assertThat(run(base, "--shadow", "--canary", "5", "--bootstrap-servers", "localhost:1"))
+                .isEqualTo(1);
+        assertThat(err.toString()).contains("announce them one at a time");
+        assertThat(run(base, "--action", "stop-everything", "--registry-only")).isEqualTo(1);
+        assertThat(err.toString()).contains("stop-shadow or stop-canary");
     }
 
     @Test
@@ -435,5 +446,11 @@ class SiftTrainerTest {
     void anUnknownSubcommandIsAUsageError() {
         assertThat(SiftTrainer.run("fly")).isEqualTo(2);
         assertThat(err.toString()).contains("Unmatched argument at index 0: 'fly'");
+    }
+
+    private static int run(String[] base, String... more) {
+        String[] args = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, args, base.length, more.length);
+        return SiftTrainer.run(args);
     }
 }

@@ -57,6 +57,41 @@ class AnnouncerTest {
     }
 
     @Test
+    void sendsATrialToTheJobsWithoutRecordingItOverTheServingVersion(@TempDir Path dir)
+            throws Exception {
+        ModelRegistry registry = ModelRegistry.at(dir);
+        String hash = TinyBertEncoder.buildInto(registry.encodersDir()).contentHash();
+        ModelBundle bundle = registry.publish(draft(hash));
+        ModelAnnouncement serving =
+                Announcer.announcement(registry, bundle, ModelAction.ACTIVATE, null);
+        Announcer.record(registry, serving);
+        KafkaTestCluster kafka = KafkaTestCluster.shared();
+        String topic = kafka.newTopic("sift-models", 1);
+
+        ModelAnnouncement canary =
+                Announcer.announcement(registry, bundle, ModelAction.CANARY, 5.0, null, null);
+        Announcer.announce(registry, canary, topic, kafka.clientProperties());
+
+        var records = kafka.readCommitted(topic, 1, Duration.ofSeconds(30));
+        ModelAnnouncement received =
+                RecordCodec.of(ModelAnnouncement.class).decode(records.get(0).value());
+        assertThat(received.getCanaryPercent()).isEqualTo(5.0);
+        assertThat(
+                        RecordCodec.of(ModelAnnouncement.class)
+                                .decode(registry.recordedAnnouncement("spam").orElseThrow()))
+                .as("a job started afresh serves the recorded version")
+                .isEqualTo(serving);
+        assertThat(canary.getAnnouncedAt()).isAfter(serving.getAnnouncedAt());
+        assertThatThrownBy(() -> Announcer.record(registry, canary))
+                .hasMessageContaining("never recorded");
+        assertThatThrownBy(
+                        () ->
+                                Announcer.announcement(
+                                        registry, bundle, ModelAction.CANARY, 0.0, null, null))
+                .hasMessageContaining("above 0 and at most 100");
+    }
+
+    @Test
     void recordsInTheRegistryBeforeItSends(@TempDir Path dir) throws Exception {
         ModelRegistry registry = ModelRegistry.at(dir);
         String hash = TinyBertEncoder.buildInto(registry.encodersDir()).contentHash();

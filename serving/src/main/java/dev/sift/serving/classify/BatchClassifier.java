@@ -6,16 +6,20 @@ import dev.sift.schemas.ClassificationResult;
 import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.LabelProbability;
 import dev.sift.serving.models.LoadedModel;
+import dev.sift.serving.models.LoadedTrials;
 import dev.sift.serving.request.ClassifyRequest;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * Classifies a flushed buffer of requests with the models serving right now. Requests are grouped
@@ -30,16 +34,27 @@ import java.util.Map;
  * request every model of which answers that way costs no encoder work at all. Outcomes come back in
  * the order the requests arrived, and each request's results in the order it named its models.
  *
+ * <p>A model with trials ({@link LoadedTrials}) is answered, for a request its canary's stable hash
+ * picks ({@link CanaryRouting}), by the canary instead of the serving version; and for every
+ * request also by its shadow, whose answers come back apart ({@link Outcome#shadowResults}). Both
+ * ride in the same passes as the serving versions: a trial version on the same encoder costs its
+ * head or top, not another encoder pass.
+ *
  * <p>Plain Java, no Flink: the operator holds buffers, timers and state and calls this.
  */
 public final class BatchClassifier {
 
-    /** What one request became: its results, or the reason it was refused. */
+    /**
+     * What one request became: its results, or the reason it was refused.
+     *
+     * @param shadowResults the answers of shadow versions, which are not results: for comparison
+     */
     public record Outcome(
             ClassifyRequest request,
             List<ClassificationResult> results,
             ErrorCode errorCode,
-            String reason) {
+            String reason,
+            List<ClassificationResult> shadowResults) {
         public boolean refused() {
             return errorCode != null;
         }
@@ -54,9 +69,21 @@ public final class BatchClassifier {
      * @param trunkLayers the deepest trunk the pass fetched for fine-tuned models (it fetched the
      *     trunk of every split its models use); 0 when it served head-only models alone
      * @param topRuns fine-tuned tops run on those trunks
+     * @param forShadowsOnly every input of the pass was there for a shadow version alone: a pass
+     *     the serving versions did not need
      */
     public record Pass(
-            String encoder, int size, double paddingEfficiency, int trunkLayers, int topRuns) {}
+            String encoder,
+            int size,
+            double paddingEfficiency,
+            int trunkLayers,
+            int topRuns,
+            boolean forShadowsOnly) {
+
+        Pass forShadows() {
+            return new Pass(encoder, size, paddingEfficiency, trunkLayers, topRuns, true);
+        }
+    }
 
     /** Outcomes in arrival order, and the passes that produced them. */
     public record Flush(List<Outcome> outcomes, List<Pass> passes) {}
@@ -113,11 +140,34 @@ public final class BatchClassifier {
             Map<String, LoadedModel> models,
             List<String> defaults,
             Clock clock) {
+        return classify(requests, arrivalTokens, models, Map.of(), defaults, clock);
+    }
+
+    /**
+     * As above, with the trials of the models that have any.
+     *
+     * @param trials per model name, its loaded trial versions
+     */
+    public Flush classify(
+            List<ClassifyRequest> requests,
+            List<Tokens> arrivalTokens,
+            Map<String, LoadedModel> models,
+            Map<String, LoadedTrials> trials,
+            List<String> defaults,
+            Clock clock) {
         Outcome[] outcomes = new Outcome[requests.size()];
         List<List<ClassificationResult>> results = new ArrayList<>(requests.size());
+        List<List<ClassificationResult>> shadowResults = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
             results.add(new ArrayList<>());
+            shadowResults.add(new ArrayList<>());
         }
+        // the shadow versions, whose answers go apart
+        Set<LoadedModel> shadows = Collections.newSetFromMap(new IdentityHashMap<>());
+        trials.values().stream()
+                .map(LoadedTrials::shadow)
+                .filter(Objects::nonNull)
+                .forEach(shadows::add);
         // per request, the models it asks for in its order: the order of its results
         List<List<String>> named = new ArrayList<>(requests.size());
         // encoder key -> items (request index, its models on that encoder)
@@ -145,17 +195,18 @@ public final class BatchClassifier {
                                                 + " names "
                                                 + unknown
                                                 + ", which this job does not serve; it serves "
-                                                + models.keySet());
+                                                + models.keySet(),
+                                List.of());
                 continue;
             }
             Map<String, List<LoadedModel>> byEncoder = new LinkedHashMap<>();
             Map<LoadedModel, float[]> scored = new IdentityHashMap<>();
-            for (String name : names) {
-                LoadedModel model = models.get(name);
+            for (LoadedModel model : answering(request, names, models, trials)) {
                 LoadedModel.FirstStage first = model.firstStage(request.text, request.textB);
                 if (first != null && first.sure()) {
                     Instant now = clock.instant();
-                    results.get(i)
+                    (shadows.contains(model) ? shadowResults : results)
+                            .get(i)
                             .add(
                                     result(
                                             request,
@@ -183,14 +234,15 @@ public final class BatchClassifier {
 
         List<Pass> passes = new ArrayList<>();
         for (List<Item> group : groups.values()) {
-            runGroup(group, results, passes, clock);
+            runGroup(group, results, shadowResults, shadows, passes, clock);
         }
         for (int i = 0; i < outcomes.length; i++) {
             if (outcomes[i] == null) {
                 List<String> names = named.get(i);
                 List<ClassificationResult> answers = results.get(i);
                 answers.sort(Comparator.comparingInt(r -> names.indexOf(r.getModel())));
-                outcomes[i] = new Outcome(requests.get(i), answers, null, null);
+                outcomes[i] =
+                        new Outcome(requests.get(i), answers, null, null, shadowResults.get(i));
             }
         }
         return new Flush(List.of(outcomes), passes);
@@ -209,9 +261,42 @@ public final class BatchClassifier {
 
     private record Tokenized(Item item, TokenizedInput input) {}
 
+    /**
+     * The versions that answer {@code request} for the models it names, in that order: each model's
+     * serving version, or its canary where the canary's hash picks the request; then its shadow, if
+     * it has one.
+     */
+    private static List<LoadedModel> answering(
+            ClassifyRequest request,
+            List<String> names,
+            Map<String, LoadedModel> models,
+            Map<String, LoadedTrials> trials) {
+        if (trials.isEmpty()) {
+            return names.stream().map(models::get).toList();
+        }
+        List<LoadedModel> answering = new ArrayList<>(names.size() + 1);
+        for (String name : names) {
+            LoadedTrials trial = trials.get(name);
+            if (trial == null) {
+                answering.add(models.get(name));
+                continue;
+            }
+            boolean toCanary =
+                    trial.canary() != null
+                            && CanaryRouting.picks(name, request, trial.canaryPercent());
+            answering.add(toCanary ? trial.canary() : models.get(name));
+            if (trial.shadow() != null) {
+                answering.add(trial.shadow());
+            }
+        }
+        return answering;
+    }
+
     private void runGroup(
             List<Item> group,
             List<List<ClassificationResult>> results,
+            List<List<ClassificationResult>> shadowResults,
+            Set<LoadedModel> shadows,
             List<Pass> passes,
             Clock clock) {
         LoadedModel first = group.get(0).models().get(0);
@@ -231,7 +316,12 @@ public final class BatchClassifier {
                             first.encoder(),
                             batch.stream().map(Tokenized::input).toList(),
                             batch.stream().map(t -> t.item().models()).toList());
-            passes.addAll(done.passes());
+            boolean forShadowsOnly =
+                    !shadows.isEmpty()
+                            && batch.stream().allMatch(t -> shadows.containsAll(t.item().models()));
+            for (Pass pass : done.passes()) {
+                passes.add(forShadowsOnly ? pass.forShadows() : pass);
+            }
             Instant now = clock.instant(); // after the passes: latency includes inference
             for (int b = 0; b < batch.size(); b++) {
                 Item item = batch.get(b).item();
@@ -243,7 +333,9 @@ public final class BatchClassifier {
                                     request.text,
                                     request.textB,
                                     item.ngrams().get(model));
-                    results.get(item.index()).add(result(request, model, p, now, Stage.ENCODER));
+                    (shadows.contains(model) ? shadowResults : results)
+                            .get(item.index())
+                            .add(result(request, model, p, now, Stage.ENCODER));
                 }
             }
         }

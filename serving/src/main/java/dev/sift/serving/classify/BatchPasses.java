@@ -126,7 +126,8 @@ final class BatchPasses {
                         rows.size(),
                         padded.paddingEfficiency(),
                         deepestTrunk,
-                        topRuns));
+                        topRuns,
+                        false));
     }
 
     /**

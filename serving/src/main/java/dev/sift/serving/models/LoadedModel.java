@@ -33,6 +33,7 @@ import java.util.Optional;
 public final class LoadedModel implements AutoCloseable {
 
     private final ModelManifest manifest;
+    private final String manifestSha256;
     private final ClassificationHead head;
     private final String description;
     private final SharedEncoders.Lease encoder;
@@ -49,6 +50,7 @@ public final class LoadedModel implements AutoCloseable {
             SharedTops.Lease topLease,
             SharedByKey<SharedTops.Identity, NgramClassifier>.Lease ngramsLease) {
         this.manifest = bundle.manifest();
+        this.manifestSha256 = bundle.manifestSha256();
         this.head = bundle.isFineTuned() ? null : bundle.head();
         this.description = bundle.toString();
         this.encoder = encoder;
@@ -77,6 +79,11 @@ public final class LoadedModel implements AutoCloseable {
 
     public ModelManifest manifest() {
         return manifest;
+    }
+
+    /** The hash of the manifest it was loaded from, as announcements name it. */
+    public String manifestSha256() {
+        return manifestSha256;
     }
 
     public String name() {

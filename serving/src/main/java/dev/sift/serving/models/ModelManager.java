@@ -10,13 +10,18 @@ import dev.sift.schemas.ModelAction;
 import dev.sift.schemas.ModelAnnouncement;
 import dev.sift.schemas.RecordCodec;
 import dev.sift.schemas.RecordDecodingException;
+import dev.sift.serving.models.AcceptedVersion.Trial;
+import dev.sift.serving.models.AcceptedVersion.TrialKind;
 import java.io.IOException;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -49,6 +54,12 @@ import org.slf4j.LoggerFactory;
  * that served before keeps serving; where nothing served yet (after a restore), the newest earlier
  * version the record keeps that loads serves meanwhile. {@link #servingBehind(String)} says when a
  * subtask serves another version than the recorded one.
+ *
+ * <p>A model can have two trials beside its serving version ({@link AcceptedVersion.TrialKind}): a
+ * shadow, which answers every request apart, and a canary, which answers a share of them instead.
+ * They are decided, recorded and loaded like serving versions, without falling back to earlier
+ * ones; {@link #trials()} gives the loaded ones to the classifier. Whatever changes the serving
+ * version ends both: an activation of the version on trial promotes its loaded copy at once.
  */
 public final class ModelManager implements AutoCloseable {
 
@@ -87,6 +98,15 @@ public final class ModelManager implements AutoCloseable {
     /** Written on the caller's thread only; concurrent because loads and gauges read it. */
     private final Map<String, LoadedModel> serving = new ConcurrentHashMap<>();
 
+    /** Per trial kind, the loaded trial versions by model; written as {@link #serving}. */
+    private final Map<TrialKind, Map<String, LoadedModel>> onTrial = new EnumMap<>(TrialKind.class);
+
+    {
+        for (TrialKind kind : TrialKind.values()) {
+            onTrial.put(kind, new ConcurrentHashMap<>());
+        }
+    }
+
     /** One thread: loads run one at a time, and retries wait on it. */
     private final ScheduledExecutorService loads;
 
@@ -95,20 +115,66 @@ public final class ModelManager implements AutoCloseable {
     private final AtomicInteger waitingRetries = new AtomicInteger();
 
     /**
-     * One try to load a recorded version.
+     * One try to load a recorded version: the serving one, or a trial's.
      *
+     * @param trial the trial whose version this loads; null for the serving version
      * @param failures how many tries failed before this one
      * @param fallBack load an earlier version if this one fails: nothing serves the model here
      */
-    private record Attempt(String name, AcceptedVersion wanted, int failures, boolean fallBack) {
+    private record Attempt(
+            String name, TrialKind trial, AcceptedVersion wanted, int failures, boolean fallBack) {
+
+        static Attempt serving(String name, AcceptedVersion wanted, boolean fallBack) {
+            return new Attempt(name, null, wanted, 0, fallBack);
+        }
+
+        static Attempt trial(String name, TrialKind trial, AcceptedVersion wanted) {
+            return new Attempt(name, trial, wanted, 0, false);
+        }
 
         Attempt retry(boolean fallBack) {
-            return new Attempt(name, wanted, failures + 1, fallBack);
+            return new Attempt(name, trial, wanted, failures + 1, trial == null && fallBack);
+        }
+
+        long version() {
+            return trial == null ? wanted.version() : wanted.trial(trial).version();
+        }
+
+        String manifestSha256() {
+            return trial == null ? wanted.manifestSha256() : wanted.trial(trial).manifestSha256();
+        }
+
+        /**
+         * Whether {@code current}, the record now, still asks for this version in this role: a
+         * change elsewhere in the record (a trial begun or ended, an earlier version kept) does not
+         * supersede the load.
+         */
+        boolean stillWanted(AcceptedVersion current) {
+            if (current == null || current.retired()) {
+                return false;
+            }
+            long version;
+            String sha;
+            if (trial == null) {
+                version = current.version();
+                sha = current.manifestSha256();
+            } else {
+                Trial now = current.trial(trial);
+                if (now == null) {
+                    return false;
+                }
+                version = now.version();
+                sha = now.manifestSha256();
+            }
+            return version == version() && sha.equals(manifestSha256());
         }
 
         @Override
         public String toString() {
-            return name + " " + wanted;
+            return name
+                    + " v"
+                    + version()
+                    + (trial == null ? "" : " (" + trial.name().toLowerCase(Locale.ROOT) + ")");
         }
     }
 
@@ -193,6 +259,33 @@ public final class ModelManager implements AutoCloseable {
         return Collections.unmodifiableMap(serving);
     }
 
+    /**
+     * The trial versions loaded here, by model; a model none of whose trials has loaded is left
+     * out. Built on each call, on the caller's thread.
+     */
+    public Map<String, LoadedTrials> trials() {
+        Map<String, LoadedTrials> trials = new HashMap<>();
+        for (String name : serving.keySet()) {
+            LoadedModel shadow = onTrial.get(TrialKind.SHADOW).get(name);
+            LoadedModel canary = onTrial.get(TrialKind.CANARY).get(name);
+            AcceptedVersion record = accepted.get(name);
+            if ((shadow != null || canary != null) && record != null) {
+                Trial canaryTrial = record.canary();
+                trials.put(
+                        name,
+                        new LoadedTrials(
+                                shadow, canary, canaryTrial == null ? 0 : canaryTrial.percent()));
+            }
+        }
+        return trials;
+    }
+
+    /** The version of {@code model} on that trial here; empty when none is loaded. Any thread. */
+    public OptionalLong trialVersion(String model, TrialKind kind) {
+        LoadedModel loaded = onTrial.get(kind).get(model);
+        return loaded == null ? OptionalLong.empty() : OptionalLong.of(loaded.version());
+    }
+
     /** The version of {@code model} serving now; empty when none does. Safe from any thread. */
     public OptionalLong servingVersion(String model) {
         LoadedModel loaded = serving.get(model);
@@ -265,23 +358,67 @@ public final class ModelManager implements AutoCloseable {
     }
 
     /**
-     * Checks an announcement and, when it passes, acts on it: a retirement at once, an activation
-     * or roll back by loading the version in the background.
+     * Checks an announcement and, when it passes, acts on it: a retirement or the end of a trial at
+     * once, an activation, roll back or trial by loading the version in the background (an
+     * activation of the version on trial here serves its loaded copy at once).
      *
      * @return the new record for broadcast state; empty when the announcement was refused or
      *     ignored
      */
     public Optional<AcceptedVersion> onAnnouncement(ModelAnnouncement announcement) {
         Optional<AcceptedVersion> next = decide(announcement);
-        if (next.isPresent() && !next.get().retired()) {
-            submit(
-                    new Attempt(
-                            announcement.getName(),
-                            next.get(),
-                            0,
-                            !serving.containsKey(announcement.getName())));
+        if (next.isEmpty()) {
+            return next;
         }
+        String name = announcement.getName();
+        AcceptedVersion record = next.get();
+        switch (announcement.getAction()) {
+            case ACTIVATE, ROLL_BACK -> {
+                if (!promote(name, record)) {
+                    submit(Attempt.serving(name, record, !serving.containsKey(name)));
+                }
+            }
+            case SHADOW -> submit(Attempt.trial(name, TrialKind.SHADOW, record));
+            case CANARY -> submit(Attempt.trial(name, TrialKind.CANARY, record));
+            default -> {}
+        }
+        endTrialsNotIn(name, record);
         return next;
+    }
+
+    /**
+     * Serves the loaded trial copy of the version {@code record} now serves, if there is one.
+     *
+     * @return whether one was found
+     */
+    private boolean promote(String name, AcceptedVersion record) {
+        for (TrialKind kind : TrialKind.values()) {
+            LoadedModel candidate = onTrial.get(kind).get(name);
+            if (candidate != null
+                    && candidate.version() == record.version()
+                    && record.manifestSha256().equals(candidate.manifestSha256())) {
+                onTrial.get(kind).remove(name);
+                serve(candidate);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Closes the trial versions loaded for {@code name} that {@code record} no longer names. */
+    private void endTrialsNotIn(String name, AcceptedVersion record) {
+        for (TrialKind kind : TrialKind.values()) {
+            LoadedModel loaded = onTrial.get(kind).get(name);
+            Trial wanted = record.retired() ? null : record.trial(kind);
+            if (loaded != null
+                    && (wanted == null
+                            || wanted.version() != loaded.version()
+                            || !wanted.manifestSha256().equals(loaded.manifestSha256()))) {
+                onTrial.get(kind).remove(name);
+                loaded.close();
+                LOG.info("Ended the {} trial of {} v{}", kind, name, loaded.version());
+            }
+        }
     }
 
     /**
@@ -308,9 +445,7 @@ public final class ModelManager implements AutoCloseable {
         }
         long announcedAt = announcement.getAnnouncedAt().toEpochMilli();
         AcceptedVersion last = accepted.get(name);
-        if (last != null
-                && last.sameAnnouncement(
-                        announcedAt, announcement.getVersion(), action == ModelAction.RETIRE)) {
+        if (last != null && last.sameAnnouncement(announcedAt, announcement.getVersion(), action)) {
             // The same announcement again: recorded in the registry and sent to the topic too.
             LOG.debug("Ignoring {}: already accepted", what);
             return Optional.empty();
@@ -346,6 +481,21 @@ public final class ModelManager implements AutoCloseable {
                 break;
             case ROLL_BACK:
                 break;
+            case SHADOW:
+            case CANARY:
+                return beginTrial(announcement, last, what);
+            case STOP_SHADOW:
+            case STOP_CANARY:
+                TrialKind kind =
+                        action == ModelAction.STOP_SHADOW ? TrialKind.SHADOW : TrialKind.CANARY;
+                if (last == null || last.retired() || last.trial(kind) == null) {
+                    LOG.info("Ignoring {}: {} has no {} trial", what, name, kind);
+                    return Optional.empty();
+                }
+                AcceptedVersion stopped = last.withTrial(kind, null, announcedAt);
+                accepted.put(name, stopped);
+                LOG.info("Accepted {}: {}", what, stopped);
+                return Optional.of(stopped);
             default:
                 LOG.warn("Ignoring {}: the action is unknown to this job", what);
                 return Optional.empty();
@@ -367,6 +517,49 @@ public final class ModelManager implements AutoCloseable {
         return Optional.of(next);
     }
 
+    /** Decides a SHADOW or CANARY announcement; the checks before the action's are done. */
+    private Optional<AcceptedVersion> beginTrial(
+            ModelAnnouncement announcement, AcceptedVersion last, String what) {
+        String name = announcement.getName();
+        boolean canary = announcement.getAction() == ModelAction.CANARY;
+        if (last == null || last.retired()) {
+            return refuse(
+                    name,
+                    what
+                            + ": nothing serves "
+                            + name
+                            + ", and a trial runs beside a serving version (activate one first)");
+        }
+        if (announcement.getVersion() == last.version()) {
+            return refuse(name, what + ": v" + last.version() + " is the serving version");
+        }
+        Double percent = announcement.getCanaryPercent();
+        if (canary && (percent == null || !(percent > 0 && percent <= 100))) {
+            return refuse(
+                    name,
+                    what
+                            + " gives canaryPercent "
+                            + percent
+                            + "; a canary needs a share above 0 and at most 100");
+        }
+        try {
+            Registries.requireInRegistry(loader.registry(), announcement);
+        } catch (BundleException e) {
+            return refuse(name, what + ": " + e.getMessage());
+        }
+        AcceptedVersion next =
+                last.withTrial(
+                        canary ? TrialKind.CANARY : TrialKind.SHADOW,
+                        new Trial(
+                                announcement.getVersion(),
+                                announcement.getManifestSha256(),
+                                canary ? percent : 0),
+                        announcement.getAnnouncedAt().toEpochMilli());
+        accepted.put(name, next);
+        LOG.info("Accepted {}: {}", what, next);
+        return Optional.of(next);
+    }
+
     private AcceptedVersion retire(String name, long version, long announcedAt) {
         AcceptedVersion retired = AcceptedVersion.retired(version, announcedAt);
         accepted.put(name, retired);
@@ -374,6 +567,7 @@ public final class ModelManager implements AutoCloseable {
         if (model != null) {
             model.close();
         }
+        endTrialsNotIn(name, retired);
         events.retired(name);
         LOG.info("Retired {} (was {})", name, model);
         return retired;
@@ -385,7 +579,12 @@ public final class ModelManager implements AutoCloseable {
                 .forEach(
                         (name, wanted) -> {
                             if (!wanted.retired() && serves(name)) {
-                                apply(attempt(new Attempt(name, wanted, 0, true)));
+                                apply(attempt(Attempt.serving(name, wanted, true)));
+                                for (TrialKind kind : TrialKind.values()) {
+                                    if (wanted.trial(kind) != null) {
+                                        apply(attempt(Attempt.trial(name, kind, wanted)));
+                                    }
+                                }
                             }
                         });
     }
@@ -399,10 +598,7 @@ public final class ModelManager implements AutoCloseable {
     private Outcome attempt(Attempt attempt) {
         try {
             ModelBundle bundle =
-                    loader.verify(
-                            attempt.name(),
-                            attempt.wanted().version(),
-                            attempt.wanted().manifestSha256());
+                    loader.verify(attempt.name(), attempt.version(), attempt.manifestSha256());
             return new Outcome(attempt, loader.load(bundle), null);
         } catch (Exception e) {
             return new Outcome(attempt, attempt.fallBack() ? loadEarlier(attempt) : null, e);
@@ -439,8 +635,12 @@ public final class ModelManager implements AutoCloseable {
     private void apply(Outcome outcome) {
         Attempt attempt = outcome.attempt();
         String name = attempt.name();
-        if (!attempt.wanted().equals(accepted.get(name))) {
+        if (!attempt.stillWanted(accepted.get(name))) {
             closeQuietly(outcome.model()); // superseded while it loaded
+            return;
+        }
+        if (attempt.trial() != null) {
+            applyTrial(outcome);
             return;
         }
         if (outcome.failure() == null) {
@@ -467,11 +667,43 @@ public final class ModelManager implements AutoCloseable {
                         + delay.toSeconds()
                         + " s",
                 outcome.failure());
+        retryLater(attempt, delay);
+    }
+
+    private void applyTrial(Outcome outcome) {
+        Attempt attempt = outcome.attempt();
+        String name = attempt.name();
+        Map<String, LoadedModel> trials = onTrial.get(attempt.trial());
+        if (outcome.failure() == null) {
+            LoadedModel previous = trials.put(name, outcome.model());
+            closeQuietly(previous);
+            LOG.info(
+                    "{} is on {} trial beside {}",
+                    outcome.model(),
+                    attempt.trial(),
+                    serving.get(name));
+            return;
+        }
+        Duration delay = retryDelay(attempt.failures());
+        refuse(
+                name,
+                attempt
+                        + " does not load (try "
+                        + (attempt.failures() + 1)
+                        + "); the serving version answers alone; trying again in "
+                        + delay.toSeconds()
+                        + " s",
+                outcome.failure());
+        retryLater(attempt, delay);
+    }
+
+    private void retryLater(Attempt attempt, Duration delay) {
+        String name = attempt.name();
         waitingRetries.incrementAndGet();
         loads.schedule(
                 () -> {
                     waitingRetries.decrementAndGet();
-                    if (attempt.wanted().equals(accepted.get(name))) {
+                    if (attempt.stillWanted(accepted.get(name))) {
                         submit(attempt.retry(!serving.containsKey(name)));
                     }
                 },
@@ -531,5 +763,9 @@ public final class ModelManager implements AutoCloseable {
         }
         List.copyOf(serving.values()).forEach(LoadedModel::close);
         serving.clear();
+        for (Map<String, LoadedModel> trials : onTrial.values()) {
+            List.copyOf(trials.values()).forEach(LoadedModel::close);
+            trials.clear();
+        }
     }
 }
