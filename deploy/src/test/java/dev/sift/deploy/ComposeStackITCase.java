@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +33,9 @@ import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.jsoup.Jsoup;
+import org.jsoup.nodes.Document;
+import org.jsoup.nodes.Element;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,8 +50,10 @@ import org.junit.jupiter.api.io.TempDir;
  * mails prepared on this side. With {@code -Dsift.stack.bert=true} it imports the real BERT-base
  * instead. Traffic goes through Kafka's published loopback port only: every result is read once
  * with read_committed, a second version announced through the trainer is seen serving, Prometheus
- * scrapes Sift's series, and the whole project is removed afterwards, volumes included, also when
- * something failed.
+ * scrapes Sift's series, every query of the Grafana dashboard returns data from the running job,
+ * Prometheus's console page (deploy/prometheus/consoles/sift.html) shows the same figures in a real
+ * headless Chromium (its screenshot kept in target/compose-stack/), and the whole project is
+ * removed afterwards, volumes included, also when something failed.
  */
 class ComposeStackITCase {
 
@@ -77,6 +83,35 @@ class ComposeStackITCase {
                     "prometheus");
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * Series the dashboard and the console page show that this scenario does not produce yet: a
+     * shadow version's and feedback's, until the stack runs a shadow and sends feedback. Their
+     * queries may return nothing and the console page may say "no data yet" for them; every other
+     * series and query must have data. Empty this list once the scenario produces them.
+     */
+    static final Set<String> NOT_YET_PRODUCED_BY_THE_SCENARIO =
+            Set.of(
+                    "flink_taskmanager_job_task_operator_model_version_shadowAgreementPct",
+                    "flink_taskmanager_job_task_operator_model_version_shadowAnswers",
+                    "flink_taskmanager_job_task_operator_model_version_liveAccuracyPct",
+                    "flink_taskmanager_job_task_operator_model_version_liveMacroF1",
+                    "flink_taskmanager_job_task_operator_model_version_feedbackLabeled");
+
+    /** Prometheus, as docker-compose.yml publishes it. */
+    private static final String PROMETHEUS = "http://127.0.0.1:9090";
+
+    /** What shows Sift's series, relative to the repository: each name in them must be scraped. */
+    private static final Path DASHBOARD = Path.of("deploy/grafana/dashboards/sift.json");
+
+    private static final Path ALERTS = Path.of("deploy/prometheus/sift-alerts.yml");
+    private static final Path CONSOLE = Path.of("deploy/prometheus/consoles/sift.html");
+
+    /** A Prometheus metric name as Flink's reporter writes them. */
+    private static final Pattern SERIES = Pattern.compile("flink_[A-Za-z0-9_]+");
+
+    /** Where the console page's DOM, its screenshot and the browser's log are kept. */
+    private static final Path ARTIFACTS = Path.of("target", "compose-stack");
+
     /** The rule groups of deploy/prometheus/sift-alerts.yml, each rule evaluated without error. */
     private static final Set<String> LOADED_RULES = Set.of("sift-drift=ok", "sift-serving=ok");
 
@@ -93,6 +128,8 @@ class ComposeStackITCase {
 
     @Test
     void theStackClassifiesSwapsModelsAndIsScrapedWithNothingLostOrDuplicated() throws Exception {
+        // Before minutes of stack: fails at once, saying how to install one, without a browser.
+        HeadlessBrowser browser = HeadlessBrowser.find(ARTIFACTS.resolve("browser"));
         List<String> mails = seedTrainer();
         Path override = writeOverride();
         try (ComposeProject stack =
@@ -168,6 +205,7 @@ class ComposeStackITCase {
                         RECORDS + 100, MODEL, byId.get("r-" + (RECORDS + 99)).getModelVersion());
 
                 assertPrometheusScrapesSift(RECORDS + 100);
+                assertConsolePageShowsTheStack(browser, 2L);
             } catch (Throwable failure) {
                 stack.printLogs(150);
                 throw failure;
@@ -212,7 +250,7 @@ class ComposeStackITCase {
 
     /** The seed mounted into the trainer, and bootstrap-model.sh told to use it. */
     private Path writeOverride() throws IOException {
-        Path dir = Files.createDirectories(Path.of("target", "compose-stack")).toAbsolutePath();
+        Path dir = Files.createDirectories(ARTIFACTS).toAbsolutePath();
         StringBuilder yaml = new StringBuilder();
         yaml.append("services:\n  trainer:\n    environment:\n")
                 .append("      SIFT_BOOTSTRAP_DATA: /var/lib/sift/seed/spam.jsonl\n")
@@ -298,44 +336,51 @@ class ComposeStackITCase {
 
     /**
      * Prometheus, through its published port: both Flink targets are up, every series the Grafana
-     * dashboard and the alert rules query is known (the drift gauges of the version serving among
-     * them), the rules evaluate, and the scraped request count covers what was sent.
+     * dashboard, the alert rules and the console page name is known (the drift gauges of the
+     * version serving among them), every dashboard query returns data, the rules evaluate, and the
+     * scraped request count covers what was sent. Series of {@link
+     * #NOT_YET_PRODUCED_BY_THE_SCENARIO}, and queries reading only those, are let off.
      */
     private static void assertPrometheusScrapesSift(int sent) throws Exception {
-        Set<String> wanted = dashboardSeries();
+        Set<String> wanted = new TreeSet<>(seriesNamedIn(DASHBOARD, ALERTS, CONSOLE));
+        wanted.removeAll(NOT_YET_PRODUCED_BY_THE_SCENARIO);
+        List<String> queries =
+                dashboardQueries().stream()
+                        .filter(q -> !NOT_YET_PRODUCED_BY_THE_SCENARIO.containsAll(seriesIn(q)))
+                        .toList();
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         Set<String> health = new TreeSet<>();
         Set<String> known = new TreeSet<>();
+        List<String> empty = new ArrayList<>();
         Set<String> rules = Set.of();
         double requestsIn = 0;
         while (System.nanoTime() < deadline) {
             health.clear();
             for (JsonNode target :
-                    JSON.readTree(get("http://127.0.0.1:9090/api/v1/targets"))
-                            .at("/data/activeTargets")) {
+                    JSON.readTree(get(PROMETHEUS + "/api/v1/targets")).at("/data/activeTargets")) {
                 health.add(
                         target.at("/labels/instance").asText()
                                 + "="
                                 + target.path("health").asText());
             }
             known.clear();
-            JSON.readTree(get("http://127.0.0.1:9090/api/v1/label/__name__/values"))
+            JSON.readTree(get(PROMETHEUS + "/api/v1/label/__name__/values"))
                     .path("data")
                     .forEach(name -> known.add(name.asText()));
             requestsIn = 0;
-            for (JsonNode sample :
-                    JSON.readTree(
-                                    get(
-                                            "http://127.0.0.1:9090/api/v1/query?query="
-                                                    + URLEncoder.encode(
-                                                            "sum(flink_taskmanager_job_task_operator_requestsIn)",
-                                                            StandardCharsets.UTF_8)))
-                            .at("/data/result")) {
+            for (JsonNode sample : query("sum(flink_taskmanager_job_task_operator_requestsIn)")) {
                 requestsIn = sample.path("value").get(1).asDouble();
+            }
+            empty.clear();
+            for (String query : queries) {
+                if (query(query).isEmpty()) {
+                    empty.add(query);
+                }
             }
             rules = ruleGroups();
             if (health.equals(Set.of("jobmanager:9249=up", "taskmanager:9249=up"))
                     && known.containsAll(wanted)
+                    && empty.isEmpty()
                     && requestsIn >= sent
                     && rules.equals(LOADED_RULES)) {
                 break;
@@ -343,38 +388,179 @@ class ComposeStackITCase {
             Thread.sleep(2_000);
         }
         System.out.printf(
-                "Prometheus: targets %s; %d of the %d series the dashboard and alert rules query"
-                        + " known; requestsIn = %.0f%n",
-                health, wanted.stream().filter(known::contains).count(), wanted.size(), requestsIn);
+                "Prometheus: targets %s; %d of the %d series the dashboard, alert rules and console"
+                        + " page name known; %d of the dashboard's %d queries return data (%d let"
+                        + " off: not yet produced); requestsIn = %.0f%n",
+                health,
+                wanted.stream().filter(known::contains).count(),
+                wanted.size(),
+                queries.size() - empty.size(),
+                queries.size(),
+                dashboardQueries().size() - queries.size(),
+                requestsIn);
         assertThat(health).containsExactlyInAnyOrder("jobmanager:9249=up", "taskmanager:9249=up");
         assertThat(known).containsAll(wanted);
+        assertThat(empty).as("dashboard queries that return no data").isEmpty();
         assertThat(requestsIn).isGreaterThanOrEqualTo(sent);
         // deploy/prometheus/sift-alerts.yml, loaded and evaluated without error
         assertThat(rules).isEqualTo(LOADED_RULES);
     }
 
-    /** The metric names the Grafana dashboard and the alert rules query. */
-    private static Set<String> dashboardSeries() throws IOException {
-        Set<String> names = new TreeSet<>();
-        for (String file :
-                List.of(
-                        "deploy/grafana/dashboards/sift.json",
-                        "deploy/prometheus/sift-alerts.yml")) {
-            Matcher matcher =
-                    Pattern.compile("flink_[A-Za-z0-9_]+")
-                            .matcher(Files.readString(ROOT.resolve(file)));
-            while (matcher.find()) {
-                names.add(matcher.group());
+    /**
+     * Prometheus's console page deploy/prometheus/consoles/sift.html, opened in headless Chromium
+     * after the traffic: its figures, read from the rendered DOM by their data-figure names, are
+     * the stack's (requests flowing, {@code servingVersion} of the spam model serving, both
+     * versions' traffic, numeric drift figures, the dead letter sent); the sections on series not
+     * yet produced say so. The DOM and a screenshot stay in target/compose-stack/.
+     */
+    private static void assertConsolePageShowsTheStack(HeadlessBrowser browser, long servingVersion)
+            throws Exception {
+        String url = PROMETHEUS + "/consoles/sift.html";
+        String dom = browser.dumpDom(url);
+        Files.writeString(ARTIFACTS.resolve("sift-console.html"), dom);
+        Path png = ARTIFACTS.resolve("sift-console.png");
+        browser.screenshot(url, png, 1280, 2000);
+        assertThat(png).as("the console page's screenshot").isNotEmptyFile();
+        assertThat(Arrays.copyOf(Files.readAllBytes(png), 8))
+                .as("a PNG signature")
+                .isEqualTo(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        Document page = Jsoup.parse(dom, url);
+        System.out.printf(
+                "Console page %s in Chromium: %s; screenshot %s%n",
+                url, figures(page), png.toAbsolutePath());
+
+        assertThat(page.title()).isEqualTo("Sift");
+        assertThat(number(page, "#throughput-table", "requests-in-per-second"))
+                .as("requests in per second")
+                .isPositive();
+        assertThat(number(page, "#throughput-table", "results-out-total"))
+                .as("results out")
+                .isGreaterThanOrEqualTo(RECORDS + 100);
+        String model = "[data-model=" + MODEL + "]";
+        assertThat(figure(page, "#serving-versions tr" + model, "serving-version").text())
+                .as("the serving version of " + MODEL)
+                .isEqualTo(Long.toString(servingVersion));
+        for (long version = 1; version <= servingVersion; version++) {
+            String row = "tr" + model + "[data-version=" + version + "]";
+            assertThat(number(page, "#traffic-by-version " + row, "answers-total"))
+                    .as("answers of v" + version)
+                    .isPositive();
+            for (String drift :
+                    List.of(
+                            "confidence-psi",
+                            "mean-top-probability",
+                            "low-confidence-pct",
+                            "unknown-token-pct")) {
+                assertThat(number(page, "#drift-by-version " + row, drift))
+                        .as(drift + " of v" + version)
+                        .isFinite();
             }
         }
+        assertThat(page.select("#dead-letters-by-code")).as("the dead-letter table").hasSize(1);
+        assertThat(
+                        page
+                                .select("#dead-letters-by-code td[data-figure=dead-letters-total]")
+                                .stream()
+                                .mapToDouble(cell -> Double.parseDouble(cell.text()))
+                                .sum())
+                .as("dead letters, every code")
+                .isGreaterThanOrEqualTo(1);
+        assertSectionHasDataOrSaysNotYet(
+                page,
+                "#shadow-by-version",
+                "flink_taskmanager_job_task_operator_model_version_shadowAgreementPct",
+                "shadow-agreement-pct");
+        assertSectionHasDataOrSaysNotYet(
+                page,
+                "#live-accuracy-by-version",
+                "flink_taskmanager_job_task_operator_model_version_liveAccuracyPct",
+                "live-accuracy-pct");
+    }
+
+    /**
+     * A section on {@code series}: while the scenario does not produce it, the table says "no data
+     * yet"; once it does, it holds a row with a numeric {@code figure}.
+     */
+    private static void assertSectionHasDataOrSaysNotYet(
+            Document page, String table, String series, String figure) {
+        assertThat(page.select(table)).as(table).hasSize(1);
+        if (NOT_YET_PRODUCED_BY_THE_SCENARIO.contains(series)) {
+            assertThat(page.select(table + " tr[data-empty]").text())
+                    .as(table + " before " + series + " exists")
+                    .isEqualTo("no data yet");
+        } else {
+            assertThat(page.select(table + " td[data-figure=" + figure + "]"))
+                    .as(table + ": " + figure)
+                    .isNotEmpty()
+                    .allSatisfy(cell -> assertThat(Double.parseDouble(cell.text())).isFinite());
+        }
+    }
+
+    /** The one cell holding {@code figure} in the element {@code scope} selects. */
+    private static Element figure(Document page, String scope, String figure) {
+        List<Element> cells = page.select(scope + " td[data-figure=" + figure + "]");
+        assertThat(cells).as(scope + " " + figure + " in\n" + page.body().html()).hasSize(1);
+        return cells.get(0);
+    }
+
+    /** A figure's number; fails with the page's text where it holds none (no data yet, say). */
+    private static double number(Document page, String scope, String figure) {
+        String text = figure(page, scope, figure).text();
+        assertThat(text).as(scope + " " + figure).matches("-?[0-9.]+(e[-+]?[0-9]+)?|NaN");
+        return Double.parseDouble(text);
+    }
+
+    /** Every figure on the page, "name=value", for the log. */
+    private static List<String> figures(Document page) {
+        return page.select("td[data-figure]").stream()
+                .map(cell -> cell.attr("data-figure") + "=" + cell.text())
+                .toList();
+    }
+
+    /** The metric names the files (relative to the repository) name. */
+    private static Set<String> seriesNamedIn(Path... files) throws IOException {
+        Set<String> names = new TreeSet<>();
+        for (Path file : files) {
+            names.addAll(seriesIn(Files.readString(ROOT.resolve(file))));
+        }
         return names;
+    }
+
+    private static Set<String> seriesIn(String text) {
+        Set<String> names = new TreeSet<>();
+        Matcher matcher = SERIES.matcher(text);
+        while (matcher.find()) {
+            names.add(matcher.group());
+        }
+        return names;
+    }
+
+    /** Every panel's PromQL queries in the Grafana dashboard. */
+    private static List<String> dashboardQueries() throws IOException {
+        List<String> queries = new ArrayList<>();
+        for (JsonNode panel : JSON.readTree(ROOT.resolve(DASHBOARD).toFile()).path("panels")) {
+            panel.path("targets").forEach(target -> queries.add(target.path("expr").asText()));
+        }
+        assertThat(queries).isNotEmpty();
+        return queries;
+    }
+
+    /** An instant query's result vector. */
+    private static JsonNode query(String promql) throws Exception {
+        JsonNode answer =
+                JSON.readTree(
+                        get(
+                                PROMETHEUS
+                                        + "/api/v1/query?query="
+                                        + URLEncoder.encode(promql, StandardCharsets.UTF_8)));
+        assertThat(answer.path("status").asText()).as(promql).isEqualTo("success");
+        return answer.at("/data/result");
     }
 
     /** The alert rule groups Prometheus loaded, each with the healths of its rules. */
     private static Set<String> ruleGroups() throws Exception {
         Set<String> groups = new TreeSet<>();
-        for (JsonNode group :
-                JSON.readTree(get("http://127.0.0.1:9090/api/v1/rules")).at("/data/groups")) {
+        for (JsonNode group : JSON.readTree(get(PROMETHEUS + "/api/v1/rules")).at("/data/groups")) {
             Set<String> health = new TreeSet<>();
             group.path("rules").forEach(rule -> health.add(rule.path("health").asText()));
             groups.add(group.path("name").asText() + "=" + String.join(",", health));

@@ -321,7 +321,20 @@ class DeployManifestsITCase {
         assertThat(strings(compose.at("/services/prometheus/volumes")))
                 .contains(
                         "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro",
-                        "./deploy/prometheus/sift-alerts.yml:/etc/prometheus/sift-alerts.yml:ro");
+                        "./deploy/prometheus/sift-alerts.yml:/etc/prometheus/sift-alerts.yml:ro",
+                        "./deploy/prometheus/consoles:/etc/prometheus/consoles:ro",
+                        "./deploy/prometheus/console_libraries:/etc/prometheus/console_libraries:ro");
+        // The command replaces the image's arguments: it repeats the config file and storage
+        // path, and points the console flags at the mounts (Prometheus 3 has no defaults there).
+        assertThat(strings(compose.at("/services/prometheus/command")))
+                .containsExactlyInAnyOrder(
+                        "--config.file=/etc/prometheus/prometheus.yml",
+                        "--storage.tsdb.path=/prometheus",
+                        "--web.console.templates=/etc/prometheus/consoles",
+                        "--web.console.libraries=/etc/prometheus/console_libraries");
+        assertThat(DEPLOY.resolve("prometheus/consoles/sift.html")).isRegularFile();
+        // Prometheus reads every *.lib of the libraries folder, and only those.
+        assertThat(DEPLOY.resolve("prometheus/console_libraries/sift.lib")).isRegularFile();
         assertThat(strings(prometheus.at("/rule_files"))).containsExactly("sift-alerts.yml");
         JsonNode rules = yaml(DEPLOY.resolve("prometheus/sift-alerts.yml"));
         assertThat(rules.at("/groups")).isNotEmpty();
@@ -377,7 +390,10 @@ class DeployManifestsITCase {
                         "batch size",
                         "padding",
                         "dead letters",
-                        "model version");
+                        "model version",
+                        "by version",
+                        "shadow",
+                        "live accuracy");
     }
 
     // --- The trainer
@@ -566,6 +582,8 @@ class DeployManifestsITCase {
                         job.get(SiftOptions.REQUESTS_TOPIC),
                         job.get(SiftOptions.RESULTS_TOPIC),
                         job.get(SiftOptions.DEAD_LETTER_TOPIC),
+                        job.get(SiftOptions.SHADOW_TOPIC),
+                        job.get(SiftOptions.FEEDBACK_TOPIC),
                         job.get(SiftOptions.MODELS_TOPIC)));
     }
 
