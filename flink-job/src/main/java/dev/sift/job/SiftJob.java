@@ -90,8 +90,21 @@ public final class SiftJob {
                                 "models")
                         .uid("sift-models")
                         .setParallelism(1);
+        DataStream<RawRecord> feedback =
+                config.get(SiftOptions.FEEDBACK_ENABLED)
+                        ? env.fromSource(
+                                        feedbackSource(config),
+                                        WatermarkStrategy.noWatermarks(),
+                                        "feedback")
+                                .uid("sift-feedback")
+                        : null;
         SiftPipeline.build(
-                        requests, announcements, inferenceSettings(config), requestLimits(config))
+                        requests,
+                        announcements,
+                        feedback,
+                        config.get(SiftOptions.FEEDBACK_TTL),
+                        inferenceSettings(config),
+                        requestLimits(config))
                 .sinkTo(sink(config))
                 .name("kafka-sink")
                 .uid("sift-sink");
@@ -104,6 +117,19 @@ public final class SiftJob {
                 .setProperties(kafkaProperties(config))
                 .setTopics(config.get(SiftOptions.REQUESTS_TOPIC))
                 .setGroupId(config.get(SiftOptions.GROUP_ID))
+                .setStartingOffsets(
+                        OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new RawRecordDeserializer())
+                .build();
+    }
+
+    /** Feedback from its committed offsets, or the earliest on the group's first start. */
+    public static KafkaSource<RawRecord> feedbackSource(Configuration config) throws IOException {
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(require(config, SiftOptions.BOOTSTRAP_SERVERS))
+                .setProperties(kafkaProperties(config))
+                .setTopics(config.get(SiftOptions.FEEDBACK_TOPIC))
+                .setGroupId(config.get(SiftOptions.GROUP_ID) + "-feedback")
                 .setStartingOffsets(
                         OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new RawRecordDeserializer())
@@ -197,6 +223,7 @@ public final class SiftJob {
                 .resultsTopic(config.get(SiftOptions.RESULTS_TOPIC))
                 .deadLetterTopic(config.get(SiftOptions.DEAD_LETTER_TOPIC))
                 .shadowTopic(config.get(SiftOptions.SHADOW_TOPIC))
+                .emitAnswers(config.get(SiftOptions.FEEDBACK_ENABLED))
                 .encoderPrecision(config.get(SiftOptions.ENCODER_PRECISION))
                 .build();
     }

@@ -1,6 +1,7 @@
 package dev.sift.job;
 
 import dev.sift.job.decode.DecodeFunction;
+import dev.sift.job.feedback.FeedbackPipeline;
 import dev.sift.job.infer.InferenceOperator;
 import dev.sift.job.infer.InferenceSettings;
 import dev.sift.job.sink.OutRecord;
@@ -8,6 +9,7 @@ import dev.sift.serving.request.ClassifyRequest;
 import dev.sift.serving.request.RawRecord;
 import dev.sift.serving.request.RequestLimits;
 import java.io.IOException;
+import java.time.Duration;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -25,6 +27,9 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  *                              └ (one stream of OutRecords, one transactional sink)
  * </pre>
  *
+ * <p>With feedback, every answer (shadow versions' too) also goes, keyed by model and id, to the
+ * feedback join ({@link FeedbackPipeline}), whose undecodable records join the dead letters.
+ *
  * <pre>{@code
  * DataStream<OutRecord> out =
  *         SiftPipeline.build(requests, announcements, settings, RequestLimits.DEFAULTS);
@@ -41,6 +46,28 @@ public final class SiftPipeline {
             InferenceSettings inference,
             RequestLimits limits)
             throws IOException {
+        return build(requests, announcements, null, Duration.ZERO, inference, limits);
+    }
+
+    /**
+     * As above, joining {@code feedback} (null for none) to the answers, each kept for {@code
+     * feedbackTtl}; {@code inference} must then emit its answers.
+     */
+    public static DataStream<OutRecord> build(
+            DataStream<RawRecord> requests,
+            DataStream<byte[]> announcements,
+            DataStream<RawRecord> feedback,
+            Duration feedbackTtl,
+            InferenceSettings inference,
+            RequestLimits limits)
+            throws IOException {
+        if ((feedback != null) != inference.emitAnswers()) {
+            throw new IllegalArgumentException(
+                    "Feedback needs the answers, and the answers are for feedback: emitAnswers "
+                            + inference.emitAnswers()
+                            + " with "
+                            + (feedback == null ? "no feedback stream" : "a feedback stream"));
+        }
         SingleOutputStreamOperator<ClassifyRequest> decoded =
                 requests.process(new DecodeFunction(limits, inference.deadLetterTopic()))
                         .name("decode")
@@ -52,6 +79,17 @@ public final class SiftPipeline {
                                 TypeInformation.of(OutRecord.class),
                                 new InferenceOperator(inference))
                         .uid("sift-infer");
-        return classified.union(decoded.getSideOutput(DecodeFunction.DEAD_LETTERS));
+        DataStream<OutRecord> out =
+                classified.union(decoded.getSideOutput(DecodeFunction.DEAD_LETTERS));
+        if (feedback == null) {
+            return out;
+        }
+        return out.union(
+                FeedbackPipeline.attach(
+                        classified.getSideOutput(InferenceOperator.ANSWERS),
+                        feedback,
+                        feedbackTtl,
+                        inference.deadLetterTopic(),
+                        limits));
     }
 }

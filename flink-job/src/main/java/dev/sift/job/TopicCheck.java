@@ -23,10 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks, before the job is submitted, that its six topics exist; creates the missing ones when
- * {@link SiftOptions#CREATE_MISSING_TOPICS} is on, and otherwise fails once with a message naming
- * each missing topic and the command that creates it. Without this check a missing topic shows up
- * as a Kafka source or sink that fails on every restart, forever.
+ * Checks, before the job is submitted, that its five topics exist (six with feedback on); creates
+ * the missing ones when {@link SiftOptions#CREATE_MISSING_TOPICS} is on, and otherwise fails once
+ * with a message naming each missing topic and the command that creates it. Without this check a
+ * missing topic shows up as a Kafka source or sink that fails on every restart, forever.
  *
  * <pre>{@code
  * TopicCheck.of(config).run();
@@ -59,7 +59,9 @@ public final class TopicCheck {
         topics.put(config.get(SiftOptions.RESULTS_TOPIC), "results");
         topics.put(config.get(SiftOptions.DEAD_LETTER_TOPIC), "dead letters");
         topics.put(config.get(SiftOptions.SHADOW_TOPIC), "shadow answers");
-        topics.put(config.get(SiftOptions.FEEDBACK_TOPIC), "feedback");
+        if (config.get(SiftOptions.FEEDBACK_ENABLED)) {
+            topics.put(config.get(SiftOptions.FEEDBACK_TOPIC), "feedback");
+        }
         topics.put(config.get(SiftOptions.MODELS_TOPIC), "model announcements");
         this.modelsTopic = config.get(SiftOptions.MODELS_TOPIC);
         this.createMissing = config.get(SiftOptions.CREATE_MISSING_TOPICS);

@@ -75,6 +75,7 @@ class TopicCheckITCase {
                         "--sift.topics.dead-letters=" + deadLetters,
                         "--sift.topics.shadow=" + shadow,
                         "--sift.topics.feedback=" + feedback,
+                        "--sift.feedback.enabled=true",
                         "--sift.topics.models=" + models,
                         "--sift.topics.create-missing=true",
                         "--sift.topics.partitions=3",

@@ -66,19 +66,29 @@ public final class SiftOptions {
                                     + " --shadow), in the results' format; they never reach the"
                                     + " results topic.");
 
+    public static final ConfigOption<Boolean> FEEDBACK_ENABLED =
+            ConfigOptions.key("sift.feedback.enabled")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Join feedback (sift.topics.feedback) to the answers the job gave, for"
+                                    + " live accuracy per model version. Off by default: the join"
+                                    + " keeps every answer for sift.feedback.ttl, about 200 bytes"
+                                    + " each in keyed state (at 100 records/s and a day, 1.7 GB:"
+                                    + " use RocksDB for long TTLs).");
+
     public static final ConfigOption<String> FEEDBACK_TOPIC =
             ConfigOptions.key("sift.topics.feedback")
                     .stringType()
                     .defaultValue("sift.feedback")
                     .withDescription(
-                            "Topic of feedback on answers, JSON {\"id\", \"model\", \"label\"}:"
-                                    + " joined to the answers the job gave, for live accuracy per"
-                                    + " model version.");
+                            "Topic of feedback on answers, JSON {\"id\", \"model\", \"label\"},"
+                                    + " read when sift.feedback.enabled is on.");
 
     public static final ConfigOption<Duration> FEEDBACK_TTL =
             ConfigOptions.key("sift.feedback.ttl")
                     .durationType()
-                    .defaultValue(Duration.ofDays(7))
+                    .defaultValue(Duration.ofDays(1))
                     .withDescription(
                             "How long an answer waits for its feedback, and feedback for its"
                                     + " answer; after that the state is dropped and later feedback"
@@ -95,13 +105,13 @@ public final class SiftOptions {
                     .booleanType()
                     .defaultValue(false)
                     .withDescription(
-                            "At start the job checks that its six topics (requests, results, dead"
-                                + " letters, shadow answers, feedback, models) exist. Off: a"
-                                + " missing topic stops the job once, with the kafka-topics.sh"
-                                + " command that creates it. On: the job creates the missing ones,"
-                                + " the models topic with one partition so announcements keep their"
-                                + " order. Off by default since topics are usually an operator's"
-                                + " decision.");
+                            "At start the job checks that its topics (requests, results, dead"
+                                + " letters, shadow answers, models, and feedback where"
+                                + " sift.feedback.enabled) exist. Off: a missing topic stops the"
+                                + " job once, with the kafka-topics.sh command that creates it. On:"
+                                + " the job creates the missing ones, the models topic with one"
+                                + " partition so announcements keep their order. Off by default"
+                                + " since topics are usually an operator's decision.");
 
     public static final ConfigOption<Integer> TOPIC_PARTITIONS =
             ConfigOptions.key("sift.topics.partitions")

@@ -1,5 +1,6 @@
 package dev.sift.job.infer;
 
+import dev.sift.job.feedback.Answer;
 import dev.sift.job.models.ActiveVersion;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
@@ -33,11 +34,13 @@ import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedMultiInput;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,6 +82,13 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
     /** Model name to the last announcement accepted for it. */
     public static final MapStateDescriptor<String, ActiveVersion> ACTIVE_MODELS =
             new MapStateDescriptor<>("sift-active-models", String.class, ActiveVersion.class);
+
+    /**
+     * Every answer the job gives, shadow versions' included, for the feedback join: emitted only
+     * where {@link InferenceSettings#emitAnswers()} asks for it.
+     */
+    public static final OutputTag<Answer> ANSWERS =
+            new OutputTag<>("sift-answers", TypeInformation.of(Answer.class));
 
     /** How often pending model loads are checked for completion while no records arrive. */
     private static final long LOAD_POLL_MILLIS = 100;
@@ -352,6 +362,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                         new StreamRecord<>(
                                 OutRecords.result(
                                         result, outcome.request(), settings.resultsTopic())));
+                emitAnswer(result);
             }
             for (ClassificationResult shadow : outcome.shadowResults()) {
                 LoadedModel servedBy = versionThatGave(shadow);
@@ -366,6 +377,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                         new StreamRecord<>(
                                 OutRecords.result(
                                         shadow, outcome.request(), settings.shadowTopic())));
+                emitAnswer(shadow);
             }
         }
         for (BatchClassifier.Pass pass : flush.passes()) {
@@ -386,6 +398,13 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
         metrics.queueDepth(0);
         bufferedTokens = 0;
         flushDeadline = Long.MAX_VALUE;
+    }
+
+    private void emitAnswer(ClassificationResult result) {
+        if (settings.emitAnswers()) {
+            long now = getProcessingTimeService().getCurrentProcessingTime();
+            output.collect(ANSWERS, new StreamRecord<>(Answer.of(result, now)));
+        }
     }
 
     /**

@@ -31,6 +31,7 @@ import java.util.Set;
  * @param resultsTopic topic of classification results
  * @param deadLetterTopic topic of refused requests
  * @param shadowTopic topic of shadow versions' answers
+ * @param emitAnswers emit every answer on {@link InferenceOperator#ANSWERS}, for the feedback join
  * @param encoderPrecision the arithmetic of encoder passes (float32, or oneDNN bfloat16)
  */
 public record InferenceSettings(
@@ -45,6 +46,7 @@ public record InferenceSettings(
         String resultsTopic,
         String deadLetterTopic,
         String shadowTopic,
+        boolean emitAnswers,
         EncoderPrecision encoderPrecision)
         implements Serializable {
 
@@ -117,6 +119,7 @@ public record InferenceSettings(
                 .resultsTopic(resultsTopic)
                 .deadLetterTopic(deadLetterTopic)
                 .shadowTopic(shadowTopic)
+                .emitAnswers(emitAnswers)
                 .encoderPrecision(encoderPrecision);
     }
 
@@ -133,6 +136,7 @@ public record InferenceSettings(
         private String resultsTopic = SiftOptions.RESULTS_TOPIC.defaultValue();
         private String deadLetterTopic = SiftOptions.DEAD_LETTER_TOPIC.defaultValue();
         private String shadowTopic = SiftOptions.SHADOW_TOPIC.defaultValue();
+        private boolean emitAnswers = SiftOptions.FEEDBACK_ENABLED.defaultValue();
         private EncoderPrecision encoderPrecision = SiftOptions.ENCODER_PRECISION.defaultValue();
 
         private Builder() {}
@@ -192,6 +196,11 @@ public record InferenceSettings(
             return this;
         }
 
+        public Builder emitAnswers(boolean emitAnswers) {
+            this.emitAnswers = emitAnswers;
+            return this;
+        }
+
         public Builder encoderPrecision(EncoderPrecision encoderPrecision) {
             this.encoderPrecision = encoderPrecision;
             return this;
@@ -210,6 +219,7 @@ public record InferenceSettings(
                     resultsTopic,
                     deadLetterTopic,
                     shadowTopic,
+                    emitAnswers,
                     encoderPrecision);
         }
     }

@@ -65,7 +65,7 @@ class ModelTrialsOperatorTest {
 
     @Test
     void shadowAnswersGoToTheShadowTopicNeverToResultsAndAreCounted() throws Exception {
-        var harness = harnesses.create(settings(), 1, 0);
+        var harness = harnesses.create(settings().toBuilder().emitAnswers(true).build(), 1, 0);
         harness.open();
         harness.processElement2(announce(v2, ModelAction.SHADOW, null));
         awaitLoads(harness);
@@ -103,6 +103,11 @@ class ModelTrialsOperatorTest {
         assertThat(operator(harness).metrics().resultsOut.getCount())
                 .as("shadow answers are not results")
                 .isEqualTo(12);
+        assertThat(harness.getSideOutput(InferenceOperator.ANSWERS))
+                .as("both versions' answers go to the feedback join")
+                .extracting(record -> record.getValue().version)
+                .containsOnly(1L, 2L)
+                .hasSize(24);
 
         harness.processElement2(announce(v2, ModelAction.STOP_SHADOW, null));
         harness.processElement1(request("after", "free cash"));

@@ -1,6 +1,7 @@
 package dev.sift.trainer.cli;
 
 import dev.sift.trainer.corpus.DebianPackage;
+import dev.sift.trainer.corpus.FeedbackCorpus;
 import dev.sift.trainer.corpus.ReutersCorpus;
 import dev.sift.trainer.corpus.SpamAssassinCorpus;
 import dev.sift.trainer.corpus.SubjectBodyPairs;
@@ -8,13 +9,17 @@ import dev.sift.trainer.data.DatasetReader;
 import dev.sift.trainer.data.Example;
 import dev.sift.trainer.data.JsonLines;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(
         name = "corpus",
@@ -23,7 +28,8 @@ import picocli.CommandLine.Option;
         subcommands = {
             CorpusCommand.SpamAssassin.class,
             CorpusCommand.Reuters.class,
-            CorpusCommand.SubjectBody.class
+            CorpusCommand.SubjectBody.class,
+            CorpusCommand.Feedback.class
         })
 final class CorpusCommand {
 
@@ -192,6 +198,97 @@ final class CorpusCommand {
             System.out.println(
                     NextStep.line(
                             "train", List.of("--data", out.toString(), "--model", "subject-body")));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "feedback",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Reads the labels users gave the job's answers back into training data: the"
+                        + " feedback topic ({\"id\", \"model\", \"label\"}, as the job reads it)"
+                        + " joined by id to the requests topic, each read from its beginning to its"
+                        + " end at start. Per id the last feedback wins; a request must name the"
+                        + " model or name none. Writes JSONL that 'train' reads: text (or text_a"
+                        + " and text_b), label, and the request id as an attribute.",
+                ""
+            })
+    static final class Feedback implements Callable<Integer> {
+        @Spec CommandLine.Model.CommandSpec spec;
+
+        @Mixin KafkaOptions kafka;
+
+        @Option(
+                names = "--model",
+                required = true,
+                description = "The model whose feedback to read.")
+        String model;
+
+        @Option(names = "--out", required = true, description = "JSONL file to write.")
+        Path out;
+
+        @Option(
+                names = "--feedback-topic",
+                description = "Topic of feedback (default ${DEFAULT-VALUE}).")
+        String feedbackTopic = "sift.feedback";
+
+        @Option(
+                names = "--requests-topic",
+                description = "Topic of requests (default ${DEFAULT-VALUE}, as the job's).")
+        String requestsTopic = "sift.requests";
+
+        @Option(
+                names = "--timeout-seconds",
+                description =
+                        "Give up when a topic cannot be read to its end in this many seconds"
+                                + " (default ${DEFAULT-VALUE}).")
+        int timeoutSeconds = 120;
+
+        @Override
+        public Integer call() throws Exception {
+            if (kafka.bootstrapServers == null || kafka.bootstrapServers.isBlank()) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "Missing --bootstrap-servers: feedback and requests are read from Kafka");
+            }
+            if (model.isBlank()) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(), "--model must name a model");
+            }
+            if (feedbackTopic.isBlank() || requestsTopic.isBlank()) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(), "--feedback-topic and --requests-topic must be names");
+            }
+            if (timeoutSeconds < 1) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "--timeout-seconds must be at least 1, not " + timeoutSeconds);
+            }
+            FeedbackCorpus.Joined joined =
+                    FeedbackCorpus.read(
+                            kafka.properties(),
+                            requestsTopic,
+                            feedbackTopic,
+                            model,
+                            Duration.ofSeconds(timeoutSeconds));
+            JsonLines.write(out, joined.examples());
+            System.out.printf(
+                    "%d feedback records for %s, %d joined to their request and written to %s,"
+                            + " %d without their request (%d unreadable feedback and %d unreadable"
+                            + " request records skipped)%n",
+                    joined.feedback(),
+                    model,
+                    joined.joined(),
+                    out,
+                    joined.withoutRequest(),
+                    joined.unreadableFeedback(),
+                    joined.unreadableRequests());
+            if (!joined.examples().isEmpty()) {
+                System.out.println(
+                        NextStep.line(
+                                "train", List.of("--data", out.toString(), "--model", model)));
+            }
             return 0;
         }
     }

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
  * java -jar model-trainer/target/sift-trainer.jar announce --model spam --bootstrap-servers ...
  * java -jar model-trainer/target/sift-trainer.jar evaluate --model spam --data data/new-mail.jsonl
  * echo '{"id":"1","text":"WIN A PRIZE"}' | java -jar model-trainer/target/sift-trainer.jar predict --model spam
+ * java -jar model-trainer/target/sift-trainer.jar corpus feedback --model spam --bootstrap-servers ... --out data/feedback.jsonl
  * </pre>
  */
 @Command(
