@@ -7,6 +7,9 @@ import dev.sift.job.FailAfterCheckpoints;
 import dev.sift.model.bundle.Pooling;
 import dev.sift.model.registry.ModelBundle;
 import dev.sift.schemas.ModelAction;
+import dev.sift.schemas.ModelAnnouncement;
+import dev.sift.serving.classify.CanaryRouting;
+import dev.sift.serving.request.ClassifyRequest;
 import dev.sift.serving.testing.TestModels;
 import dev.sift.testing.kafka.KafkaBrokerProcesses;
 import java.io.IOException;
@@ -40,7 +43,9 @@ import org.junit.jupiter.api.io.TempDir;
  * each with traffic flowing (a producer sending numbered requests at a steady rate) and a model
  * swap (v1 to v2, announced on the models topic) before the failure. Every case ends with every
  * request the broker acknowledged answered exactly once, read with {@code read_committed}, and by
- * v2 after the failure.
+ * v2 after the failure. In the TaskManager-kill case v3 runs in shadow and v4 as a 25% canary
+ * across the failure: every request sent while they ran is answered by the version its canary hash
+ * picks, and once on the shadow topic, by v3.
  *
  * <p>Recovery time, per failure: from the moment it was injected to the first committed result for
  * a request sent after that moment. It so includes the failure's detection, the restart, the
@@ -68,6 +73,15 @@ class FailureMatrixITCase {
     private static final Duration STEADY = Duration.ofSeconds(6);
 
     private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(2);
+
+    /** The canary's share in the TaskManager-kill case. */
+    private static final double CANARY_PERCENT = 25;
+
+    /**
+     * How long after the first trial answers every subtask is taken to run the trials: each loads
+     * them on its own, and a request reaches whichever subtask its partition feeds.
+     */
+    private static final Duration TRIALS_LOADED = Duration.ofSeconds(5);
 
     /** After the traffic stops: no new answer for this long means the rest are lost. */
     private static final Duration STALLED = Duration.ofSeconds(20);
@@ -138,9 +152,10 @@ class FailureMatrixITCase {
     @Test
     @Order(1)
     void taskManagerKilledMidStream() throws Exception {
-        try (MatrixCase run = new MatrixCase("TaskManager kill -9, fresh one", kafka, 2)) {
+        try (MatrixCase run = new MatrixCase("TaskManager kill -9, shadow + canary", kafka, 2)) {
             run.submit();
             run.swapModelMidStream();
+            run.startTrials();
             String victim = cluster.liveTaskManagers().get(0);
             long failedAt = System.currentTimeMillis();
             cluster.kill(victim);
@@ -438,6 +453,7 @@ class FailureMatrixITCase {
         final String results;
         final String models;
         final String deadLetters;
+        final String shadow;
         final TestModels registry;
         final List<String> jobArgs;
         final int parallelism;
@@ -447,6 +463,11 @@ class FailureMatrixITCase {
         ResultTally tally;
         String job;
 
+        /** The shadow topic's tally, and since when every subtask runs the trials; null: none. */
+        ResultTally shadowTally;
+
+        long trialsEverywhereSince;
+
         MatrixCase(String name, KafkaBrokerProcesses brokers, int parallelism) throws Exception {
             this.name = name;
             this.brokers = brokers;
@@ -454,6 +475,7 @@ class FailureMatrixITCase {
             results = brokers.newTopic("results", 2);
             models = brokers.newTopic("models", 1);
             deadLetters = brokers.newTopic("dead-letters", 1);
+            shadow = brokers.newTopic("shadow", 2);
             Path registryDir = work.resolve("registry-" + requests);
             registry = new TestModels(registryDir);
             registry.publish("spam", 1, Pooling.CLS);
@@ -463,7 +485,7 @@ class FailureMatrixITCase {
                             "--sift.topics.requests=" + requests,
                             "--sift.topics.results=" + results,
                             "--sift.topics.dead-letters=" + deadLetters,
-                            "--sift.topics.shadow=" + brokers.newTopic("shadow", 1),
+                            "--sift.topics.shadow=" + shadow,
                             "--sift.topics.feedback=" + brokers.newTopic("feedback", 1),
                             "--sift.topics.models=" + models,
                             "--sift.kafka.group-id=" + requests,
@@ -504,6 +526,31 @@ class FailureMatrixITCase {
                     List.of(TestModels.encode(TestModels.announcement(v2, ModelAction.ACTIVATE))));
             awaitUntil("v2 serving", () -> tally.answeredBy(2, announcedAt, traffic.sentAt()));
             Thread.sleep(STEADY.toMillis() / 2);
+        }
+
+        /**
+         * Puts spam v3 in shadow and v4 in a canary for {@link #CANARY_PERCENT}% beside v2, and
+         * waits until both answer; from a few seconds later on every subtask runs them.
+         */
+        void startTrials() throws Exception {
+            ModelBundle v3 = registry.publishUnannounced("spam", 3, Pooling.CLS);
+            ModelBundle v4 = registry.publishUnannounced("spam", 4, Pooling.CLS);
+            shadowTally = new ResultTally(brokers, shadow);
+            long announcedAt = System.currentTimeMillis();
+            brokers.send(
+                    models,
+                    List.of(
+                            TestModels.encode(TestModels.announcement(v3, ModelAction.SHADOW)),
+                            TestModels.encode(
+                                    ModelAnnouncement.newBuilder(
+                                                    TestModels.announcement(v4, ModelAction.CANARY))
+                                            .setCanaryPercent(CANARY_PERCENT)
+                                            .build())));
+            awaitUntil(
+                    "v4 canary answers", () -> tally.answeredBy(4, announcedAt, traffic.sentAt()));
+            awaitUntil("v3 shadow answers", () -> !shadowTally.counts().isEmpty());
+            trialsEverywhereSince = System.currentTimeMillis() + TRIALS_LOADED.toMillis();
+            Thread.sleep(STEADY.toMillis() / 2 + TRIALS_LOADED.toMillis());
         }
 
         /** Waits until a request sent after {@code failedAt} is answered; records how long. */
@@ -619,9 +666,45 @@ class FailureMatrixITCase {
             assertThat(counts)
                     .as("results per request")
                     .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
-            assertThat(tally.version(traffic.lastAcknowledged()))
-                    .as("the version serving the last acknowledged request")
-                    .isEqualTo(2L);
+            if (shadowTally == null) {
+                assertThat(tally.version(traffic.lastAcknowledged()))
+                        .as("the version serving the last acknowledged request")
+                        .isEqualTo(2L);
+            } else {
+                checkTrials(sent);
+            }
+        }
+
+        /**
+         * Every request sent once the trials ran everywhere got the version its canary hash picks,
+         * across the failure, and exactly one shadow answer, from v3.
+         */
+        private void checkTrials(Set<String> sent) {
+            Map<String, Long> versions = tally.versions();
+            Map<String, Integer> shadowCounts = shadowTally.counts();
+            Map<String, Long> shadowVersions = shadowTally.versions();
+            List<String> tried =
+                    sent.stream()
+                            .filter(id -> traffic.sentAt().get(id) > trialsEverywhereSince)
+                            .toList();
+            long toCanary = 0;
+            for (String id : tried) {
+                ClassifyRequest request = new ClassifyRequest();
+                request.id = id;
+                boolean canary = CanaryRouting.picks("spam", request, CANARY_PERCENT);
+                toCanary += canary ? 1 : 0;
+                assertThat(versions.get(id))
+                        .as("the version answering " + id)
+                        .isEqualTo(canary ? 4L : 2L);
+                assertThat(shadowCounts.get(id)).as("shadow answers to " + id).isEqualTo(1);
+                assertThat(shadowVersions.get(id)).isEqualTo(3L);
+            }
+            System.out.printf(
+                    "  trials: %d requests since they ran everywhere, %d (%.0f%%) to the canary,"
+                            + " each with one shadow answer%n",
+                    tried.size(), toCanary, 100.0 * toCanary / Math.max(1, tried.size()));
+            assertThat(tried).as("requests sent while the trials ran").hasSizeGreaterThan(50);
+            assertThat(shadowTally.errors()).isEmpty();
         }
 
         /**

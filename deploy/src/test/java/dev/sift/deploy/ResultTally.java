@@ -88,6 +88,11 @@ final class ResultTally implements AutoCloseable {
         return versions.get(id);
     }
 
+    /** The version that answered each request so far. */
+    Map<String, Long> versions() {
+        return Map.copyOf(versions);
+    }
+
     /** Whether a request sent after {@code sinceMillis} was answered by {@code version}. */
     boolean answeredBy(long version, long sinceMillis, Map<String, Long> sentAt) {
         return versions.entrySet().stream()
