@@ -1,5 +1,6 @@
 package dev.sift.job.decode;
 
+import dev.sift.job.sink.DeadLetterCounters;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.job.util.ThrottledLog;
@@ -9,10 +10,7 @@ import dev.sift.serving.request.ClassifyRequest;
 import dev.sift.serving.request.RawRecord;
 import dev.sift.serving.request.RequestLimits;
 import dev.sift.serving.request.RequestValidator;
-import java.util.EnumMap;
-import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -37,7 +35,7 @@ public final class DecodeFunction extends ProcessFunction<RawRecord, ClassifyReq
 
     private final RequestValidator validator;
     private final String deadLetterTopic;
-    private transient Map<ErrorCode, Counter> deadLetters;
+    private transient DeadLetterCounters deadLetters;
     private transient ThrottledLog unexpected;
 
     public DecodeFunction(RequestLimits limits, String deadLetterTopic) {
@@ -47,7 +45,7 @@ public final class DecodeFunction extends ProcessFunction<RawRecord, ClassifyReq
 
     @Override
     public void open(OpenContext openContext) {
-        deadLetters = new EnumMap<>(ErrorCode.class);
+        deadLetters = new DeadLetterCounters(getRuntimeContext().getMetricGroup());
         unexpected = new ThrottledLog(LOG, 60_000);
     }
 
@@ -74,15 +72,7 @@ public final class DecodeFunction extends ProcessFunction<RawRecord, ClassifyReq
     }
 
     private void reject(RawRecord raw, ErrorCode code, String reason, Context ctx) {
-        deadLetters
-                .computeIfAbsent(
-                        code,
-                        c ->
-                                getRuntimeContext()
-                                        .getMetricGroup()
-                                        .addGroup("code", c.name())
-                                        .counter("deadLetters"))
-                .inc();
+        deadLetters.inc(code);
         ctx.output(DEAD_LETTERS, DeadLetters.of(raw, code, reason, null, deadLetterTopic));
     }
 }

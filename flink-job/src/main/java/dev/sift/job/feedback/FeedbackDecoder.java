@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sift.job.sink.DeadLetterCounters;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.schemas.ErrorCode;
@@ -13,11 +14,8 @@ import dev.sift.serving.request.RawRecord;
 import dev.sift.serving.request.RequestLimits;
 import java.io.CharConversionException;
 import java.io.IOException;
-import java.util.EnumMap;
-import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -51,7 +49,7 @@ public final class FeedbackDecoder extends ProcessFunction<RawRecord, Feedback> 
 
     private final int maxIdLength;
     private final String deadLetterTopic;
-    private transient Map<ErrorCode, Counter> deadLetters;
+    private transient DeadLetterCounters deadLetters;
 
     /**
      * @param maxIdLength the longest id accepted: the job's request limit, since feedback for a
@@ -74,7 +72,7 @@ public final class FeedbackDecoder extends ProcessFunction<RawRecord, Feedback> 
 
     @Override
     public void open(OpenContext openContext) {
-        deadLetters = new EnumMap<>(ErrorCode.class);
+        deadLetters = new DeadLetterCounters(getRuntimeContext().getMetricGroup());
     }
 
     @Override
@@ -167,15 +165,7 @@ public final class FeedbackDecoder extends ProcessFunction<RawRecord, Feedback> 
     }
 
     private void reject(RawRecord raw, ErrorCode code, String reason, Context ctx) {
-        deadLetters
-                .computeIfAbsent(
-                        code,
-                        c ->
-                                getRuntimeContext()
-                                        .getMetricGroup()
-                                        .addGroup("code", c.name())
-                                        .counter("deadLetters"))
-                .inc();
+        deadLetters.inc(code);
         ctx.output(DEAD_LETTERS, DeadLetters.of(raw, code, reason, null, deadLetterTopic));
     }
 }

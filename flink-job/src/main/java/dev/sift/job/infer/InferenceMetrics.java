@@ -1,5 +1,6 @@
 package dev.sift.job.infer;
 
+import dev.sift.job.sink.DeadLetterCounters;
 import dev.sift.model.encode.PassCost;
 import dev.sift.model.encode.SharedEncoders;
 import dev.sift.model.finetune.SharedTops;
@@ -9,7 +10,6 @@ import dev.sift.schemas.ErrorCode;
 import dev.sift.serving.models.LoadedModel;
 import dev.sift.serving.monitor.AgreementWindow;
 import dev.sift.serving.monitor.DriftWindow;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -76,7 +76,7 @@ final class InferenceMetrics {
     final Histogram batchLatencyMs;
     final Histogram endToEndLatencyMs;
     final Histogram paddingEfficiencyPct;
-    private final Map<ErrorCode, Counter> deadLetters = new EnumMap<>(ErrorCode.class);
+    private final DeadLetterCounters deadLetters;
     private final Map<String, MetricGroup> modelGroups = new HashMap<>();
     private final Map<String, Map<Long, VersionMetrics>> versionMetrics = new HashMap<>();
     private final Set<String> registeredEncoders = new HashSet<>();
@@ -87,6 +87,7 @@ final class InferenceMetrics {
 
     InferenceMetrics(MetricGroup group) {
         this.group = group;
+        deadLetters = new DeadLetterCounters(group);
         requestsIn = group.counter("requestsIn");
         resultsOut = group.counter("resultsOut");
         modelsRefused = group.counter("modelsRefused");
@@ -112,9 +113,7 @@ final class InferenceMetrics {
     }
 
     void deadLetter(ErrorCode code) {
-        deadLetters
-                .computeIfAbsent(code, c -> group.addGroup("code", c.name()).counter("deadLetters"))
-                .inc();
+        deadLetters.inc(code);
     }
 
     void queueDepth(int depth) {
