@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -60,6 +61,8 @@ public final class Demo {
     static final String RESULTS = "sift.results";
     static final String DEAD_LETTERS = "sift.dead-letters";
     static final String MODELS = "sift.models";
+    static final String SHADOW = "sift.shadow";
+    static final String FEEDBACK = "sift.feedback";
     static final String MODEL = "spam";
     private static final int STARTER_PER_GROUP = 40;
 
@@ -133,6 +136,7 @@ public final class Demo {
                         "--sift.topics.replication-factor=1",
                         "--sift.registry=" + registry.root().toAbsolutePath(),
                         "--sift.parallelism=2",
+                        "--sift.feedback.enabled=true",
                         "--sift.checkpoint.interval=2 s",
                         "--sift.batch.max-wait=200 ms"));
         JobClient job = env.executeAsync("sift-demo");
@@ -203,6 +207,33 @@ public final class Demo {
                 kind(next.manifest()),
                 next.manifest().metrics().get("accuracy"),
                 (System.nanoTime() - trainingStart) / 1e9);
+        sleep(options.afterSwap());
+
+        step(
+                out,
+                "A third version in shadow beside v"
+                        + next.version()
+                        + ", judged by feedback: promoted if it does better");
+        ModelBundle candidate =
+                trainAndPublish(
+                        registry,
+                        encoder,
+                        mails,
+                        options.trainPerGroup(),
+                        Pooling.MEAN,
+                        0,
+                        ProgressLines.to(out, "  [training] ", Duration.ofSeconds(10)));
+        printer.describe(candidate.version(), kind(candidate.manifest()));
+        ShadowTrial trial =
+                new ShadowTrial(
+                        registry, kafka.clientProperties(), port, job.getJobID().toString(), out);
+        trial.start(candidate, next);
+        // Feedback on the mails sent while the shadow ran: both versions judged on the same mails.
+        Set<String> before = Set.copyOf(producer.sentIds());
+        sleep(options.shadowFor());
+        Map<String, String> duringShadow = new HashMap<>(producer.truths());
+        duringShadow.keySet().removeAll(before);
+        trial.judge(candidate, next, duringShadow);
         sleep(options.afterSwap());
 
         producer.stop();

@@ -7,9 +7,10 @@ import java.util.List;
 /**
  * The demo's flags: {@code --registry DIR}, {@code --duration 120s} (stop by itself; default: run
  * until Ctrl-C), {@code --rate 4} (mails per second), {@code --swap-after 30s} and {@code
- * --tally-after 30s}, {@code --train-per-group 120} (mails per corpus group for the version trained
- * midway; fewer train faster, as DemoITCase does), and {@code --encoder} (one of {@link #ENCODERS},
- * bge-small float32 by default).
+ * --tally-after 30s}, {@code --shadow-for 30s} (how long the third version runs in shadow before
+ * the feedback judges it), {@code --train-per-group 120} (mails per corpus group for the version
+ * trained midway; fewer train faster, as DemoITCase does), and {@code --encoder} (one of {@link
+ * #ENCODERS}, bge-small float32 by default).
  */
 record DemoArgs(
         Path registry,
@@ -17,6 +18,7 @@ record DemoArgs(
         double ratePerSecond,
         Duration beforeSwap,
         Duration afterSwap,
+        Duration shadowFor,
         int trainPerGroup,
         String encoder) {
 
@@ -29,6 +31,7 @@ record DemoArgs(
         double rate = 4;
         Duration beforeSwap = Duration.ofSeconds(30);
         Duration afterSwap = Duration.ofSeconds(30);
+        Duration shadowFor = Duration.ofSeconds(30);
         int trainPerGroup = 120;
         String encoder = ENCODERS.get(0);
         for (int i = 0; i < args.length; i++) {
@@ -43,6 +46,7 @@ record DemoArgs(
                 case "--rate" -> rate = Double.parseDouble(value);
                 case "--swap-after" -> beforeSwap = duration(flag, value);
                 case "--tally-after" -> afterSwap = duration(flag, value);
+                case "--shadow-for" -> shadowFor = duration(flag, value);
                 case "--train-per-group" -> trainPerGroup = Integer.parseInt(value);
                 case "--encoder" -> encoder = value;
                 default -> throw usage("unknown flag " + flag);
@@ -58,7 +62,7 @@ record DemoArgs(
             throw usage("--encoder takes one of " + ENCODERS + ", not '" + encoder + "'");
         }
         return new DemoArgs(
-                registry, duration, rate, beforeSwap, afterSwap, trainPerGroup, encoder);
+                registry, duration, rate, beforeSwap, afterSwap, shadowFor, trainPerGroup, encoder);
     }
 
     private static Duration duration(String flag, String value) {
@@ -83,7 +87,7 @@ record DemoArgs(
         return new IllegalArgumentException(
                 problem
                         + ". Flags: --registry DIR --duration 120s --rate 4 --swap-after 30s"
-                        + " --tally-after 30s --train-per-group 120 --encoder "
+                        + " --tally-after 30s --shadow-for 30s --train-per-group 120 --encoder "
                         + ENCODERS.get(0));
     }
 }

@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -22,6 +24,7 @@ final class MailProducer {
     private final List<Example> mails;
     private final long pauseMillis;
     private final List<String> sent = Collections.synchronizedList(new ArrayList<>());
+    private final Map<String, String> truths = new ConcurrentHashMap<>();
     private volatile boolean running = true;
     private Thread thread;
 
@@ -56,6 +59,7 @@ final class MailProducer {
                                 id.getBytes(StandardCharsets.UTF_8),
                                 JSON.writeValueAsBytes(request)));
                 sent.add(id);
+                truths.put(id, mail.label());
                 Thread.sleep(pauseMillis);
             }
             producer.flush();
@@ -75,6 +79,11 @@ final class MailProducer {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** The corpus label of each mail sent so far, by request id. */
+    Map<String, String> truths() {
+        return Map.copyOf(truths);
     }
 
     List<String> sentIds() {

@@ -19,6 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DemoITCase {
 
+    private static final Pattern AGREEMENT =
+            Pattern.compile("shadow v3 agreed with v2 on (\\d+) of (\\d+) mails");
+    private static final Pattern LIVE_ACCURACY =
+            Pattern.compile(
+                    "live accuracy from feedback: v2 ([0-9.]+) on (\\d+) mails, v3 ([0-9.]+) on"
+                            + " (\\d+) mails");
+
     private static final Pattern TALLY =
             Pattern.compile(
                     "sent (\\d+), answered (\\d+), missing 0, duplicated 0; by version v1 [^:]+:"
@@ -38,12 +45,22 @@ class DemoITCase {
                         "--rate", "6",
                         "--swap-after", "10s",
                         "--tally-after", "15s",
+                        "--shadow-for", "10s",
                         "--train-per-group", "30"),
                 out);
 
         String output = printed.toString(StandardCharsets.UTF_8);
         System.out.println(output);
         assertThat(output).contains("announced spam v2, fine-tuned top 2 layers");
+        assertThat(output).contains("announced spam v3 as the shadow of v2");
+        Matcher agreement = AGREEMENT.matcher(output);
+        assertThat(agreement.find()).as("the shadow's agreement, from the job's metrics").isTrue();
+        assertThat(Integer.parseInt(agreement.group(2))).as("mails compared").isPositive();
+        Matcher accuracy = LIVE_ACCURACY.matcher(output);
+        assertThat(accuracy.find()).as("live accuracy per version, from feedback").isTrue();
+        assertThat(Integer.parseInt(accuracy.group(2))).as("v2 answers judged").isPositive();
+        assertThat(Integer.parseInt(accuracy.group(4))).as("v3 answers judged").isPositive();
+        assertThat(output).containsAnyOf("promoted v3", "stopped the shadow");
         Matcher tally = TALLY.matcher(output);
         assertThat(tally.find()).as("the tally line").isTrue();
         int sent = Integer.parseInt(tally.group(1));
