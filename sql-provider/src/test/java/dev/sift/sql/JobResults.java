@@ -39,6 +39,7 @@ final class JobResults {
                         "--sift.topics.requests=" + requestsTopic,
                         "--sift.topics.results=" + results,
                         "--sift.topics.dead-letters=" + kafka.newTopic("job-dead-letters", 1),
+                        "--sift.topics.shadow=" + kafka.newTopic("job-shadow", 1),
                         "--sift.topics.models=" + kafka.newTopic("job-models", 1),
                         "--sift.kafka.group-id=job-" + UUID.randomUUID(),
                         "--sift.registry=" + registry.root(),

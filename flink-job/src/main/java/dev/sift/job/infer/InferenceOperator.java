@@ -331,12 +331,13 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
             return;
         }
         long start = System.nanoTime();
+        Map<String, LoadedTrials> trials = models.trials();
         BatchClassifier.Flush flush =
                 classifier.classify(
                         buffer,
                         bufferTokens,
                         models.serving(),
-                        models.trials(),
+                        trials,
                         settings.defaultModels(),
                         Clock.systemUTC());
         for (int i = 0; i < flush.outcomes().size(); i++) {
@@ -355,7 +356,7 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
             BatchClassifier.Tokens tokens = bufferTokens.get(i);
             for (ClassificationResult result : outcome.results()) {
                 metrics.resultsOut.inc();
-                LoadedModel servedBy = versionThatGave(result);
+                LoadedModel servedBy = versionThatGave(result, trials);
                 metrics.answered(result, servedBy, ownTokens(tokens, result, servedBy));
                 metrics.endToEndLatencyMs.update(result.getLatencyMillis());
                 output.collect(
@@ -365,10 +366,10 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
                 emitAnswer(result);
             }
             for (ClassificationResult shadow : outcome.shadowResults()) {
-                LoadedModel servedBy = versionThatGave(shadow);
+                LoadedModel servedBy = versionThatGave(shadow, trials);
                 ClassificationResult serving =
                         outcome.results().stream()
-                                .filter(r -> r.getModel().toString().equals(shadow.getModel()))
+                                .filter(r -> r.getModel().equals(shadow.getModel()))
                                 .findFirst()
                                 .orElse(null);
                 metrics.shadowAnswered(
@@ -411,18 +412,19 @@ public final class InferenceOperator extends AbstractStreamOperator<OutRecord>
      * The loaded version that gave {@code result}: the serving one or a trial's; null where it is
      * gone (a result carries what its metrics need without it).
      */
-    private LoadedModel versionThatGave(ClassificationResult result) {
-        String model = result.getModel().toString();
+    private LoadedModel versionThatGave(
+            ClassificationResult result, Map<String, LoadedTrials> trials) {
+        String model = result.getModel();
         long version = result.getModelVersion();
         LoadedModel serving = models.serving().get(model);
         if (serving != null && serving.version() == version) {
             return serving;
         }
-        LoadedTrials trials = models.trials().get(model);
-        if (trials == null) {
+        LoadedTrials onTrial = trials.get(model);
+        if (onTrial == null) {
             return null;
         }
-        for (LoadedModel trial : new LoadedModel[] {trials.shadow(), trials.canary()}) {
+        for (LoadedModel trial : new LoadedModel[] {onTrial.shadow(), onTrial.canary()}) {
             if (trial != null && trial.version() == version) {
                 return trial;
             }
