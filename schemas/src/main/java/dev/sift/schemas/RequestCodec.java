@@ -123,18 +123,20 @@ public final class RequestCodec {
         return false;
     }
 
-    private static SpecificRecord fromJson(byte[] bytes) throws RecordDecodingException {
-        JsonNode root;
+    /**
+     * Parses one JSON value the way requests are parsed (nothing may follow it), saying in the
+     * exception which of invalid UTF-8, a truncated or malformed text, or an unreadable one it was;
+     * {@code what} names the record in the message ("JSON request").
+     */
+    public static JsonNode parseJson(byte[] bytes, String what) throws RecordDecodingException {
         try {
-            root = JSON.readTree(bytes);
+            return JSON.readTree(bytes);
         } catch (CharConversionException e) {
             throw new RecordDecodingException(
-                    ErrorCode.INVALID_UTF8,
-                    "JSON request is not valid UTF-8: " + e.getMessage(),
-                    e);
+                    ErrorCode.INVALID_UTF8, what + " is not valid UTF-8: " + e.getMessage(), e);
         } catch (JsonEOFException e) {
             throw new RecordDecodingException(
-                    ErrorCode.UNDECODABLE, "Truncated JSON request: " + e.getOriginalMessage(), e);
+                    ErrorCode.UNDECODABLE, "Truncated " + what + ": " + e.getOriginalMessage(), e);
         } catch (JsonParseException e) {
             // Jackson reports bad UTF-8 as a parse error; producers need to know which it was.
             ErrorCode code =
@@ -142,11 +144,15 @@ public final class RequestCodec {
                             ? ErrorCode.INVALID_UTF8
                             : ErrorCode.UNDECODABLE;
             throw new RecordDecodingException(
-                    code, "Malformed JSON request: " + e.getOriginalMessage(), e);
+                    code, "Malformed " + what + ": " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new RecordDecodingException(
-                    ErrorCode.UNDECODABLE, "Unreadable JSON request: " + e.getMessage(), e);
+                    ErrorCode.UNDECODABLE, "Unreadable " + what + ": " + e.getMessage(), e);
         }
+    }
+
+    private static SpecificRecord fromJson(byte[] bytes) throws RecordDecodingException {
+        JsonNode root = parseJson(bytes, "JSON request");
         if (!(root instanceof ObjectNode)) {
             throw new RecordDecodingException(
                     ErrorCode.UNDECODABLE, "A JSON request must be an object");

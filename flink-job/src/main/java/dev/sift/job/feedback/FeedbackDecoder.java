@@ -1,19 +1,15 @@
 package dev.sift.job.feedback;
 
-import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sift.job.sink.DeadLetterCounters;
 import dev.sift.job.sink.DeadLetters;
 import dev.sift.job.sink.OutRecord;
 import dev.sift.schemas.ErrorCode;
 import dev.sift.schemas.RecordDecodingException;
+import dev.sift.schemas.RequestCodec;
 import dev.sift.serving.request.RawRecord;
 import dev.sift.serving.request.RequestLimits;
-import java.io.CharConversionException;
-import java.io.IOException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -42,10 +38,6 @@ public final class FeedbackDecoder extends ProcessFunction<RawRecord, Feedback> 
 
     /** The longest label a feedback record may give; model labels are short names. */
     public static final int MAX_LABEL_LENGTH = 255;
-
-    /** Rejects {@code {...} junk}: a feedback record is one JSON value, not a prefix of it. */
-    private static final ObjectMapper JSON =
-            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final int maxIdLength;
     private final String deadLetterTopic;
@@ -94,23 +86,7 @@ public final class FeedbackDecoder extends ProcessFunction<RawRecord, Feedback> 
         if (value == null || value.length == 0) {
             throw new RecordDecodingException(ErrorCode.UNDECODABLE, "Empty feedback value");
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(value);
-        } catch (CharConversionException e) {
-            throw new RecordDecodingException(
-                    ErrorCode.INVALID_UTF8, "Feedback is not valid UTF-8: " + e.getMessage(), e);
-        } catch (JsonParseException e) {
-            ErrorCode code =
-                    e.getOriginalMessage().contains("UTF-8")
-                            ? ErrorCode.INVALID_UTF8
-                            : ErrorCode.UNDECODABLE;
-            throw new RecordDecodingException(
-                    code, "Feedback is not JSON: " + e.getOriginalMessage(), e);
-        } catch (IOException e) {
-            throw new RecordDecodingException(
-                    ErrorCode.UNDECODABLE, "Unreadable JSON feedback: " + e.getMessage(), e);
-        }
+        JsonNode root = RequestCodec.parseJson(value, "JSON feedback");
         if (!(root instanceof ObjectNode object)) {
             throw new RecordDecodingException(
                     ErrorCode.UNDECODABLE,

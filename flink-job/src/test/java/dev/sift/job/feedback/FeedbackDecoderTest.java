@@ -44,9 +44,9 @@ class FeedbackDecoderTest {
             delimiter = '|',
             value = {
                 "not JSON                | hello                                       |"
-                        + " UNDECODABLE    | not JSON",
+                        + " UNDECODABLE    | Malformed JSON feedback",
                 "trailing junk           | {\"id\":\"a\",\"model\":\"m\",\"label\":\"l\"} x |"
-                        + " UNDECODABLE | not JSON",
+                        + " UNDECODABLE | Malformed JSON feedback",
                 "an array                | [1, 2]                                      |"
                         + " UNDECODABLE    | must be a JSON object",
                 "no id                   | {\"model\":\"m\",\"label\":\"l\"}           | MISSING_ID"
