@@ -42,6 +42,9 @@ final class ShadowTrial {
     private final String job;
     private final PrintStream out;
 
+    /** The job's vertex ids, read once: a running job's graph does not change. */
+    private List<String> vertices;
+
     ShadowTrial(
             ModelRegistry registry, Properties kafka, int restPort, String job, PrintStream out) {
         this.registry = registry;
@@ -162,11 +165,14 @@ final class ShadowTrial {
     }
 
     private List<String> vertices() throws IOException, InterruptedException {
-        List<String> ids = new ArrayList<>();
-        for (JsonNode vertex : get("/jobs/" + job).path("vertices")) {
-            ids.add(vertex.path("id").asText());
+        if (vertices == null) {
+            List<String> ids = new ArrayList<>();
+            for (JsonNode vertex : get("/jobs/" + job).path("vertices")) {
+                ids.add(vertex.path("id").asText());
+            }
+            vertices = List.copyOf(ids);
         }
-        return ids;
+        return vertices;
     }
 
     private JsonNode get(String path) throws IOException, InterruptedException {
